@@ -1,0 +1,198 @@
+package io.tierfs.block;
+
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.MetadataStore;
+import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.NativeIOException;
+import io.tierfs.tier.TierFile;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+
+/**
+ * The blocks of one open file: the data path of every FUSE read and write. Lookups in the block map
+ * take no lock; a new block is recorded in the metadata store before its first byte is written, so
+ * the map never points a crash-surviving reader at a block that does not exist. No lock is held
+ * across a data read or write.
+ */
+public final class FileBlocks implements AutoCloseable {
+    private final BlockStore store;
+    private final long ino;
+    private final int blockSize;
+    private final BlockTable table;
+    private final TierFile[] files;
+    /** Block references were committed without sync since the last {@link #sync}. */
+    private volatile boolean mapDirty;
+    /** Told how many blocks the file gained or lost, for st_blocks. */
+    private final LongConsumer blockCountChange;
+
+    FileBlocks(BlockStore store, long ino, LongConsumer blockCountChange) {
+        this.store = store;
+        this.ino = ino;
+        this.blockCountChange = blockCountChange;
+        this.blockSize = store.blockSize();
+        this.table = new BlockTable(store.meta(), ino);
+        this.files = new TierFile[store.tierCount()];
+        for (int t = 0; t < files.length; t++) {
+            files[t] = store.tier(t).open(ino);
+        }
+    }
+
+    /** Reads {@code length} bytes at {@code offset} into native memory; holes read as zeros. */
+    public void read(long offset, long address, int length) throws IOException {
+        int done = 0;
+        while (done < length) {
+            long pos = offset + done;
+            long index = pos / blockSize;
+            int inBlock = (int) (pos - index * blockSize);
+            int n = Math.min(length - done, blockSize - inBlock);
+            BlockRef ref = table.get(index);
+            if (ref == null) {
+                io.tierfs.nativeio.Memory.IO.setMemory(address + done, n, (byte) 0);
+            } else {
+                files[ref.tier()].read(index, inBlock, address + done, n);
+            }
+            done += n;
+        }
+    }
+
+    /** Writes {@code length} bytes from native memory at {@code offset}. */
+    public void write(long offset, long address, int length) throws IOException {
+        int done = 0;
+        while (done < length) {
+            long pos = offset + done;
+            long index = pos / blockSize;
+            int inBlock = (int) (pos - index * blockSize);
+            int n = Math.min(length - done, blockSize - inBlock);
+            BlockRef ref = table.get(index);
+            if (ref == null) {
+                writeNewBlock(index, inBlock, address + done, n);
+            } else {
+                files[ref.tier()].write(index, inBlock, address + done, n);
+            }
+            done += n;
+        }
+    }
+
+    /** A new block that finds its tier full when written goes to the next slower tier instead. */
+    private void writeNewBlock(long index, int inBlock, long address, int n) throws IOException {
+        BlockRef ref = allocate(index, false);
+        while (true) {
+            try {
+                files[ref.tier()].write(index, inBlock, address, n);
+                return;
+            } catch (NativeIOException e) {
+                if (e.errno() != Errno.ENOSPC || ref.tier() + 1 >= files.length) {
+                    throw e;
+                }
+                store.markFull(ref.tier());
+                ref = relocate(index, ref);
+            }
+        }
+    }
+
+    /** Records a new block in the map (unsynced) and returns its reference. */
+    private synchronized BlockRef allocate(long index, boolean reserve) throws IOException {
+        BlockRef existing = table.get(index);
+        if (existing != null) {
+            return existing;
+        }
+        BlockRef ref = BlockRef.unsealed(store.placeNewBlock(), blockSize);
+        record(index, ref);
+        store.addUsage(ref.tier(), blockSize);
+        blockCountChange.accept(1);
+        if (reserve) {
+            files[ref.tier()].reserve(index);
+        }
+        return ref;
+    }
+
+    private synchronized BlockRef relocate(long index, BlockRef ref) throws IOException {
+        files[ref.tier()].discard(index, index + 1);
+        BlockRef moved = ref.onTier(ref.tier() + 1);
+        record(index, moved);
+        store.addUsage(ref.tier(), -blockSize);
+        store.addUsage(moved.tier(), blockSize);
+        return moved;
+    }
+
+    private void record(long index, BlockRef ref) {
+        MetadataStore meta = store.meta();
+        try (MetadataStore.Batch batch = meta.newBatch()) {
+            batch.put(Keys.block(ino, index), ref.encode());
+            meta.commit(batch, false);
+        }
+        table.set(index, ref);
+        mapDirty = true;
+    }
+
+    /** Allocates real space for every absent block in [offset, offset+length) (fallocate mode 0). */
+    public void reserve(long offset, long length) throws IOException {
+        for (long index = offset / blockSize; index * blockSize < offset + length; index++) {
+            if (table.get(index) == null) {
+                allocate(index, true);
+            }
+        }
+    }
+
+    /**
+     * Shrinks the file to {@code newSize}: frees the blocks past it (after the map change is durable,
+     * so a crash cannot leave the map pointing at freed space) and zeroes the tail of the last block.
+     * {@code alsoCommit} adds the caller's own changes (the new size) to the same atomic commit.
+     */
+    public synchronized void shrink(long newSize, Consumer<MetadataStore.Batch> alsoCommit)
+        throws IOException {
+        long firstFreed = (newSize + blockSize - 1) / blockSize;
+        List<long[]> freed = new ArrayList<>();
+        MetadataStore meta = store.meta();
+        meta.scan(Keys.block(ino, firstFreed), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+            freed.add(new long[] {Keys.blockIndexOf(k), BlockRef.decode(v).tier()});
+            return true;
+        });
+        try (MetadataStore.Batch batch = meta.newBatch()) {
+            batch.deleteRange(Keys.block(ino, firstFreed), Keys.after(Keys.BLOCK, ino));
+            alsoCommit.accept(batch);
+            meta.commit(batch, !freed.isEmpty());
+        }
+        table.clearFrom(firstFreed);
+        blockCountChange.accept(-freed.size());
+        for (long[] f : freed) {
+            store.addUsage((int) f[1], -blockSize);
+        }
+        if (!freed.isEmpty()) {
+            for (TierFile file : files) {
+                file.discard(firstFreed, Long.MAX_VALUE);
+            }
+        }
+        int tail = (int) (newSize % blockSize);
+        if (tail != 0) {
+            BlockRef last = table.get(newSize / blockSize);
+            if (last != null) {
+                files[last.tier()].zero(newSize / blockSize, tail, blockSize - tail);
+            }
+        }
+    }
+
+    /**
+     * Makes the file's data durable on its tiers.
+     *
+     * @return whether block references were added since the last sync (the caller must then sync the map)
+     */
+    public boolean sync() throws IOException {
+        for (TierFile file : files) {
+            file.sync();
+        }
+        boolean wasDirty = mapDirty;
+        mapDirty = false;
+        return wasDirty;
+    }
+
+    @Override
+    public void close() {
+        for (TierFile file : files) {
+            file.close();
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package io.tierfs.cli;
+
+import io.tierfs.daemon.Daemon;
+import io.tierfs.daemon.MountSettings;
+import io.tierfs.daemon.Mounts;
+import io.tierfs.daemon.Preflight;
+import io.tierfs.daemon.VolumeException;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `tierfs mount`: start a daemon for a volume and return once its mount serves. */
+@Command(name = "mount", mixinStandardHelpOptions = true,
+    description = "Mount a tierfs volume. Without --foreground, returns once the mount serves, leaving the daemon in the background.")
+public final class MountCommand implements Callable<Integer> {
+    private static final long READY_TIMEOUT_MILLIS = 60_000;
+    private static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
+        "block-size", "threads");
+
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
+    Path mountpoint;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
+        "data, ssd, hdd, ssd-capacity, hdd-capacity, block-size, threads. Options given on the command line win.")
+    Path config;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "The volume's data folder (default: ./tierfs-data).")
+    Path data;
+
+    @Option(names = "--ssd", paramLabel = "DIR", description = "The fast tier's directory (default: DATA/ssd).")
+    Path ssd;
+
+    @Option(names = "--hdd", paramLabel = "DIR", description = "The slow tier's directory (default: DATA/hdd).")
+    Path hdd;
+
+    @Option(names = "--ssd-capacity", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Most the ssd tier may hold, e.g. 20G (default: its filesystem's size). Fixed at creation.")
+    Long ssdCapacity;
+
+    @Option(names = "--hdd-capacity", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Most the hdd tier may hold (default: its filesystem's size). Fixed at creation.")
+    Long hddCapacity;
+
+    @Option(names = "--block-size", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Block size of a new volume: a power of two from 4K to 4M (default: 128K).")
+    Long blockSize;
+
+    @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
+    Integer threads;
+
+    @Option(names = "--foreground", description = "Serve in this process until unmounted or signalled.")
+    boolean foreground;
+
+    @Override
+    public Integer call() throws Exception {
+        MountSettings s = settings();
+        if (foreground) {
+            Daemon daemon = new Daemon(s);
+            try {
+                daemon.start();
+            } catch (VolumeException e) {
+                System.err.println("tierfs: " + e.getMessage());
+                return 1;
+            }
+            daemon.awaitUnmount();
+            return 0;
+        }
+        try {
+            Preflight.checkMountpoint(s.mountpoint());
+            Preflight.checkDataFolder(s);
+        } catch (VolumeException e) {
+            System.err.println("tierfs: " + e.getMessage());
+            return 1;
+        }
+        return spawnDaemon(s);
+    }
+
+    MountSettings settings() throws IOException {
+        Properties p = new Properties();
+        if (config != null) {
+            if (!Files.isReadable(config)) {
+                throw new IllegalArgumentException("cannot read config file " + config);
+            }
+            try (InputStream in = Files.newInputStream(config)) {
+                p.load(in);
+            }
+            for (String key : p.stringPropertyNames()) {
+                if (!CONFIG_KEYS.contains(key)) {
+                    throw new IllegalArgumentException("unknown key '" + key + "' in " + config
+                        + " (known: " + String.join(", ", new java.util.TreeSet<>(CONFIG_KEYS)) + ")");
+                }
+            }
+        }
+        Path dataDir = pick(data, p, "data", Path.of("tierfs-data"));
+        long bs = blockSize != null ? blockSize : p.containsKey("block-size") ? SizeConverter.parse(p.getProperty("block-size")) : 0;
+        if (bs != 0 && (bs < 4096 || bs > (4 << 20) || Long.bitCount(bs) != 1)) {
+            throw new IllegalArgumentException("block size must be a power of two from 4K to 4M, not " + bs);
+        }
+        int n = threads != null ? threads : Integer.parseInt(p.getProperty("threads", "8"));
+        if (n < 1 || n > 64) {
+            throw new IllegalArgumentException("threads must be from 1 to 64, not " + n);
+        }
+        return new MountSettings(mountpoint.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
+            abs(pick(ssd, p, "ssd", null)), abs(pick(hdd, p, "hdd", null)), (int) bs,
+            size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), n);
+    }
+
+    private static Path pick(Path cli, Properties p, String key, Path fallback) {
+        return cli != null ? cli : p.containsKey(key) ? Path.of(p.getProperty(key)) : fallback;
+    }
+
+    private static long size(Long cli, Properties p, String key) {
+        return cli != null ? cli : p.containsKey(key) ? SizeConverter.parse(p.getProperty(key)) : 0;
+    }
+
+    private static Path abs(Path p) {
+        return p == null ? null : p.toAbsolutePath().normalize();
+    }
+
+    /**
+     * Starts `tierfs mount --foreground` as a new session (so it outlives this terminal) and waits
+     * until the mount table lists the mount and a real call on it succeeds.
+     */
+    private int spawnDaemon(MountSettings s) throws IOException, InterruptedException {
+        Files.createDirectories(s.data());
+        Path out = s.data().resolve("daemon.out");
+        List<String> cmd = new ArrayList<>();
+        cmd.add("setsid");
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(TierfsCommand.class.getName());
+        cmd.add("mount");
+        cmd.add("--foreground");
+        cmd.add("--data=" + s.data());
+        if (s.ssd() != null) {
+            cmd.add("--ssd=" + s.ssd());
+        }
+        if (s.hdd() != null) {
+            cmd.add("--hdd=" + s.hdd());
+        }
+        if (s.ssdCapacity() != 0) {
+            cmd.add("--ssd-capacity=" + s.ssdCapacity());
+        }
+        if (s.hddCapacity() != 0) {
+            cmd.add("--hdd-capacity=" + s.hddCapacity());
+        }
+        if (s.blockSize() != 0) {
+            cmd.add("--block-size=" + s.blockSize());
+        }
+        cmd.add("--threads=" + s.threads());
+        cmd.add(s.mountpoint().toString());
+        Process p = new ProcessBuilder(cmd)
+            .redirectInput(new File("/dev/null"))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+            .start();
+        long deadline = System.currentTimeMillis() + READY_TIMEOUT_MILLIS;
+        while (System.currentTimeMillis() < deadline) {
+            if (!p.isAlive()) {
+                System.err.println("tierfs: the daemon exited with status " + p.exitValue() + ": " + lastLine(out));
+                return 1;
+            }
+            Mounts.Entry e = Mounts.find(s.mountpoint());
+            if (e != null && e.isTierfs() && !Mounts.isStale(s.mountpoint())) {
+                Files.readAttributes(s.mountpoint(), "unix:ino");
+                System.out.println("tierfs mounted at " + s.mountpoint() + " (data in " + s.data() + ", pid "
+                    + p.pid() + "); unmount with: tierfs unmount " + s.mountpoint());
+                return 0;
+            }
+            Thread.sleep(50);
+        }
+        p.destroy();
+        System.err.println("tierfs: the mount did not come up within " + READY_TIMEOUT_MILLIS / 1000 + " s; see "
+            + s.data().resolve("tierfs.log"));
+        return 1;
+    }
+
+    private static String lastLine(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file);
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String l = lines.get(i).trim();
+            if (!l.isEmpty()) {
+                return l.startsWith("tierfs: ") ? l.substring(8) : l;
+            }
+        }
+        return "(no output; see " + file.resolveSibling("tierfs.log") + ")";
+    }
+}

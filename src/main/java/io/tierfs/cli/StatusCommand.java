@@ -1,0 +1,84 @@
+package io.tierfs.cli;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import io.tierfs.daemon.Mounts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `tierfs status`: the daemon, its data folder, and each tier's capacity and use. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Show the daemon's pid, the data folder, and capacity and usage per tier.")
+public final class StatusCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT")
+    Path mountpoint;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        Path mp = mountpoint.toAbsolutePath().normalize();
+        Mounts.Entry entry = Mounts.find(mp);
+        if (entry == null || !entry.isTierfs()) {
+            System.err.println("tierfs: " + mp + " is not a tierfs mount");
+            return 1;
+        }
+        Path data = Path.of(entry.source());
+        Map<String, Object> state = readState(data);
+        if (state == null || daemonOf(data, mp).isEmpty()) {
+            System.err.println("tierfs: the daemon of " + mp + " is not running (stale mount; clear it with: tierfs unmount " + mp + ")");
+            return 1;
+        }
+        if (json) {
+            System.out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(state));
+            return 0;
+        }
+        System.out.printf("mountpoint  %s%ndata        %s%npid         %s%nblock size  %s%n",
+            state.get("mountpoint"), state.get("data"), state.get("pid"), human(((Number) state.get("blockSize")).longValue()));
+        System.out.printf("%-5s %10s %10s %10s  %s%n", "tier", "capacity", "used", "free", "path");
+        for (Object o : (List<?>) state.get("tiers")) {
+            Map<?, ?> t = (Map<?, ?>) o;
+            System.out.printf("%-5s %10s %10s %10s  %s%n", t.get("name"),
+                human(((Number) t.get("capacityBytes")).longValue()), human(((Number) t.get("usedBytes")).longValue()),
+                human(((Number) t.get("freeBytes")).longValue()), t.get("path"));
+        }
+        return 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> readState(Path data) throws IOException {
+        Path file = data.resolve("daemon.json");
+        if (!Files.exists(file)) {
+            return null;
+        }
+        return (Map<String, Object>) JSON.std.anyFrom(Files.readString(file));
+    }
+
+    /** The live daemon serving {@code mountpoint} from {@code data}, if any. */
+    static Optional<ProcessHandle> daemonOf(Path data, Path mountpoint) throws IOException {
+        Map<String, Object> state = readState(data);
+        if (state == null || !mountpoint.toString().equals(state.get("mountpoint"))) {
+            return Optional.empty();
+        }
+        return ProcessHandle.of(((Number) state.get("pid")).longValue()).filter(ProcessHandle::isAlive);
+    }
+
+    static String human(long bytes) {
+        String[] units = {"B", "K", "M", "G", "T", "P"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? bytes + "B" : String.format("%.1f%s", v, units[u]);
+    }
+}

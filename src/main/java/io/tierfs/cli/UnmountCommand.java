@@ -1,0 +1,81 @@
+package io.tierfs.cli;
+
+import io.tierfs.daemon.Mounts;
+import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.LibC;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** `tierfs unmount`: unmount, then wait until the daemon has flushed and closed its stores. */
+@Command(name = "unmount", aliases = "umount", mixinStandardHelpOptions = true,
+    description = "Unmount a tierfs volume and wait for its daemon to flush and exit. Also clears a stale mount left by a crashed daemon.")
+public final class UnmountCommand implements Callable<Integer> {
+    private static final long EXIT_TIMEOUT_MILLIS = 120_000;
+
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT")
+    Path mountpoint;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        Path mp = mountpoint.toAbsolutePath().normalize();
+        Mounts.Entry entry = Mounts.find(mp);
+        if (entry == null) {
+            System.err.println("tierfs: " + mp + " is not mounted");
+            return 1;
+        }
+        if (!entry.isTierfs()) {
+            System.err.println("tierfs: " + mp + " is not a tierfs mount (" + entry.type() + ")");
+            return 1;
+        }
+        Optional<ProcessHandle> daemon = StatusCommand.daemonOf(Path.of(entry.source()), mp);
+        if (Mounts.isStale(mp) || daemon.isEmpty()) {
+            if (LibC.INSTANCE.umount2(mp.toString(), LibC.MNT_DETACH) != 0 && !fusermount(mp, true)) {
+                System.err.println("tierfs: could not clear the stale mount at " + mp);
+                return 1;
+            }
+            System.out.println("cleared stale mount at " + mp + " (its daemon had died; recovery runs at the next mount)");
+            return 0;
+        }
+        if (LibC.INSTANCE.umount2(mp.toString(), 0) != 0) {
+            int errno = LibC.errno();
+            if (errno == Errno.EBUSY) {
+                System.err.println("tierfs: " + mp + " is busy: files are open or a process works in it"
+                    + " (see: fuser -vm " + mp + ")");
+                return 1;
+            }
+            if (errno != Errno.EPERM || !fusermount(mp, false)) {
+                System.err.println("tierfs: unmount of " + mp + " failed: errno " + errno);
+                return 1;
+            }
+        }
+        ProcessHandle p = daemon.get();
+        long deadline = System.currentTimeMillis() + EXIT_TIMEOUT_MILLIS;
+        while (p.isAlive() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        if (p.isAlive()) {
+            System.err.println("tierfs: unmounted " + mp + ", but daemon " + p.pid() + " is still flushing");
+            return 1;
+        }
+        System.out.println("unmounted " + mp);
+        return 0;
+    }
+
+    /** Unprivileged users unmount through fusermount. */
+    private static boolean fusermount(Path mp, boolean lazy) throws IOException, InterruptedException {
+        for (String tool : new String[] {"fusermount", "fusermount3"}) {
+            try {
+                Process p = new ProcessBuilder(tool, lazy ? "-uz" : "-u", mp.toString()).inheritIO().start();
+                return p.waitFor() == 0;
+            } catch (IOException notInstalled) {
+                // try the next one
+            }
+        }
+        return false;
+    }
+
+}

@@ -1,0 +1,131 @@
+package io.tierfs.daemon;
+
+import io.tierfs.block.BlockStore;
+import io.tierfs.fuse.FuseAdapter;
+import io.tierfs.fuse.FuseSession;
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.MetadataStore;
+import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.namespace.FileOps;
+import io.tierfs.namespace.Inodes;
+import io.tierfs.namespace.Namespace;
+import io.tierfs.namespace.Recovery;
+import io.tierfs.namespace.Xattrs;
+import io.tierfs.nativeio.LibC;
+import io.tierfs.tier.DirectoryTier;
+import io.tierfs.tier.Tier;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One mounted volume: opens the stores, recovers, serves FUSE until unmounted or signalled, then
+ * shuts down in order: refuse new requests and finish those in flight, flush, close the stores,
+ * unmount.
+ */
+public final class Daemon {
+    private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
+    private static final long DRAIN_MILLIS = 30_000;
+
+    private final MountSettings settings;
+    private VolumeLayout layout;
+    private VolumeLock lock;
+    private MetadataStore meta;
+    private BlockStore blocks;
+    private Inodes inodes;
+    private FuseAdapter adapter;
+    private FuseSession session;
+    private DaemonState state;
+    private ScheduledExecutorService background;
+    private boolean stopped;
+
+    public Daemon(MountSettings settings) {
+        this.settings = settings;
+    }
+
+    /** Opens and recovers the volume and mounts it; returns once the mount serves. */
+    public void start() throws VolumeException, IOException {
+        LibC.INSTANCE.umask(077);
+        Preflight.checkMountpoint(settings.mountpoint());
+        layout = VolumeLayout.openOrCreate(settings);
+        lock = VolumeLock.acquire(layout);
+        DaemonLog.toFile(layout.logFile());
+        LOG.info("starting: " + settings);
+        meta = new RocksMetadataStore(layout.meta());
+        Tier[] tiers = {
+            new DirectoryTier("ssd", layout.ssd(), layout.blockSize(), layout.ssdLimit()),
+            new DirectoryTier("hdd", layout.hdd(), layout.blockSize(), layout.hddLimit()),
+        };
+        blocks = new BlockStore(layout.blockSize(), tiers, meta);
+        boolean fresh = meta.get(Keys.inode(Inodes.ROOT)) == null;
+        boolean unclean = !fresh && meta.get(Keys.CLEAN_SHUTDOWN) == null;
+        new Recovery(meta, blocks).run(unclean);
+        try (MetadataStore.Batch b = meta.newBatch()) {
+            b.delete(Keys.CLEAN_SHUTDOWN);
+            meta.commit(b, true);
+        }
+        inodes = new Inodes(meta, blocks);
+        if (fresh) {
+            inodes.format(LibC.INSTANCE.getuid(), LibC.INSTANCE.getgid());
+        }
+        TierStats stats = new TierStats(blocks);
+        adapter = new FuseAdapter(inodes, new Namespace(inodes), new FileOps(inodes), new Xattrs(inodes), blocks,
+            stats::capacity);
+        session = new FuseSession(settings.mountpoint(), List.of(
+            "fsname=" + layout.data(), "subtype=tierfs", "allow_other", "default_permissions",
+            "big_writes", "max_write=131072", "max_read=131072"), settings.threads());
+        session.start(adapter);
+        state = new DaemonState(layout, settings.mountpoint(), stats);
+        state.write();
+        background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tierfs-state");
+            t.setDaemon(true);
+            return t;
+        });
+        background.scheduleWithFixedDelay(state::writeQuietly, 2, 2, TimeUnit.SECONDS);
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "tierfs-shutdown"));
+        LOG.info("serving " + settings.mountpoint());
+    }
+
+    /** Serves until the filesystem is unmounted, then shuts down. */
+    public void awaitUnmount() throws InterruptedException {
+        session.awaitUnmount();
+        stop();
+    }
+
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        LOG.info("shutting down");
+        try {
+            if (!adapter.drain(DRAIN_MILLIS)) {
+                LOG.warning("requests still in flight after " + DRAIN_MILLIS + " ms; closing anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        background.shutdownNow();
+        try {
+            inodes.close();
+            try (MetadataStore.Batch b = meta.newBatch()) {
+                b.put(Keys.CLEAN_SHUTDOWN, new byte[0]);
+                meta.commit(b, true);
+            }
+            meta.close();
+            blocks.close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "shutdown did not finish cleanly; recovery will run at the next mount", e);
+        }
+        session.detach();
+        state.remove();
+        lock.close();
+        LOG.info("stopped");
+        DaemonLog.flush();
+    }
+}

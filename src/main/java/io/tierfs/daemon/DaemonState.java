@@ -1,0 +1,69 @@
+package io.tierfs.daemon;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/** {@code DATA/daemon.json}: what `tierfs status` reports, rewritten every two seconds while mounted. */
+final class DaemonState {
+    private static final Logger LOG = Logger.getLogger(DaemonState.class.getName());
+
+    private final VolumeLayout layout;
+    private final Path mountpoint;
+    private final TierStats stats;
+    private final long started = System.currentTimeMillis();
+
+    DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats) {
+        this.layout = layout;
+        this.mountpoint = mountpoint;
+        this.stats = stats;
+    }
+
+    void write() throws IOException {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("pid", ProcessHandle.current().pid());
+        s.put("mountpoint", mountpoint.toString());
+        s.put("data", layout.data().toString());
+        s.put("formatVersion", layout.formatVersion());
+        s.put("blockSize", layout.blockSize());
+        s.put("startedMillis", started);
+        s.put("updatedMillis", System.currentTimeMillis());
+        List<Map<String, Object>> tiers = new ArrayList<>();
+        for (Object[] row : stats.perTier()) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("name", row[0]);
+            t.put("path", row[1]);
+            t.put("capacityBytes", row[2]);
+            t.put("usedBytes", row[3]);
+            t.put("freeBytes", row[4]);
+            tiers.add(t);
+        }
+        s.put("tiers", tiers);
+        Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
+        Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
+        Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    void writeQuietly() {
+        try {
+            write();
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("could not update " + layout.stateFile() + ": " + e);
+        }
+    }
+
+    void remove() {
+        try {
+            Files.deleteIfExists(layout.stateFile());
+        } catch (IOException e) {
+            LOG.warning("could not remove " + layout.stateFile() + ": " + e);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.tierfs.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/** The checks that turn a bad mount request into one clear line before anything is touched. */
+public final class Preflight {
+    private Preflight() {
+    }
+
+    public static void checkMountpoint(Path mountpoint) throws VolumeException, IOException {
+        Mounts.Entry mounted = Mounts.find(mountpoint);
+        if (mounted != null) {
+            if (Mounts.isStale(mountpoint)) {
+                throw new VolumeException("mountpoint " + mountpoint + " holds a stale mount left by a crashed daemon;"
+                    + " clear it with: tierfs unmount " + mountpoint);
+            }
+            throw new VolumeException("mountpoint " + mountpoint + " is already mounted (" + mounted.type() + " from "
+                + mounted.source() + ")");
+        }
+        if (!Files.exists(mountpoint)) {
+            throw new VolumeException("mountpoint " + mountpoint + " does not exist (create it with mkdir)");
+        }
+        if (!Files.isDirectory(mountpoint)) {
+            throw new VolumeException("mountpoint " + mountpoint + " is not a directory");
+        }
+        try (Stream<Path> entries = Files.list(mountpoint)) {
+            if (entries.findAny().isPresent()) {
+                throw new VolumeException("mountpoint " + mountpoint + " is not empty");
+            }
+        }
+        if (!Files.exists(Path.of("/dev/fuse"))) {
+            throw new VolumeException("/dev/fuse is missing: load the fuse kernel module (modprobe fuse)");
+        }
+    }
+
+    public static void checkDataFolder(MountSettings s) throws VolumeException, IOException {
+        Path data = s.data();
+        Path existing = data;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
+            throw new VolumeException("data folder " + data + " is not writable");
+        }
+        if (Files.exists(data) && !Files.isDirectory(data)) {
+            throw new VolumeException("data folder " + data + " is not a directory");
+        }
+        if (VolumeLayout.exists(data)) {
+            VolumeLayout layout = VolumeLayout.openOrCreate(s);
+            if (VolumeLock.isHeld(layout)) {
+                throw new VolumeException("data folder " + data + " is in use by a running tierfs");
+            }
+        }
+        if (s.data().toString().contains(",")) {
+            throw new VolumeException("data folder path must not contain a comma: " + data);
+        }
+    }
+}

@@ -1,0 +1,633 @@
+package io.tierfs.fuse;
+
+import static io.tierfs.nativeio.Memory.IO;
+
+import io.tierfs.block.BlockStore;
+import io.tierfs.block.FileBlocks;
+import io.tierfs.meta.MetadataException;
+import io.tierfs.namespace.Attributes;
+import io.tierfs.namespace.DirEntry;
+import io.tierfs.namespace.FileMode;
+import io.tierfs.namespace.FileOps;
+import io.tierfs.namespace.FsException;
+import io.tierfs.namespace.Inode;
+import io.tierfs.namespace.Inodes;
+import io.tierfs.namespace.Namespace;
+import io.tierfs.namespace.Xattrs;
+import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.LibC;
+import io.tierfs.nativeio.Memory;
+import io.tierfs.nativeio.NativeIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import jnr.ffi.Runtime;
+import jnr.ffi.provider.ClosureManager;
+
+/**
+ * Turns libfuse's low-level requests into calls on the namespace and the block layer, and their
+ * results into replies. Inode numbers are the kernel's node ids, so one file is one kernel inode
+ * whatever its names: hard links share attributes and page cache. Every request gets exactly one
+ * reply; a failure becomes an errno, never an exception into native code.
+ */
+public final class FuseAdapter {
+    private static final Logger LOG = Logger.getLogger(FuseAdapter.class.getName());
+    private static final double TIMEOUT_SECONDS = 1.0;
+
+    private final LibFuse fuse = LibFuse.INSTANCE;
+    private final Inodes inodes;
+    private final Namespace namespace;
+    private final FileOps files;
+    private final Xattrs xattrs;
+    private final VolumeStats stats;
+    private final int blockSize;
+    private final HandleTable<OpenFile> openFiles = new HandleTable<>();
+    private final HandleTable<List<DirEntry>[]> openDirs = new HandleTable<>();
+    private final LongAdder inFlight = new LongAdder();
+    private volatile boolean closed;
+    /** The closures must stay reachable as long as libfuse may call them. */
+    private final List<Object> closures = new ArrayList<>();
+    private final long operations;
+
+    /** Reports capacity for statfs. */
+    public interface VolumeStats {
+        /** {total bytes, free bytes} of the tiers, each filesystem counted once. */
+        long[] capacity();
+    }
+
+    private record OpenFile(Inode inode, FileBlocks blocks) {
+    }
+
+    public FuseAdapter(Inodes inodes, Namespace namespace, FileOps files, Xattrs xattrs, BlockStore blocks,
+                       VolumeStats stats) {
+        this.inodes = inodes;
+        this.namespace = namespace;
+        this.files = files;
+        this.xattrs = xattrs;
+        this.stats = stats;
+        this.blockSize = blocks.blockSize();
+        this.operations = buildOperations();
+    }
+
+    long operations() {
+        return operations;
+    }
+
+    /** Refuses new requests and waits (up to {@code millis}) for those in flight to finish. */
+    public boolean drain(long millis) throws InterruptedException {
+        closed = true;
+        long deadline = System.currentTimeMillis() + millis;
+        while (inFlight.sum() > 0) {
+            if (System.currentTimeMillis() > deadline) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
+    }
+
+    private boolean enter(long req) {
+        inFlight.increment();
+        if (closed) {
+            inFlight.decrement();
+            fuse.fuse_reply_err(req, Errno.ENOTCONN);
+            return false;
+        }
+        return true;
+    }
+
+    private void fail(long req, Throwable t) {
+        int errno;
+        if (t instanceof FsException e) {
+            errno = e.errno();
+        } else if (t instanceof NativeIOException e) {
+            errno = e.errno();
+            if (errno != Errno.ENOSPC) {
+                LOG.log(Level.WARNING, "I/O error", t);
+            }
+        } else {
+            errno = Errno.EIO;
+            LOG.log(t instanceof MetadataException ? Level.SEVERE : Level.WARNING, "request failed", t);
+        }
+        fuse.fuse_reply_err(req, errno);
+    }
+
+    private static FuseWorker worker() {
+        return (FuseWorker) Thread.currentThread();
+    }
+
+    private static int ctxUid(long req) {
+        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + Structs.CTX_UID);
+    }
+
+    private static int ctxGid(long req) {
+        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + Structs.CTX_GID);
+    }
+
+    private void replyEntry(long req, Inode inode) {
+        FuseWorker w = worker();
+        inode.copyTo(w.attributes, blockSize);
+        Structs.writeEntry(w.entry, w.attributes, TIMEOUT_SECONDS);
+        fuse.fuse_reply_entry(req, w.entry);
+    }
+
+    private void replyAttr(long req, Inode inode) {
+        FuseWorker w = worker();
+        inode.copyTo(w.attributes, blockSize);
+        Structs.writeStat(w.stat, w.attributes);
+        fuse.fuse_reply_attr(req, w.stat, TIMEOUT_SECONDS);
+    }
+
+    private void replyBytes(long req, byte[] bytes) {
+        long buf = worker().replyBuffer(bytes.length);
+        IO.putByteArray(buf, bytes, 0, bytes.length);
+        fuse.fuse_reply_buf(req, buf, bytes.length);
+    }
+
+    // ---- requests -------------------------------------------------------------------------------
+
+    private void lookup(long req, long parent, long name) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            replyEntry(req, namespace.lookup(parent, Memory.readCString(name)));
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void forget(long req, long ino, long nlookup) {
+        inodes.forget(ino, nlookup);
+        fuse.fuse_reply_none(req);
+    }
+
+    private void forgetMulti(long req, long count, long forgets) {
+        for (long i = 0; i < count; i++) {
+            inodes.forget(IO.getLong(forgets + 16 * i), IO.getLong(forgets + 16 * i + 8));
+        }
+        fuse.fuse_reply_none(req);
+    }
+
+    private void getattr(long req, long ino, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            replyAttr(req, inodes.get(ino));
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void setattr(long req, long ino, long st, int toSet, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            Inode inode = inodes.get(ino);
+            files.setattr(inode, toSet, IO.getInt(st + 24), IO.getInt(st + 28), IO.getInt(st + 32),
+                IO.getLong(st + 48), Structs.statAtime(st), Structs.statMtime(st));
+            replyAttr(req, inode);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void readlink(long req, long ino) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            byte[] target = files.readlink(inodes.get(ino));
+            long buf = worker().replyBuffer(target.length + 1);
+            IO.putByteArray(buf, target, 0, target.length);
+            IO.putByte(buf + target.length, (byte) 0);
+            fuse.fuse_reply_readlink(req, buf);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void make(long req, long parent, long name, int mode, long rdev, byte[] target) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            replyEntry(req, namespace.create(parent, Memory.readCString(name), mode, rdev, target,
+                ctxUid(req), ctxGid(req)));
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void remove(long req, long parent, long name, boolean directory) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            namespace.unlink(parent, Memory.readCString(name), directory);
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void rename(long req, long parent, long name, long newParent, long newName) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            namespace.rename(parent, Memory.readCString(name), newParent, Memory.readCString(newName));
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void link(long req, long ino, long newParent, long newName) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            replyEntry(req, namespace.link(ino, newParent, Memory.readCString(newName)));
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    /** Registers a handle; O_DIRECT opens bypass the page cache, all others keep it across opens. */
+    private void openHandle(Inode inode, long fi) {
+        long fh = openFiles.add(new OpenFile(inode, inodes.open(inode)));
+        IO.putLong(fi + Structs.FI_FH, fh);
+        int flags = IO.getInt(fi + Structs.FI_FLAGS);
+        int bits = IO.getInt(fi + Structs.FI_BITS);
+        bits |= (flags & LibC.O_DIRECT) != 0 ? Structs.FI_DIRECT_IO : Structs.FI_KEEP_CACHE;
+        IO.putInt(fi + Structs.FI_BITS, bits);
+    }
+
+    private void open(long req, long ino, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            Inode inode = inodes.get(ino);
+            if (FileMode.isDirectory(inode.mode())) {
+                throw new FsException(Errno.EISDIR, "open of a directory as a file");
+            }
+            openHandle(inode, fi);
+            fuse.fuse_reply_open(req, fi);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void create(long req, long parent, long name, int mode, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            Inode inode = namespace.create(parent, Memory.readCString(name), mode, 0, null, ctxUid(req), ctxGid(req));
+            openHandle(inode, fi);
+            FuseWorker w = worker();
+            inode.copyTo(w.attributes, blockSize);
+            Structs.writeEntry(w.entry, w.attributes, TIMEOUT_SECONDS);
+            fuse.fuse_reply_create(req, w.entry, fi);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void read(long req, long ino, long size, long off, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            OpenFile f = openFiles.get(IO.getLong(fi + Structs.FI_FH));
+            if (f == null) {
+                throw new FsException(Errno.EBADF, "unknown file handle");
+            }
+            long n = Math.max(0, Math.min(size, f.inode.size() - off));
+            long buf = worker().replyBuffer(n);
+            f.blocks.read(off, buf, (int) n);
+            fuse.fuse_reply_buf(req, buf, n);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void write(long req, long ino, long buf, long size, long off, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            OpenFile f = openFiles.get(IO.getLong(fi + Structs.FI_FH));
+            if (f == null) {
+                throw new FsException(Errno.EBADF, "unknown file handle");
+            }
+            f.blocks.write(off, buf, (int) size);
+            files.wrote(f.inode, off + size);
+            fuse.fuse_reply_write(req, size);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void flush(long req, long ino, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            inodes.persistIfDirty(inodes.get(ino), false);
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void release(long req, long ino, long fi) {
+        // Runs even while draining: a close must always let go of its handle.
+        inFlight.increment();
+        try {
+            OpenFile f = openFiles.remove(IO.getLong(fi + Structs.FI_FH));
+            if (f != null && !closed) {
+                inodes.close(f.inode);
+            }
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void fsync(long req, long ino, int datasync, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            files.fsync(inodes.get(ino), datasync != 0);
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void opendir(long req, long ino, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            if (!FileMode.isDirectory(inodes.get(ino).mode())) {
+                throw new FsException(Errno.ENOTDIR, "not a directory");
+            }
+            IO.putLong(fi + Structs.FI_FH, openDirs.add(new List[1]));
+            fuse.fuse_reply_open(req, fi);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    /**
+     * Lists from a snapshot taken when the listing starts (offset 0), so that a listing interrupted
+     * by changes neither repeats nor skips names. Entries are written in the kernel's fuse_dirent
+     * layout directly: ino, next offset, name length, type, name padded to 8 bytes.
+     */
+    private void readdir(long req, long ino, long size, long off, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            List<DirEntry>[] snapshot = openDirs.get(IO.getLong(fi + Structs.FI_FH));
+            if (snapshot == null) {
+                throw new FsException(Errno.EBADF, "unknown directory handle");
+            }
+            if (off == 0 || snapshot[0] == null) {
+                snapshot[0] = namespace.list(ino);
+            }
+            List<DirEntry> entries = snapshot[0];
+            long buf = worker().replyBuffer(size);
+            long used = 0;
+            for (int i = (int) off; i < entries.size(); i++) {
+                DirEntry e = entries.get(i);
+                long recordLength = (24 + e.name().length + 7) & ~7L;
+                if (used + recordLength > size) {
+                    break;
+                }
+                long at = buf + used;
+                IO.putLong(at, e.ino());
+                IO.putLong(at + 8, i + 1);
+                IO.putInt(at + 16, e.name().length);
+                IO.putInt(at + 20, e.type());
+                IO.putByteArray(at + 24, e.name(), 0, e.name().length);
+                IO.setMemory(at + 24 + e.name().length, recordLength - 24 - e.name().length, (byte) 0);
+                used += recordLength;
+            }
+            fuse.fuse_reply_buf(req, buf, used);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void releasedir(long req, long ino, long fi) {
+        openDirs.remove(IO.getLong(fi + Structs.FI_FH));
+        fuse.fuse_reply_err(req, 0);
+    }
+
+    private void fsyncdir(long req, long ino, int datasync, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            files.fsyncDirectory();
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void statfs(long req, long ino) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            long[] capacity = stats.capacity();
+            long unit = 4096;
+            FuseWorker w = worker();
+            Structs.writeStatvfs(w.statvfs, unit, capacity[0] / unit, capacity[1] / unit,
+                Long.MAX_VALUE / 2, Long.MAX_VALUE / 2, Namespace.NAME_MAX);
+            fuse.fuse_reply_statfs(req, w.statvfs);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void setxattr(long req, long ino, long name, long value, long size, int flags) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            byte[] v = new byte[(int) size];
+            IO.getByteArray(value, v, 0, v.length);
+            xattrs.set(inodes.get(ino), Memory.readCString(name), v, flags);
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void getxattr(long req, long ino, long name, long size) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            replySized(req, xattrs.get(inodes.get(ino), Memory.readCString(name)), size);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void listxattr(long req, long ino, long size) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            replySized(req, xattrs.list(inodes.get(ino)), size);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    /** The xattr protocol: size 0 asks for the length only; a buffer too small is ERANGE. */
+    private void replySized(long req, byte[] value, long size) {
+        if (size == 0) {
+            fuse.fuse_reply_xattr(req, value.length);
+        } else if (size < value.length) {
+            fuse.fuse_reply_err(req, Errno.ERANGE);
+        } else {
+            replyBytes(req, value);
+        }
+    }
+
+    private void removexattr(long req, long ino, long name) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            xattrs.remove(inodes.get(ino), Memory.readCString(name));
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    private void fallocate(long req, long ino, int mode, long offset, long length, long fi) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            files.fallocate(inodes.get(ino), mode, offset, length);
+            fuse.fuse_reply_err(req, 0);
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
+    // ---- the operations table -------------------------------------------------------------------
+
+    /** struct fuse_lowlevel_ops: 41 function pointers in declaration order; absent ones stay NULL. */
+    private long buildOperations() {
+        long ops = Memory.allocate(Structs.OPS_SIZE);
+        ClosureManager cm = Runtime.getSystemRuntime().getClosureManager();
+        set(ops, cm, 2, Callbacks.ReqParentName.class, (Callbacks.ReqParentName) this::lookup);
+        set(ops, cm, 3, Callbacks.Forget.class, (Callbacks.Forget) this::forget);
+        set(ops, cm, 4, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::getattr);
+        set(ops, cm, 5, Callbacks.SetAttr.class, (Callbacks.SetAttr) this::setattr);
+        set(ops, cm, 6, Callbacks.ReqIno.class, (Callbacks.ReqIno) this::readlink);
+        set(ops, cm, 7, Callbacks.Mknod.class,
+            (Callbacks.Mknod) (req, parent, name, mode, rdev) -> make(req, parent, name, mode, rdev, null));
+        set(ops, cm, 8, Callbacks.Mkdir.class, (Callbacks.Mkdir) (req, parent, name, mode) ->
+            make(req, parent, name, FileMode.S_IFDIR | (mode & FileMode.PERMISSION_BITS), 0, null));
+        set(ops, cm, 9, Callbacks.ReqParentName.class,
+            (Callbacks.ReqParentName) (req, parent, name) -> remove(req, parent, name, false));
+        set(ops, cm, 10, Callbacks.ReqParentName.class,
+            (Callbacks.ReqParentName) (req, parent, name) -> remove(req, parent, name, true));
+        set(ops, cm, 11, Callbacks.Symlink.class, (Callbacks.Symlink) (req, link, parent, name) ->
+            make(req, parent, name, FileMode.S_IFLNK | 0777, 0, Memory.readCString(link)));
+        set(ops, cm, 12, Callbacks.Rename.class, (Callbacks.Rename) this::rename);
+        set(ops, cm, 13, Callbacks.Link.class, (Callbacks.Link) this::link);
+        set(ops, cm, 14, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::open);
+        set(ops, cm, 15, Callbacks.ReadLike.class, (Callbacks.ReadLike) this::read);
+        set(ops, cm, 16, Callbacks.Write.class, (Callbacks.Write) this::write);
+        set(ops, cm, 17, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::flush);
+        set(ops, cm, 18, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::release);
+        set(ops, cm, 19, Callbacks.Fsync.class, (Callbacks.Fsync) this::fsync);
+        set(ops, cm, 20, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::opendir);
+        set(ops, cm, 21, Callbacks.ReadLike.class, (Callbacks.ReadLike) this::readdir);
+        set(ops, cm, 22, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::releasedir);
+        set(ops, cm, 23, Callbacks.Fsync.class, (Callbacks.Fsync) this::fsyncdir);
+        set(ops, cm, 24, Callbacks.ReqIno.class, (Callbacks.ReqIno) this::statfs);
+        set(ops, cm, 25, Callbacks.SetXattr.class, (Callbacks.SetXattr) this::setxattr);
+        set(ops, cm, 26, Callbacks.GetXattr.class, (Callbacks.GetXattr) this::getxattr);
+        set(ops, cm, 27, Callbacks.ListXattr.class, (Callbacks.ListXattr) this::listxattr);
+        set(ops, cm, 28, Callbacks.ReqParentName.class, (Callbacks.ReqParentName) this::removexattr);
+        set(ops, cm, 30, Callbacks.Create.class, (Callbacks.Create) this::create);
+        set(ops, cm, 38, Callbacks.ForgetMulti.class, (Callbacks.ForgetMulti) this::forgetMulti);
+        set(ops, cm, 40, Callbacks.Fallocate.class, (Callbacks.Fallocate) this::fallocate);
+        return ops;
+    }
+
+    private <T> void set(long ops, ClosureManager cm, int index, Class<T> type, T callback) {
+        closures.add(callback);
+        IO.putLong(ops + 8L * index, cm.getClosurePointer(type, callback).address());
+    }
+}

@@ -1,0 +1,93 @@
+package io.tierfs.fuse;
+
+import io.tierfs.nativeio.Memory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * A FUSE mount served through libfuse2's low-level API by our own worker threads (rather than
+ * fuse_session_loop_mt, whose pthread_cancel at exit is unsafe for threads attached to a JVM).
+ */
+public final class FuseSession {
+    private final Path mountpoint;
+    private final List<String> options;
+    private final int threads;
+    private long args;
+    private long channel;
+    private long session;
+    private CountDownLatch running;
+
+    /**
+     * @param options mount and session options, e.g. "allow_other", "max_write=131072"
+     */
+    public FuseSession(Path mountpoint, List<String> options, int threads) {
+        this.mountpoint = mountpoint;
+        this.options = List.copyOf(options);
+        this.threads = threads;
+    }
+
+    long handle() {
+        return session;
+    }
+
+    /** Mounts and starts serving; throws if libfuse refuses (it prints the reason on stderr). */
+    public void start(FuseAdapter adapter) {
+        LibFuse fuse = LibFuse.INSTANCE;
+        args = buildArgs();
+        channel = fuse.fuse_mount(mountpoint.toString(), args);
+        if (channel == 0) {
+            throw new IllegalStateException("libfuse could not mount " + mountpoint);
+        }
+        session = fuse.fuse_lowlevel_new(args, adapter.operations(), Structs.OPS_SIZE, 0);
+        if (session == 0) {
+            fuse.fuse_unmount(mountpoint.toString(), channel);
+            throw new IllegalStateException("libfuse rejected the session options " + options);
+        }
+        fuse.fuse_session_add_chan(session, channel);
+        long bufferSize = fuse.fuse_chan_bufsize(channel);
+        running = new CountDownLatch(threads);
+        for (int i = 0; i < threads; i++) {
+            new FuseWorker(this, i, channel, bufferSize).start();
+        }
+    }
+
+    void workerExited() {
+        LibFuse.INSTANCE.fuse_session_exit(session);
+        running.countDown();
+    }
+
+    /** Blocks until the filesystem is unmounted (or the session ends) and every worker has stopped. */
+    public void awaitUnmount() throws InterruptedException {
+        running.await();
+    }
+
+    /**
+     * Detaches the mount from the namespace (MNT_DETACH): the kernel ends the connection once the
+     * last open file on it is closed, or when this process exits.
+     */
+    public void detach() {
+        LibFuse.INSTANCE.fuse_session_exit(session);
+        io.tierfs.nativeio.LibC.INSTANCE.umount2(mountpoint.toString(), io.tierfs.nativeio.LibC.MNT_DETACH);
+    }
+
+    /** argv for libfuse: {"tierfs", "-o", "opt1,opt2,..."} in a struct fuse_args, kept for the session's life. */
+    private long buildArgs() {
+        List<String> argv = new ArrayList<>();
+        argv.add("tierfs");
+        if (!options.isEmpty()) {
+            argv.add("-o");
+            argv.add(String.join(",", options));
+        }
+        long array = Memory.allocate(8L * (argv.size() + 1));
+        for (int i = 0; i < argv.size(); i++) {
+            Memory.IO.putLong(array + 8L * i, Memory.cString(argv.get(i)));
+        }
+        long a = Memory.allocate(24);
+        Memory.IO.putInt(a, argv.size());
+        Memory.IO.putLong(a + 8, array);
+        Memory.IO.putInt(a + 16, 0);
+        return a;
+    }
+}

@@ -1,0 +1,64 @@
+package io.tierfs.fuse;
+
+import io.tierfs.namespace.Attributes;
+import io.tierfs.nativeio.Memory;
+
+/**
+ * A thread that reads requests from the FUSE device and processes them; libfuse calls back into
+ * {@link FuseAdapter} on this same thread. Each worker owns its receive buffer and the scratch
+ * memory its replies are built in, so a request allocates nothing.
+ */
+final class FuseWorker extends Thread {
+    private static final int EINTR = 4, EAGAIN = 11;
+
+    private final FuseSession session;
+    final long receiveBuffer;
+    final long receiveSize;
+    /** Holds the channel pointer that fuse_chan_recv may update. */
+    private final long channelCell;
+    final long stat = Memory.allocate(Structs.STAT_SIZE);
+    final long entry = Memory.allocate(Structs.ENTRY_SIZE);
+    final long statvfs = Memory.allocate(Structs.STATVFS_SIZE);
+    final Attributes attributes = new Attributes();
+    private long reply;
+    private long replyCapacity;
+
+    FuseWorker(FuseSession session, int number, long channel, long receiveSize) {
+        super("tierfs-fuse-" + number);
+        this.session = session;
+        this.receiveSize = receiveSize;
+        this.receiveBuffer = Memory.allocate(receiveSize);
+        this.channelCell = Memory.allocate(8);
+        Memory.IO.putLong(channelCell, channel);
+        setDaemon(true);
+    }
+
+    /** Scratch memory for a reply of {@code size} bytes; grown once, then reused. */
+    long replyBuffer(long size) {
+        if (size > replyCapacity) {
+            if (reply != 0) {
+                Memory.free(reply);
+            }
+            replyCapacity = Math.max(size, 256 * 1024);
+            reply = Memory.allocate(replyCapacity);
+        }
+        return reply;
+    }
+
+    @Override
+    public void run() {
+        LibFuse fuse = LibFuse.INSTANCE;
+        long se = session.handle();
+        while (fuse.fuse_session_exited(se) == 0) {
+            int n = fuse.fuse_chan_recv(channelCell, receiveBuffer, receiveSize);
+            if (n == -EINTR || n == -EAGAIN) {
+                continue;
+            }
+            if (n <= 0) {
+                break;
+            }
+            fuse.fuse_session_process(se, receiveBuffer, n, Memory.IO.getLong(channelCell));
+        }
+        session.workerExited();
+    }
+}

@@ -1,0 +1,49 @@
+package io.tierfs.meta;
+
+/**
+ * The one interface between tierfs and the engine that keeps its metadata: an ordered key-value
+ * store with atomic batches. Every namespace change is one batch, so a crash leaves each change
+ * whole or absent. Kept this small so a shared engine (TiKV, PostgreSQL) can stand in for RocksDB.
+ */
+public interface MetadataStore extends AutoCloseable {
+
+    /** The value of {@code key}, or null. */
+    byte[] get(byte[] key);
+
+    Batch newBatch();
+
+    /**
+     * Applies the batch atomically. With {@code sync}, it and everything committed before it are on
+     * stable storage when this returns; without, they are ordered after all earlier commits and
+     * survive a crash of the process, but may be lost with power.
+     */
+    void commit(Batch batch, boolean sync);
+
+    /** Makes everything committed so far durable. */
+    void sync();
+
+    /** Visits keys in [from, to) in order until the visitor returns false. */
+    void scan(byte[] from, byte[] to, Visitor visitor);
+
+    @Override
+    void close();
+
+    interface Batch extends AutoCloseable {
+        void put(byte[] key, byte[] value);
+
+        void delete(byte[] key);
+
+        /** Deletes every key in [from, to). */
+        void deleteRange(byte[] from, byte[] to);
+
+        int size();
+
+        @Override
+        void close();
+    }
+
+    @FunctionalInterface
+    interface Visitor {
+        boolean visit(byte[] key, byte[] value);
+    }
+}

@@ -1,0 +1,143 @@
+package io.tierfs.namespace;
+
+import io.tierfs.block.FileBlocks;
+import io.tierfs.meta.MetadataStore;
+import io.tierfs.nativeio.Errno;
+import java.io.IOException;
+
+/**
+ * Operations on one inode's attributes and contents: setattr (chmod, chown, utimens, truncate),
+ * fallocate, and the durability calls. Reads and writes go straight to {@link FileBlocks}; this
+ * class keeps the inode's size and times in step with them.
+ */
+public final class FileOps {
+    public static final int SET_MODE = 1, SET_UID = 2, SET_GID = 4, SET_SIZE = 8, SET_ATIME = 16,
+        SET_MTIME = 32, SET_ATIME_NOW = 128, SET_MTIME_NOW = 256;
+    private static final int FALLOC_FL_KEEP_SIZE = 1;
+
+    private final Inodes inodes;
+    private final MetadataStore meta;
+
+    public FileOps(Inodes inodes) {
+        this.inodes = inodes;
+        this.meta = inodes.meta();
+    }
+
+    public void setattr(Inode i, int toSet, int mode, int uid, int gid, long size, long atime, long mtime)
+        throws IOException {
+        long now = NanoClock.now();
+        if ((toSet & SET_SIZE) != 0) {
+            truncate(i, size, now);
+        }
+        synchronized (i) {
+            if ((toSet & SET_MODE) != 0) {
+                i.mode = (i.mode & FileMode.S_IFMT) | (mode & FileMode.PERMISSION_BITS);
+            }
+            if ((toSet & SET_UID) != 0) {
+                i.uid = uid;
+            }
+            if ((toSet & SET_GID) != 0) {
+                i.gid = gid;
+            }
+            if ((toSet & SET_ATIME_NOW) != 0) {
+                i.atimeNanos = now;
+            } else if ((toSet & SET_ATIME) != 0) {
+                i.atimeNanos = atime;
+            }
+            if ((toSet & SET_MTIME_NOW) != 0) {
+                i.mtimeNanos = now;
+            } else if ((toSet & SET_MTIME) != 0) {
+                i.mtimeNanos = mtime;
+            }
+            i.ctimeNanos = now;
+            i.attributesDirty = true;
+        }
+        inodes.persistIfDirty(i, false);
+    }
+
+    private void truncate(Inode i, long size, long now) throws IOException {
+        int mode = i.mode();
+        if (FileMode.isDirectory(mode)) {
+            throw new FsException(Errno.EISDIR, "truncate of a directory");
+        }
+        if (!FileMode.isRegular(mode)) {
+            throw new FsException(Errno.EINVAL, "truncate of a special file");
+        }
+        if (size < 0) {
+            throw new FsException(Errno.EINVAL, "negative size");
+        }
+        if (size < i.size()) {
+            inodes.blocksOf(i).shrink(size, batch -> {
+                synchronized (i) {
+                    i.size = size;
+                    i.mtimeNanos = i.ctimeNanos = now;
+                    i.sizeUnsynced = true;
+                }
+                inodes.put(batch, i);
+            });
+        } else {
+            synchronized (i) {
+                i.size = size;
+                i.mtimeNanos = i.ctimeNanos = now;
+                i.sizeUnsynced = true;
+                i.attributesDirty = true;
+            }
+        }
+    }
+
+    /** After a write of [offset, end): the size grows, the times move. */
+    public void wrote(Inode i, long end) {
+        i.wrote(end, NanoClock.now());
+    }
+
+    /** fallocate: mode 0 and KEEP_SIZE reserve real space; hole punching and the rest are not offered. */
+    public void fallocate(Inode i, int mode, long offset, long length) throws IOException {
+        if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
+            throw new FsException(Errno.EOPNOTSUPP, "fallocate mode " + mode);
+        }
+        if (offset < 0 || length <= 0) {
+            throw new FsException(Errno.EINVAL, "bad range");
+        }
+        inodes.blocksOf(i).reserve(offset, length);
+        if ((mode & FALLOC_FL_KEEP_SIZE) == 0) {
+            synchronized (i) {
+                if (offset + length > i.size) {
+                    i.size = offset + length;
+                    i.sizeUnsynced = true;
+                }
+                i.ctimeNanos = NanoClock.now();
+                i.attributesDirty = true;
+            }
+        }
+    }
+
+    /**
+     * fsync and fdatasync: the file's blocks reach the disk first, then the metadata that finds them
+     * (block map, size) is synced. fdatasync skips the metadata sync when only times changed.
+     */
+    public void fsync(Inode i, boolean datasync) throws IOException {
+        boolean mapChanged = i.blocks != null && inodes.blocksOf(i).sync();
+        boolean needMeta;
+        synchronized (i) {
+            needMeta = mapChanged || i.sizeUnsynced || (!datasync && i.attributesDirty);
+            i.sizeUnsynced = false;
+        }
+        if (needMeta) {
+            inodes.persistIfDirty(i, true);
+        }
+    }
+
+    /** fsync of a directory: every name created or removed so far becomes durable. */
+    public void fsyncDirectory() {
+        meta.sync();
+    }
+
+    public byte[] readlink(Inode i) {
+        synchronized (i) {
+            if (i.symlinkTarget == null) {
+                throw new FsException(Errno.EINVAL, "not a symlink");
+            }
+            return i.symlinkTarget;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.tierfs.namespace;
+
+import io.tierfs.block.FileBlocks;
+
+/**
+ * One file, directory or link: its persisted attributes, plus in-memory state (kernel lookup count,
+ * open handles, the block table of an open file). Attributes are read and changed under the
+ * inode's monitor; the inode number is never reused, so it is stable for the life of the file.
+ */
+public final class Inode {
+    public final long ino;
+    int mode;
+    int uid;
+    int gid;
+    long nlink;
+    long size;
+    long rdev;
+    long atimeNanos;
+    long mtimeNanos;
+    long ctimeNanos;
+    /** The parent directory, kept for directories only: it answers ".." and guards rename loops. */
+    long parent;
+    /** Blocks that hold data; st_blocks is derived from it. */
+    long blockCount;
+    byte[] symlinkTarget;
+
+    // In memory only.
+    long lookups;
+    int opens;
+    /** Attributes changed by the data path that are not yet in the metadata store. */
+    boolean attributesDirty;
+    /** The size changed since the last metadata sync: fdatasync must sync the metadata too. */
+    boolean sizeUnsynced;
+    /** Whether this inode may have extended attributes; lets the frequent security.capability query skip the store. */
+    Boolean mayHaveXattrs;
+    FileBlocks blocks;
+
+    Inode(long ino) {
+        this.ino = ino;
+    }
+
+    public synchronized int mode() {
+        return mode;
+    }
+
+    public synchronized long size() {
+        return size;
+    }
+
+    public synchronized long nlink() {
+        return nlink;
+    }
+
+    public synchronized void copyTo(Attributes a, int blockSize) {
+        a.ino = ino;
+        a.mode = mode;
+        a.uid = uid;
+        a.gid = gid;
+        a.nlink = nlink;
+        a.rdev = rdev;
+        a.size = size;
+        long stored = Math.min(blockCount * blockSize, (size + 4095) & ~4095L);
+        a.blocks512 = stored / 512;
+        a.atimeNanos = atimeNanos;
+        a.mtimeNanos = mtimeNanos;
+        a.ctimeNanos = ctimeNanos;
+    }
+
+    /** Called by the data path after a write: grows the size, stamps the times. */
+    public synchronized void wrote(long end, long nowNanos) {
+        if (end > size) {
+            size = end;
+            sizeUnsynced = true;
+        }
+        mtimeNanos = nowNanos;
+        ctimeNanos = nowNanos;
+        attributesDirty = true;
+    }
+
+    public synchronized void blocksAdded(long n) {
+        blockCount += n;
+        attributesDirty = true;
+    }
+}

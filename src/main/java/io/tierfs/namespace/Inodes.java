@@ -1,0 +1,220 @@
+package io.tierfs.namespace;
+
+import io.tierfs.block.BlockRef;
+import io.tierfs.block.BlockStore;
+import io.tierfs.block.FileBlocks;
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.MetadataStore;
+import io.tierfs.nativeio.Errno;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The inodes in use: loaded from the metadata store on demand and kept while the kernel holds a
+ * reference (lookup count) or a file handle is open. An inode whose last name is gone lives on as
+ * an orphan record until its last reference goes, then it and its blocks are deleted.
+ */
+public final class Inodes implements AutoCloseable {
+    public static final long ROOT = 1;
+
+    private final MetadataStore meta;
+    private final BlockStore blocks;
+    private final Reclaimer reclaimer;
+    private final ConcurrentHashMap<Long, Inode> cache = new ConcurrentHashMap<>();
+    private final AtomicLong nextIno;
+
+    public Inodes(MetadataStore meta, BlockStore blocks) {
+        this.meta = meta;
+        this.blocks = blocks;
+        this.reclaimer = new Reclaimer(meta, blocks);
+        byte[] next = meta.get(Keys.NEXT_INODE);
+        this.nextIno = new AtomicLong(next == null ? ROOT + 1 : ByteBuffer.wrap(next).getLong());
+    }
+
+    public MetadataStore meta() {
+        return meta;
+    }
+
+    public int blockSize() {
+        return blocks.blockSize();
+    }
+
+    /** Creates the root directory of a new volume. */
+    public void format(int uid, int gid) {
+        Inode root = new Inode(ROOT);
+        long now = NanoClock.now();
+        root.mode = FileMode.S_IFDIR | 0755;
+        root.uid = uid;
+        root.gid = gid;
+        root.nlink = 2;
+        root.parent = ROOT;
+        root.atimeNanos = root.mtimeNanos = root.ctimeNanos = now;
+        try (MetadataStore.Batch b = meta.newBatch()) {
+            put(b, root);
+            putNextIno(b);
+            meta.commit(b, true);
+        }
+    }
+
+    /** The inode, loaded if need be; ENOENT if there is none. */
+    public Inode get(long ino) {
+        Inode i = cache.get(ino);
+        return i != null ? i : load(ino);
+    }
+
+    private synchronized Inode load(long ino) {
+        Inode i = cache.get(ino);
+        if (i != null) {
+            return i;
+        }
+        byte[] value = meta.get(Keys.inode(ino));
+        if (value == null) {
+            throw new FsException(Errno.ENOENT, "no inode " + ino);
+        }
+        i = InodeCodec.decode(ino, value);
+        cache.put(ino, i);
+        return i;
+    }
+
+    /** A new inode with a fresh number; the caller commits it with {@link #put} and {@link #putNextIno}. */
+    Inode allocate(int mode, int uid, int gid, long now) {
+        Inode i = new Inode(nextIno.getAndIncrement());
+        i.mode = mode;
+        i.uid = uid;
+        i.gid = gid;
+        i.atimeNanos = i.mtimeNanos = i.ctimeNanos = now;
+        return i;
+    }
+
+    /** Makes a committed new inode known, with the one reference its creation reply gives the kernel. */
+    synchronized void created(Inode i) {
+        i.lookups = 1;
+        cache.put(i.ino, i);
+    }
+
+    void put(MetadataStore.Batch batch, Inode i) {
+        synchronized (i) {
+            batch.put(Keys.inode(i.ino), InodeCodec.encode(i));
+            i.attributesDirty = false;
+        }
+    }
+
+    void putNextIno(MetadataStore.Batch batch) {
+        batch.put(Keys.NEXT_INODE, ByteBuffer.allocate(8).putLong(nextIno.get()).array());
+    }
+
+    /** Commits the inode's record if the data path changed it. */
+    public void persistIfDirty(Inode i, boolean sync) {
+        boolean dirty;
+        synchronized (i) {
+            dirty = i.attributesDirty;
+        }
+        if (dirty || sync) {
+            try (MetadataStore.Batch b = meta.newBatch()) {
+                if (dirty) {
+                    put(b, i);
+                }
+                if (b.size() > 0) {
+                    meta.commit(b, sync);
+                } else {
+                    meta.sync();
+                }
+            }
+        }
+    }
+
+    /** The kernel took one more reference (a lookup reply). */
+    public synchronized Inode acquire(long ino) {
+        Inode i = get(ino);
+        i.lookups++;
+        return i;
+    }
+
+    public synchronized void forget(long ino, long n) {
+        Inode i = cache.get(ino);
+        if (i != null) {
+            i.lookups -= n;
+            releaseIfUnused(i);
+        }
+    }
+
+    /** A file handle opened: the inode stays loaded, with its block table, until the last close. */
+    public synchronized FileBlocks open(Inode i) {
+        i.opens++;
+        return blocksOf(i);
+    }
+
+    public synchronized void close(Inode i) {
+        i.opens--;
+        releaseIfUnused(i);
+    }
+
+    public synchronized FileBlocks blocksOf(Inode i) {
+        if (i.blocks == null) {
+            i.blocks = blocks.open(i.ino, i::blocksAdded);
+        }
+        return i.blocks;
+    }
+
+    /** After a change that may have dropped the last name of an unreferenced inode. */
+    synchronized void unlinked(Inode i) {
+        releaseIfUnused(i);
+    }
+
+    private void releaseIfUnused(Inode i) {
+        if (i.lookups > 0 || i.opens > 0 || i.ino == ROOT) {
+            return;
+        }
+        if (i.nlink() == 0) {
+            delete(i);
+        } else {
+            persistIfDirty(i, false);
+        }
+        cache.remove(i.ino);
+        if (i.blocks != null) {
+            i.blocks.close();
+            i.blocks = null;
+        }
+    }
+
+    /** Deletes an inode's records now and its data once that is durable. */
+    private void delete(Inode i) {
+        deleteRecords(meta, blocks, i.ino);
+        reclaimer.reclaim(i.ino);
+    }
+
+    /** Removes every record of {@code ino} and gives back its blocks' space to the tier counts. */
+    public static void deleteRecords(MetadataStore meta, BlockStore blocks, long ino) {
+        meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+            blocks.addUsage(BlockRef.decode(v).tier(), -blocks.blockSize());
+            return true;
+        });
+        try (MetadataStore.Batch b = meta.newBatch()) {
+            b.delete(Keys.inode(ino));
+            b.delete(Keys.orphan(ino));
+            b.deleteRange(Keys.first(Keys.XATTR, ino), Keys.after(Keys.XATTR, ino));
+            b.deleteRange(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino));
+            meta.commit(b, false);
+        }
+    }
+
+    /** Persists what the data path changed, stops freeing space, closes the block tables. */
+    @Override
+    public synchronized void close() {
+        for (Inode i : cache.values()) {
+            persistIfDirty(i, false);
+            if (i.blocks != null) {
+                try {
+                    i.blocks.sync();
+                } catch (java.io.IOException e) {
+                    java.util.logging.Logger.getLogger(Inodes.class.getName())
+                        .warning("syncing inode " + i.ino + " at shutdown failed: " + e);
+                }
+                i.blocks.close();
+            }
+        }
+        reclaimer.close();
+        cache.clear();
+    }
+}

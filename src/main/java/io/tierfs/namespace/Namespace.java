@@ -1,0 +1,332 @@
+package io.tierfs.namespace;
+
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.MetadataStore;
+import io.tierfs.nativeio.Errno;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The directory tree: names, links, renames. Each change is one atomic metadata commit, so after a
+ * crash a rename has happened or not, and a name never points at a missing inode. Changes to the
+ * tree are serialised by one lock (they are short, and the kernel already serialises most of them
+ * per directory); lookups and listings share it.
+ */
+public final class Namespace {
+    public static final int NAME_MAX = 255;
+
+    private final Inodes inodes;
+    private final MetadataStore meta;
+    private final ReentrantReadWriteLock tree = new ReentrantReadWriteLock();
+
+    public Namespace(Inodes inodes) {
+        this.inodes = inodes;
+        this.meta = inodes.meta();
+    }
+
+    public Inode lookup(long parent, byte[] name) {
+        checkName(name);
+        tree.readLock().lock();
+        try {
+            Inode dir = directory(parent);
+            if (isDot(name)) {
+                return inodes.acquire(dir.ino);
+            }
+            if (isDotDot(name)) {
+                return inodes.acquire(dir.parent);
+            }
+            long child = childOf(parent, name);
+            if (child == 0) {
+                throw new FsException(Errno.ENOENT, "no such name");
+            }
+            return inodes.acquire(child);
+        } finally {
+            tree.readLock().unlock();
+        }
+    }
+
+    /** Creates a file, device, fifo, socket, directory or symlink, and takes the kernel's reference to it. */
+    public Inode create(long parent, byte[] name, int mode, long rdev, byte[] symlinkTarget, int uid, int gid) {
+        checkName(name);
+        tree.writeLock().lock();
+        try {
+            Inode dir = directory(parent);
+            if (childOf(parent, name) != 0) {
+                throw new FsException(Errno.EEXIST, "name exists");
+            }
+            long now = NanoClock.now();
+            boolean isDir = FileMode.isDirectory(mode);
+            synchronized (dir) {
+                if ((dir.mode & FileMode.S_ISGID) != 0) {
+                    gid = dir.gid;
+                    if (isDir) {
+                        mode |= FileMode.S_ISGID;
+                    }
+                }
+            }
+            Inode child = inodes.allocate(mode, uid, gid, now);
+            child.nlink = isDir ? 2 : 1;
+            child.parent = isDir ? parent : 0;
+            child.rdev = rdev;
+            if (symlinkTarget != null) {
+                child.symlinkTarget = symlinkTarget;
+                child.size = symlinkTarget.length;
+            }
+            synchronized (dir) {
+                dir.mtimeNanos = dir.ctimeNanos = now;
+                if (isDir) {
+                    dir.nlink++;
+                }
+            }
+            try (MetadataStore.Batch b = meta.newBatch()) {
+                inodes.put(b, child);
+                inodes.putNextIno(b);
+                b.put(Keys.dirent(parent, name), direntValue(child.ino, mode));
+                inodes.put(b, dir);
+                meta.commit(b, false);
+            }
+            inodes.created(child);
+            return child;
+        } finally {
+            tree.writeLock().unlock();
+        }
+    }
+
+    public Inode link(long ino, long newParent, byte[] newName) {
+        checkName(newName);
+        tree.writeLock().lock();
+        try {
+            Inode target = inodes.get(ino);
+            if (FileMode.isDirectory(target.mode())) {
+                throw new FsException(Errno.EPERM, "hard link to a directory");
+            }
+            Inode dir = directory(newParent);
+            if (childOf(newParent, newName) != 0) {
+                throw new FsException(Errno.EEXIST, "name exists");
+            }
+            long now = NanoClock.now();
+            synchronized (target) {
+                if (target.nlink == 0) {
+                    throw new FsException(Errno.ENOENT, "file was deleted");
+                }
+                target.nlink++;
+                target.ctimeNanos = now;
+            }
+            touch(dir, now);
+            try (MetadataStore.Batch b = meta.newBatch()) {
+                b.put(Keys.dirent(newParent, newName), direntValue(target.ino, target.mode()));
+                inodes.put(b, target);
+                inodes.put(b, dir);
+                meta.commit(b, false);
+            }
+            return inodes.acquire(target.ino);
+        } finally {
+            tree.writeLock().unlock();
+        }
+    }
+
+    public void unlink(long parent, byte[] name, boolean directory) {
+        tree.writeLock().lock();
+        try {
+            Inode dir = directory(parent);
+            long childIno = childOf(parent, name);
+            if (childIno == 0) {
+                throw new FsException(Errno.ENOENT, "no such name");
+            }
+            Inode child = inodes.get(childIno);
+            boolean isDir = FileMode.isDirectory(child.mode());
+            if (directory && !isDir) {
+                throw new FsException(Errno.ENOTDIR, "not a directory");
+            }
+            if (!directory && isDir) {
+                throw new FsException(Errno.EISDIR, "is a directory");
+            }
+            if (isDir && !isEmpty(childIno)) {
+                throw new FsException(Errno.ENOTEMPTY, "directory not empty");
+            }
+            long now = NanoClock.now();
+            try (MetadataStore.Batch b = meta.newBatch()) {
+                b.delete(Keys.dirent(parent, name));
+                dropLink(b, child, dir, now);
+                touch(dir, now);
+                inodes.put(b, dir);
+                meta.commit(b, false);
+            }
+            inodes.unlinked(child);
+        } finally {
+            tree.writeLock().unlock();
+        }
+    }
+
+    /** POSIX rename: replaces an existing target atomically, with the rules for files and directories. */
+    public void rename(long parent, byte[] name, long newParent, byte[] newName) {
+        checkName(newName);
+        tree.writeLock().lock();
+        try {
+            Inode fromDir = directory(parent);
+            Inode toDir = directory(newParent);
+            long srcIno = childOf(parent, name);
+            if (srcIno == 0) {
+                throw new FsException(Errno.ENOENT, "no such name");
+            }
+            Inode src = inodes.get(srcIno);
+            boolean srcIsDir = FileMode.isDirectory(src.mode());
+            long dstIno = childOf(newParent, newName);
+            if (dstIno == srcIno) {
+                return;
+            }
+            if (srcIsDir && isAncestorOrSelf(srcIno, newParent)) {
+                throw new FsException(Errno.EINVAL, "cannot move a directory into itself");
+            }
+            Inode dst = dstIno == 0 ? null : inodes.get(dstIno);
+            if (dst != null) {
+                boolean dstIsDir = FileMode.isDirectory(dst.mode());
+                if (srcIsDir && !dstIsDir) {
+                    throw new FsException(Errno.ENOTDIR, "target is not a directory");
+                }
+                if (!srcIsDir && dstIsDir) {
+                    throw new FsException(Errno.EISDIR, "target is a directory");
+                }
+                if (dstIsDir && !isEmpty(dstIno)) {
+                    throw new FsException(Errno.ENOTEMPTY, "target directory not empty");
+                }
+            }
+            long now = NanoClock.now();
+            try (MetadataStore.Batch b = meta.newBatch()) {
+                b.delete(Keys.dirent(parent, name));
+                b.put(Keys.dirent(newParent, newName), direntValue(srcIno, src.mode()));
+                if (dst != null) {
+                    dropLink(b, dst, toDir, now);
+                }
+                synchronized (src) {
+                    src.ctimeNanos = now;
+                    if (srcIsDir) {
+                        src.parent = newParent;
+                    }
+                }
+                if (srcIsDir && fromDir != toDir) {
+                    synchronized (fromDir) {
+                        fromDir.nlink--;
+                    }
+                    synchronized (toDir) {
+                        toDir.nlink++;
+                    }
+                }
+                touch(fromDir, now);
+                touch(toDir, now);
+                inodes.put(b, src);
+                inodes.put(b, fromDir);
+                if (toDir != fromDir) {
+                    inodes.put(b, toDir);
+                }
+                meta.commit(b, false);
+            }
+            if (dst != null) {
+                inodes.unlinked(dst);
+            }
+        } finally {
+            tree.writeLock().unlock();
+        }
+    }
+
+    /** The entries of a directory, with "." and "..", as they are now. */
+    public List<DirEntry> list(long ino) {
+        tree.readLock().lock();
+        try {
+            Inode dir = directory(ino);
+            List<DirEntry> entries = new ArrayList<>();
+            entries.add(new DirEntry(new byte[] {'.'}, dir.ino, FileMode.direntType(FileMode.S_IFDIR)));
+            entries.add(new DirEntry(new byte[] {'.', '.'}, dir.parent, FileMode.direntType(FileMode.S_IFDIR)));
+            meta.scan(Keys.first(Keys.DIRENT, ino), Keys.after(Keys.DIRENT, ino), (k, v) -> {
+                ByteBuffer value = ByteBuffer.wrap(v);
+                entries.add(new DirEntry(Keys.nameOf(k), value.getLong(), value.get()));
+                return true;
+            });
+            return entries;
+        } finally {
+            tree.readLock().unlock();
+        }
+    }
+
+    /** Drops one name of {@code child}, which lived in {@code dir}; an inode left without names becomes an orphan. */
+    private void dropLink(MetadataStore.Batch b, Inode child, Inode dir, long now) {
+        boolean isDir = FileMode.isDirectory(child.mode());
+        synchronized (child) {
+            child.nlink = isDir ? 0 : child.nlink - 1;
+            child.ctimeNanos = now;
+        }
+        if (isDir) {
+            synchronized (dir) {
+                dir.nlink--;
+            }
+        }
+        inodes.put(b, child);
+        if (child.nlink() == 0) {
+            b.put(Keys.orphan(child.ino), new byte[0]);
+        }
+    }
+
+    private boolean isAncestorOrSelf(long ancestor, long dirIno) {
+        long cur = dirIno;
+        while (true) {
+            if (cur == ancestor) {
+                return true;
+            }
+            if (cur == Inodes.ROOT) {
+                return false;
+            }
+            cur = inodes.get(cur).parent;
+        }
+    }
+
+    private boolean isEmpty(long dirIno) {
+        boolean[] empty = {true};
+        meta.scan(Keys.first(Keys.DIRENT, dirIno), Keys.after(Keys.DIRENT, dirIno), (k, v) -> {
+            empty[0] = false;
+            return false;
+        });
+        return empty[0];
+    }
+
+    private Inode directory(long ino) {
+        Inode dir = inodes.get(ino);
+        if (!FileMode.isDirectory(dir.mode())) {
+            throw new FsException(Errno.ENOTDIR, "not a directory");
+        }
+        if (dir.nlink() == 0) {
+            throw new FsException(Errno.ENOENT, "directory was removed");
+        }
+        return dir;
+    }
+
+    private long childOf(long parent, byte[] name) {
+        byte[] v = meta.get(Keys.dirent(parent, name));
+        return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+    }
+
+    private static byte[] direntValue(long ino, int mode) {
+        return ByteBuffer.allocate(9).putLong(ino).put((byte) FileMode.direntType(mode)).array();
+    }
+
+    private static void touch(Inode dir, long now) {
+        synchronized (dir) {
+            dir.mtimeNanos = dir.ctimeNanos = now;
+        }
+    }
+
+    private static void checkName(byte[] name) {
+        if (name.length > NAME_MAX) {
+            throw new FsException(Errno.ENAMETOOLONG, "name longer than 255 bytes");
+        }
+    }
+
+    private static boolean isDot(byte[] n) {
+        return n.length == 1 && n[0] == '.';
+    }
+
+    private static boolean isDotDot(byte[] n) {
+        return n.length == 2 && n[0] == '.' && n[1] == '.';
+    }
+}

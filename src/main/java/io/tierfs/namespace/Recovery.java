@@ -1,0 +1,152 @@
+package io.tierfs.namespace;
+
+import io.tierfs.block.BlockRef;
+import io.tierfs.block.BlockStore;
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.MetadataStore;
+import io.tierfs.tier.Tier;
+import io.tierfs.tier.TierFile;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * Runs at every mount, before the filesystem serves: deletes orphans (files unlinked while open),
+ * drops block references past a file's end or to a missing inode, corrects block counts and counts
+ * each tier's use. After an unclean shutdown it also sweeps the tiers for data no reference
+ * points at (blocks written, or files deleted, just before the crash) and frees it.
+ */
+public final class Recovery {
+    private static final Logger LOG = Logger.getLogger(Recovery.class.getName());
+
+    private final MetadataStore meta;
+    private final BlockStore blocks;
+    private int orphans;
+    private int droppedRefs;
+    private int fixedCounts;
+    private int sweptFiles;
+    private int sweptBlocks;
+
+    public Recovery(MetadataStore meta, BlockStore blocks) {
+        this.meta = meta;
+        this.blocks = blocks;
+    }
+
+    public void run(boolean unclean) throws IOException {
+        deleteOrphans();
+        checkBlockMap();
+        if (unclean) {
+            sweepTiers();
+        }
+        meta.sync();
+        LOG.info(String.format("recovery (%s shutdown): %d orphans deleted, %d block references dropped, "
+                + "%d block counts fixed, %d leaked tier files and %d leaked blocks freed",
+            unclean ? "unclean" : "clean", orphans, droppedRefs, fixedCounts, sweptFiles, sweptBlocks));
+    }
+
+    private void deleteOrphans() throws IOException {
+        Set<Long> found = new HashSet<>();
+        meta.scan(Keys.all(Keys.ORPHAN), Keys.allEnd(Keys.ORPHAN), (k, v) -> found.add(Keys.inoOf(k)));
+        for (long ino : found) {
+            Inodes.deleteRecords(meta, blocks, ino);
+            meta.sync();
+            blocks.deleteFile(ino);
+            orphans++;
+        }
+    }
+
+    /** One pass over the block map, inode by inode. */
+    private void checkBlockMap() {
+        int bs = blocks.blockSize();
+        long[] current = {-1, 0, 0};  // ino, size, counted blocks
+        Inode[] inode = {null};
+        try (MetadataStore.Batch fixes = meta.newBatch()) {
+            meta.scan(Keys.all(Keys.BLOCK), Keys.allEnd(Keys.BLOCK), (k, v) -> {
+                long ino = Keys.inoOf(k);
+                if (ino != current[0]) {
+                    finishInode(fixes, inode[0], current[2]);
+                    byte[] record = meta.get(Keys.inode(ino));
+                    inode[0] = record == null ? null : InodeCodec.decode(ino, record);
+                    current[0] = ino;
+                    current[1] = inode[0] == null ? -1 : inode[0].size;
+                    current[2] = 0;
+                }
+                long index = Keys.blockIndexOf(k);
+                if (inode[0] == null || index * bs >= current[1]) {
+                    fixes.delete(k);
+                    droppedRefs++;
+                } else {
+                    blocks.addUsage(BlockRef.decode(v).tier(), bs);
+                    current[2]++;
+                }
+                return true;
+            });
+            finishInode(fixes, inode[0], current[2]);
+            if (fixes.size() > 0) {
+                meta.commit(fixes, true);
+            }
+        }
+        // Inodes without any block reference must count zero blocks too.
+        try (MetadataStore.Batch fixes = meta.newBatch()) {
+            meta.scan(Keys.all(Keys.INODE), Keys.allEnd(Keys.INODE), (k, v) -> {
+                Inode i = InodeCodec.decode(Keys.inoOf(k), v);
+                if (i.blockCount != 0 && !hasBlocks(i.ino)) {
+                    finishInode(fixes, i, 0);
+                }
+                return true;
+            });
+            if (fixes.size() > 0) {
+                meta.commit(fixes, true);
+            }
+        }
+    }
+
+    private boolean hasBlocks(long ino) {
+        boolean[] any = {false};
+        meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+            any[0] = true;
+            return false;
+        });
+        return any[0];
+    }
+
+    private void finishInode(MetadataStore.Batch fixes, Inode i, long counted) {
+        if (i != null && i.blockCount != counted) {
+            i.blockCount = counted;
+            fixes.put(Keys.inode(i.ino), InodeCodec.encode(i));
+            fixedCounts++;
+        }
+    }
+
+    /** Frees tier data that no block reference points at. */
+    private void sweepTiers() throws IOException {
+        for (int t = 0; t < blocks.tierCount(); t++) {
+            Tier tier = blocks.tier(t);
+            for (long ino : tier.storedInodes()) {
+                if (meta.get(Keys.inode(ino)) == null) {
+                    tier.delete(ino);
+                    sweptFiles++;
+                    continue;
+                }
+                Map<Long, Integer> refs = new HashMap<>();
+                meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+                    refs.put(Keys.blockIndexOf(k), BlockRef.decode(v).tier());
+                    return true;
+                });
+                try (TierFile file = tier.open(ino)) {
+                    for (long index : file.storedBlocks()) {
+                        Integer owner = refs.get(index);
+                        if (owner == null || owner != t) {
+                            file.discard(index, index + 1);
+                            sweptBlocks++;
+                        }
+                    }
+                    file.sync();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.tierfs.nativeio;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+
+/**
+ * The few libc calls the JDK does not offer (punching holes, SEEK_DATA, umount2) and the
+ * positional I/O that lets the data path move bytes between FUSE's buffers and the tier files
+ * by address, without a Java copy in between. Pointers are passed as {@code long} addresses.
+ */
+public interface LibC {
+    int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_EXCL = 0200, O_TRUNC = 01000,
+        O_APPEND = 02000, O_DIRECT = 040000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
+    int SEEK_DATA = 3, SEEK_HOLE = 4;
+    int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2;
+    int MNT_DETACH = 2;
+    int LOCK_EX = 2, LOCK_NB = 4;
+
+    LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
+
+    int open(@In String path, int flags, int mode);
+
+    int close(int fd);
+
+    long pread(int fd, long buf, long count, long offset);
+
+    long pwrite(int fd, long buf, long count, long offset);
+
+    int fdatasync(int fd);
+
+    int fsync(int fd);
+
+    int fallocate(int fd, int mode, long offset, long len);
+
+    int ftruncate(int fd, long length);
+
+    long lseek(int fd, long offset, int whence);
+
+    int flock(int fd, int operation);
+
+    int umount2(@In String target, int flags);
+
+    int umask(int mask);
+
+    int getuid();
+
+    int getgid();
+
+    static int errno() {
+        return Runtime.getRuntime(INSTANCE).getLastError();
+    }
+}

@@ -1,0 +1,131 @@
+package io.tierfs.tier;
+
+import io.tierfs.nativeio.LibC;
+import io.tierfs.nativeio.NativeIOException;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+
+/**
+ * A tier in a directory of a local filesystem (the ssd and hdd tiers). Each file's blocks on this
+ * tier live in one sparse file, {@code ROOT/xx/INO}, block {@code i} at offset {@code i * blockSize}:
+ * one descriptor per open file, holes for absent blocks, and a block freed by punching a hole.
+ */
+public final class DirectoryTier implements Tier {
+    private static final int SHARDS = 256;
+
+    private final String name;
+    private final Path root;
+    private final int blockSize;
+    private final long limitBytes;
+    private final FileStore store;
+
+    /**
+     * @param limitBytes the most this tier may hold, or 0 for as much as its filesystem has
+     */
+    public DirectoryTier(String name, Path root, int blockSize, long limitBytes) throws IOException {
+        this.name = name;
+        this.root = root;
+        this.blockSize = blockSize;
+        this.limitBytes = limitBytes;
+        Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        for (int i = 0; i < SHARDS; i++) {
+            Path shard = root.resolve(shardName(i));
+            if (!Files.isDirectory(shard)) {
+                Files.createDirectory(shard, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+        }
+        syncDirectory(root);
+        this.store = Files.getFileStore(root);
+    }
+
+    private static String shardName(int i) {
+        return String.format("%02x", i);
+    }
+
+    Path pathOf(long ino) {
+        return root.resolve(shardName((int) (ino & (SHARDS - 1)))).resolve(Long.toString(ino));
+    }
+
+    int blockSize() {
+        return blockSize;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public TierFile open(long ino) {
+        return new DirectoryTierFile(this, ino);
+    }
+
+    @Override
+    public void delete(long ino) throws IOException {
+        Files.deleteIfExists(pathOf(ino));
+    }
+
+    @Override
+    public long[] storedInodes() throws IOException {
+        long[] inodes = new long[64];
+        int n = 0;
+        for (int i = 0; i < SHARDS; i++) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(root.resolve(shardName(i)))) {
+                for (Path f : files) {
+                    if (n == inodes.length) {
+                        inodes = Arrays.copyOf(inodes, n * 2);
+                    }
+                    inodes[n++] = Long.parseLong(f.getFileName().toString());
+                }
+            }
+        }
+        return Arrays.copyOf(inodes, n);
+    }
+
+    @Override
+    public long capacityBytes() throws IOException {
+        long total = store.getTotalSpace();
+        return limitBytes > 0 ? Math.min(limitBytes, total) : total;
+    }
+
+    @Override
+    public long freeBytes(long usedBytes) throws IOException {
+        long fsFree = store.getUsableSpace();
+        return limitBytes > 0 ? Math.max(0, Math.min(limitBytes - usedBytes, fsFree)) : fsFree;
+    }
+
+    @Override
+    public Path location() {
+        return root;
+    }
+
+    @Override
+    public void close() {
+        // Each TierFile owns its descriptor; the tier itself holds none.
+    }
+
+    /** fsync of a directory: makes the names in it durable (a new tier file's name, for one). */
+    static void syncDirectory(Path dir) throws IOException {
+        int fd = LibC.INSTANCE.open(dir.toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new NativeIOException("open " + dir, LibC.errno());
+        }
+        try {
+            if (LibC.INSTANCE.fsync(fd) != 0) {
+                throw new NativeIOException("fsync " + dir, LibC.errno());
+            }
+        } finally {
+            LibC.INSTANCE.close(fd);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " tier at " + root;
+    }
+}

@@ -1,0 +1,203 @@
+package io.tierfs.tier;
+
+import static io.tierfs.nativeio.Memory.IO;
+
+import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.LibC;
+import io.tierfs.nativeio.NativeIOException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** One file's blocks in a {@link DirectoryTier}: a sparse file read and written with pread/pwrite. */
+final class DirectoryTierFile implements TierFile {
+    private static final LibC C = LibC.INSTANCE;
+
+    private final DirectoryTier tier;
+    private final long ino;
+    private final long blockSize;
+    private volatile int fd = -1;
+    private volatile boolean dirty;
+    /** The file was created since the last sync: its name must be made durable too. */
+    private volatile boolean created;
+
+    DirectoryTierFile(DirectoryTier tier, long ino) {
+        this.tier = tier;
+        this.ino = ino;
+        this.blockSize = tier.blockSize();
+    }
+
+    /** The descriptor, opening (and with {@code create}, creating) the file on first use; -1 if absent. */
+    private int fd(boolean create) throws IOException {
+        int f = fd;
+        if (f >= 0) {
+            return f;
+        }
+        synchronized (this) {
+            if (fd >= 0) {
+                return fd;
+            }
+            Path path = tier.pathOf(ino);
+            f = C.open(path.toString(), LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+            if (f < 0 && LibC.errno() == Errno.ENOENT) {
+                if (!create) {
+                    return -1;
+                }
+                f = C.open(path.toString(), LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC, 0600);
+                created = true;
+            }
+            if (f < 0) {
+                throw new NativeIOException("open " + path, LibC.errno());
+            }
+            fd = f;
+            return f;
+        }
+    }
+
+    @Override
+    public void read(long index, int offset, long address, int length) throws IOException {
+        int f = fd(false);
+        long pos = index * blockSize + offset;
+        int done = 0;
+        while (f >= 0 && done < length) {
+            long n = C.pread(f, address + done, length - done, pos + done);
+            if (n < 0) {
+                int errno = LibC.errno();
+                if (errno == Errno.EINTR) {
+                    continue;
+                }
+                throw new NativeIOException("read " + tier.pathOf(ino), errno);
+            }
+            if (n == 0) {
+                break;
+            }
+            done += (int) n;
+        }
+        if (done < length) {
+            IO.setMemory(address + done, length - done, (byte) 0);
+        }
+    }
+
+    @Override
+    public void write(long index, int offset, long address, int length) throws IOException {
+        int f = fd(true);
+        long pos = index * blockSize + offset;
+        int done = 0;
+        while (done < length) {
+            long n = C.pwrite(f, address + done, length - done, pos + done);
+            if (n < 0) {
+                int errno = LibC.errno();
+                if (errno == Errno.EINTR) {
+                    continue;
+                }
+                throw new NativeIOException("write " + tier.pathOf(ino), errno);
+            }
+            done += (int) n;
+        }
+        if (!dirty) {
+            dirty = true;
+        }
+    }
+
+    @Override
+    public void zero(long index, int offset, int length) throws IOException {
+        int f = fd(false);
+        if (f >= 0 && length > 0) {
+            punch(f, index * blockSize + offset, length);
+            dirty = true;
+        }
+    }
+
+    @Override
+    public void discard(long from, long to) throws IOException {
+        int f = fd(false);
+        if (f < 0 || to <= from) {
+            return;
+        }
+        long start = from * blockSize;
+        long end = Math.multiplyHigh(to, blockSize) != 0 ? Long.MAX_VALUE : to * blockSize;
+        long fileEnd = C.lseek(f, 0, 2 /* SEEK_END */);
+        if (fileEnd < 0) {
+            throw new NativeIOException("seek " + tier.pathOf(ino), LibC.errno());
+        }
+        if (end >= fileEnd) {
+            if (start < fileEnd && C.ftruncate(f, start) != 0) {
+                throw new NativeIOException("truncate " + tier.pathOf(ino), LibC.errno());
+            }
+        } else {
+            punch(f, start, end - start);
+        }
+        dirty = true;
+    }
+
+    private void punch(int f, long pos, long length) throws IOException {
+        if (C.fallocate(f, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, pos, length) != 0) {
+            throw new NativeIOException("punch hole in " + tier.pathOf(ino), LibC.errno());
+        }
+    }
+
+    @Override
+    public void reserve(long index) throws IOException {
+        int f = fd(true);
+        if (C.fallocate(f, 0, index * blockSize, blockSize) != 0) {
+            throw new NativeIOException("reserve space in " + tier.pathOf(ino), LibC.errno());
+        }
+        dirty = true;
+    }
+
+    @Override
+    public void sync() throws IOException {
+        if (!dirty && !created) {
+            return;
+        }
+        int f = fd(false);
+        dirty = false;
+        if (f >= 0 && C.fdatasync(f) != 0) {
+            dirty = true;
+            throw new NativeIOException("fdatasync " + tier.pathOf(ino), LibC.errno());
+        }
+        if (created) {
+            created = false;
+            DirectoryTier.syncDirectory(tier.pathOf(ino).getParent());
+        }
+    }
+
+    @Override
+    public long[] storedBlocks() throws IOException {
+        int f = fd(false);
+        if (f < 0) {
+            return new long[0];
+        }
+        long[] blocks = new long[16];
+        int n = 0;
+        long pos = 0;
+        while (true) {
+            long data = C.lseek(f, pos, LibC.SEEK_DATA);
+            if (data < 0) {
+                break; // ENXIO: no data past pos
+            }
+            long hole = C.lseek(f, data, LibC.SEEK_HOLE);
+            for (long b = data / blockSize; b * blockSize < hole; b++) {
+                if (n == blocks.length) {
+                    blocks = Arrays.copyOf(blocks, n * 2);
+                }
+                blocks[n++] = b;
+            }
+            pos = hole;
+        }
+        return Arrays.copyOf(blocks, n);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (fd >= 0) {
+            C.close(fd);
+            fd = -1;
+        }
+    }
+
+    boolean exists() {
+        return Files.exists(tier.pathOf(ino));
+    }
+}

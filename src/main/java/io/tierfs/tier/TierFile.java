@@ -1,0 +1,37 @@
+package io.tierfs.tier;
+
+import java.io.IOException;
+
+/**
+ * One file's blocks on one tier, addressed by block index and offset within the block. Buffers are
+ * native addresses so that bytes move between FUSE and the tier without a copy in Java.
+ * Safe for concurrent use; it takes no lock around I/O.
+ */
+public interface TierFile extends AutoCloseable {
+
+    /**
+     * Reads {@code length} bytes of block {@code index} from {@code offset} into {@code address}.
+     * Bytes never written read as zeros.
+     */
+    void read(long index, int offset, long address, int length) throws IOException;
+
+    void write(long index, int offset, long address, int length) throws IOException;
+
+    /** Zeroes [offset, offset+length) of a block and frees its space where the tier can. */
+    void zero(long index, int offset, int length) throws IOException;
+
+    /** Frees blocks [from, to). */
+    void discard(long from, long to) throws IOException;
+
+    /** Reserves space for a whole block so that later writes to it cannot fail for want of space. */
+    void reserve(long index) throws IOException;
+
+    /** Makes every write so far durable. Cheap when nothing was written since the last sync. */
+    void sync() throws IOException;
+
+    /** Indexes of blocks that hold data here, in order, for recovery's sweep of leaked blocks. */
+    long[] storedBlocks() throws IOException;
+
+    @Override
+    void close();
+}
