@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Writes through a mount until it dies, logging what the filesystem acknowledged.
+
+  crashwriter.py write DIR LOG TAG   files (written, fsynced, closed: logged with their checksum) and
+                                 in-place overwrites of 4 KiB records in DIR/records (logged once fsynced)
+  crashwriter.py check DIR LOG   every logged file has its checksum; every record is whole (a record
+                                 is its index and generation repeated, so a torn or garbage record shows)
+"""
+import hashlib, os, random, sys
+
+REC, NREC = 4096, 256
+
+
+def record(index, gen):
+    head = f"{index:08d}:{gen:08d}|".encode()
+    return (head * (REC // len(head) + 1))[:REC]
+
+
+def write(d, log, tag):
+    logf = open(log, "a", buffering=1)
+    fd = os.open(os.path.join(d, "records"), os.O_CREAT | os.O_RDWR, 0o644)
+    for i in range(NREC):
+        os.pwrite(fd, record(i, 0), i * REC)
+    os.fsync(fd)
+    logf.write("records ready\n")
+    n, gen = 0, 0
+    while True:
+        name = os.path.join(d, f"{tag}-{n:06d}")
+        data = os.urandom(random.choice([1, 4096, 65536, 200000]))
+        with open(name, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        logf.write(f"file {name} {hashlib.md5(data).hexdigest()}\n")
+        n += 1
+        for _ in range(8):
+            gen += 1
+            i = random.randrange(NREC)
+            os.pwrite(fd, record(i, gen), i * REC)
+        if n % 4 == 0:
+            os.fdatasync(fd)
+
+
+def check(d, log):
+    bad = []
+    files = 0
+    for line in open(log):
+        parts = line.split()
+        if parts[0] == "file":
+            files += 1
+            try:
+                got = hashlib.md5(open(parts[1], "rb").read()).hexdigest()
+            except OSError as e:
+                got = str(e)
+            if got != parts[2]:
+                bad.append(f"{parts[1]}: {got} != {parts[2]}")
+    blob = open(os.path.join(d, "records"), "rb").read()
+    if len(blob) != NREC * REC:
+        bad.append(f"records file is {len(blob)} bytes")
+    for i in range(min(NREC, len(blob) // REC)):
+        r = blob[i * REC:(i + 1) * REC]
+        gen = int(r[9:17]) if r[:8].isdigit() and r[9:17].isdigit() else -1
+        if gen < 0 or r != record(i, gen):
+            bad.append(f"record {i} is torn or garbage")
+    for b in bad[:10]:
+        print(b)
+    print(f"checked {files} acknowledged files and {NREC} records: {len(bad)} problems")
+    return not bad
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "write":
+        try:
+            write(sys.argv[2], sys.argv[3], sys.argv[4])
+        except OSError:
+            pass  # the mount died under us: that is the point
+    else:
+        sys.exit(0 if check(sys.argv[2], sys.argv[3]) else 1)
