@@ -147,12 +147,12 @@ public final class FileBlocks implements AutoCloseable {
         long firstFreed = (newSize + blockSize - 1) / blockSize;
         List<long[]> freed = new ArrayList<>();
         MetadataStore meta = store.meta();
-        meta.scan(Keys.block(ino, firstFreed), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-            freed.add(new long[] {Keys.blockIndexOf(k), BlockRef.decode(v).tier()});
-            return true;
-        });
         try (MetadataStore.Batch batch = meta.newBatch()) {
-            batch.deleteRange(Keys.block(ino, firstFreed), Keys.after(Keys.BLOCK, ino));
+            meta.scan(Keys.block(ino, firstFreed), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+                freed.add(new long[] {Keys.blockIndexOf(k), BlockRef.decode(v).tier()});
+                batch.delete(k);
+                return true;
+            });
             alsoCommit.accept(batch);
             meta.commit(batch, !freed.isEmpty());
         }

@@ -38,15 +38,15 @@ public final class Preflight {
 
     public static void checkDataFolder(MountSettings s) throws VolumeException, IOException {
         Path data = s.data();
-        Path existing = data;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
-            throw new VolumeException("data folder " + data + " is not writable");
-        }
         if (Files.exists(data) && !Files.isDirectory(data)) {
             throw new VolumeException("data folder " + data + " is not a directory");
+        }
+        try {
+            Files.createDirectories(data);
+            Path probe = Files.createTempFile(data, ".probe", null);
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new VolumeException("data folder " + data + " is not writable (it cannot be created or written to)");
         }
         if (VolumeLayout.exists(data)) {
             VolumeLayout layout = VolumeLayout.openOrCreate(s);

@@ -33,9 +33,6 @@ public interface MetadataStore extends AutoCloseable {
 
         void delete(byte[] key);
 
-        /** Deletes every key in [from, to). */
-        void deleteRange(byte[] from, byte[] to);
-
         int size();
 
         @Override

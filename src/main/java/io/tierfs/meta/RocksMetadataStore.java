@@ -127,15 +127,6 @@ public final class RocksMetadataStore implements MetadataStore {
         }
 
         @Override
-        public void deleteRange(byte[] from, byte[] to) {
-            try {
-                batch.deleteRange(from, to);
-            } catch (RocksDBException e) {
-                throw new MetadataException("batch delete-range failed", e);
-            }
-        }
-
-        @Override
         public int size() {
             return batch.count();
         }

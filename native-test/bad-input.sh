@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Bad input: each mistake gives one clear line on stderr, a non-zero exit, and leaves data intact.
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$REPO/native-test/lib.sh"
+work="$(mktemp -d /tmp/tierfs-badinput.XXXXXX)"
+trap 'cleanup_mounts; rm -rf "$work"' EXIT
+
+# expect NAME PATTERN COMMAND...: non-zero exit, exactly one stderr line, matching PATTERN
+expect() {
+  local name="$1" pattern="$2"; shift 2
+  local err rc
+  err="$("$@" 2>&1 >/dev/null)"; rc=$?
+  if [[ $rc -ne 0 && $(printf '%s\n' "$err" | wc -l) -eq 1 && "$err" =~ $pattern ]]; then
+    pass "$name"
+  else
+    fail "$name" "rc=$rc stderr=[$err]"
+  fi
+}
+
+mkdir -p "$work/empty" "$work/full"; touch "$work/full/x"
+expect "missing mountpoint" "does not exist" "$TIERFS" mount --data "$work/d1" "$work/nope"
+expect "mountpoint not empty" "not empty" "$TIERFS" mount --data "$work/d1" "$work/full"
+expect "mountpoint is a file" "not a directory" "$TIERFS" mount --data "$work/d1" "$work/full/x"
+expect "unknown option" "Unknown option.*--bogus" "$TIERFS" mount --bogus "$work/empty"
+expect "malformed size" "invalid size '12QB'" "$TIERFS" mount --ssd-capacity 12QB "$work/empty"
+expect "bad block size" "power of two" "$TIERFS" mount --block-size 3000 --data "$work/d1" "$work/empty"
+expect "unwritable data folder" "not writable" "$TIERFS" mount --data /proc/tierfs-data "$work/empty"
+printf 'data = %s\nbogus = 1\n' "$work/d1" > "$work/bad.conf"
+expect "unknown config key" "unknown key 'bogus'" "$TIERFS" mount --config "$work/bad.conf" "$work/empty"
+expect "missing config file" "cannot read config file" "$TIERFS" mount --config "$work/none.conf" "$work/empty"
+expect "unmount of a non-mount" "is not mounted" "$TIERFS" unmount "$work/empty"
+expect "status of a non-mount" "not a tierfs mount" "$TIERFS" status "$work/empty"
+expect "no subcommand" "subcommand is required" "$TIERFS"
+
+tierfs_mount "$work/m1" "$work/d1"
+echo precious > "$work/m1/keep"
+mkdir -p "$work/m2"
+expect "already mounted" "already mounted" "$TIERFS" mount --data "$work/d2" "$work/m1"
+expect "data folder in use" "in use by a running tierfs" "$TIERFS" mount --data "$work/d1" "$work/m2"
+expect "ssd tier moved" "differs from the tier" "$TIERFS" mount --data "$work/d1" --ssd "$work/elsewhere" "$work/m2"
+exec 9<"$work/m1/keep"
+expect "unmount while busy" "is busy" "$TIERFS" unmount "$work/m1"
+exec 9<&-
+tierfs_unmount "$work/m1"
+sed -i 's/^format-version=.*/format-version=99/' "$work/d1/volume.properties"
+expect "other format version" "format version 99" "$TIERFS" mount --data "$work/d1" "$work/m2"
+sed -i 's/^format-version=.*/format-version=1/' "$work/d1/volume.properties"
+tierfs_mount "$work/m2" "$work/d1"
+[[ "$(cat "$work/m2/keep")" == precious ]] && pass "data intact after the refused mounts" || fail "data intact" "keep=$(cat "$work/m2/keep")"
+tierfs_unmount "$work/m2"
+summary

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds with the JUnit tests, then drives real
+# mounts with real programs. Prints one "N passed, N failed" line at the end; non-zero on failure.
+#   native-test/run-all.sh [--quick]     (--quick: one kill -9 round, fewer power-loss trials)
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+quick=0; [[ "${1:-}" == "--quick" ]] && quick=1
+
+mount-scripts/install-deps.sh --test || exit 1
+echo "== build and unit tests (mvn package)"
+mvn -q -B package || { echo "0 passed, 1 failed"; exit 1; }
+
+total_pass=0 total_fail=0
+run_suite() { # NAME COMMAND...: runs a suite that ends with "N passed, N failed"
+  local name="$1"; shift
+  echo "== $name"
+  local out rc
+  out="$("$@" 2>&1 | tee /dev/stderr | tail -1)"
+  if [[ "$out" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    total_pass=$((total_pass + BASH_REMATCH[1])); total_fail=$((total_fail + BASH_REMATCH[2]))
+  else
+    echo "suite $name ended without a summary line" >&2; total_fail=$((total_fail + 1))
+  fi
+}
+
+if [[ $quick -eq 1 ]]; then export KILL9_ROUNDS=1 POWERLOSS_TRIALS=3; fi
+run_suite "bad input" native-test/bad-input.sh
+run_suite "posix" native-test/posix-on-tierfs.sh
+run_suite "remount" native-test/remount.sh
+run_suite "kill -9" native-test/kill9.sh
+run_suite "container" native-test/container-on-tierfs.sh
+run_suite "power loss" native-test/powerloss.sh
+
+leftover="$(grep -E ' fuse\.tierfs ' /proc/mounts || true)"
+[[ -n "$leftover" ]] && { echo "mounts left behind: $leftover" >&2; total_fail=$((total_fail + 1)); }
+echo "native tests: $total_pass passed, $total_fail failed"
+[[ $total_fail -eq 0 ]]
