@@ -16,6 +16,10 @@ def record(index, gen):
     return (head * (REC // len(head) + 1))[:REC]
 
 
+def version(n):
+    return (f"version {n:08d}\n" * 5000).encode()
+
+
 def write(d, log, tag):
     logf = open(log, "a", buffering=1)
     fd = os.open(os.path.join(d, "records"), os.O_CREAT | os.O_RDWR, 0o644)
@@ -39,14 +43,28 @@ def write(d, log, tag):
             os.pwrite(fd, record(i, gen), i * REC)
         if n % 4 == 0:
             os.fdatasync(fd)
+        if n % 5 == 0:  # replace a file atomically: write, fsync, rename over, fsync the directory
+            tmp = os.path.join(d, "current.tmp")
+            with open(tmp, "wb") as f:
+                f.write(version(n))
+                f.flush()
+                os.fsync(f.fileno())
+            os.rename(tmp, os.path.join(d, "current"))
+            dfd = os.open(d, os.O_RDONLY)
+            os.fsync(dfd)
+            os.close(dfd)
+            logf.write(f"current {n}\n")
 
 
 def check(d, log):
     bad = []
     files = 0
+    current = -1
     for line in open(log):
         parts = line.split()
-        if parts[0] == "file":
+        if parts[0] == "current":
+            current = int(parts[1])
+        elif parts[0] == "file":
             files += 1
             try:
                 got = hashlib.md5(open(parts[1], "rb").read()).hexdigest()
@@ -54,6 +72,14 @@ def check(d, log):
                 got = str(e)
             if got != parts[2]:
                 bad.append(f"{parts[1]}: {got} != {parts[2]}")
+    if current >= 0:
+        try:
+            got = open(os.path.join(d, "current"), "rb").read()
+        except OSError as e:
+            got = str(e).encode()
+        n = int(got[8:16]) if got[:8] == b"version " and got[8:16].isdigit() else -1
+        if n < current or got != version(n):
+            bad.append(f"current is not a whole version at least {current}: {got[:20]!r}")
     blob = open(os.path.join(d, "records"), "rb").read()
     if len(blob) != NREC * REC:
         bad.append(f"records file is {len(blob)} bytes")

@@ -11,6 +11,7 @@ import io.tierfs.namespace.Inodes;
 import io.tierfs.namespace.Namespace;
 import io.tierfs.namespace.Recovery;
 import io.tierfs.namespace.Xattrs;
+import io.tierfs.nativeio.Durable;
 import io.tierfs.nativeio.LibC;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.Tier;
@@ -62,6 +63,9 @@ public final class Daemon {
         };
         blocks = new BlockStore(layout.blockSize(), tiers, meta);
         boolean fresh = meta.get(Keys.inode(Inodes.ROOT)) == null;
+        if (fresh) {
+            Durable.syncDirectory(layout.data()); // the new meta/ and tier directories' names
+        }
         boolean unclean = !fresh && meta.get(Keys.CLEAN_SHUTDOWN) == null;
         new Recovery(meta, blocks).run(unclean);
         try (MetadataStore.Batch b = meta.newBatch()) {

@@ -1,11 +1,10 @@
 package io.tierfs.daemon;
 
+import io.tierfs.nativeio.Durable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Properties;
 import java.util.UUID;
@@ -88,8 +87,9 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
 
     private static VolumeLayout create(MountSettings s) throws IOException {
         Path data = s.data();
-        Files.createDirectories(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Durable.createDirectories(data);
         Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
+        Durable.syncDirectory(data.toAbsolutePath().getParent());
         VolumeLayout v = new VolumeLayout(data, FORMAT_VERSION,
             s.blockSize() != 0 ? s.blockSize() : DEFAULT_BLOCK_SIZE,
             (s.ssd() != null ? s.ssd() : data.resolve("ssd")).toAbsolutePath().normalize(),
@@ -103,12 +103,7 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
         p.setProperty("ssd-capacity", Long.toString(v.ssdLimit));
         p.setProperty("hdd-capacity", Long.toString(v.hddLimit));
         p.setProperty("uuid", v.uuid);
-        Path tmp = data.resolve(DESCRIPTOR + ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            p.store(out, "tierfs volume: do not edit");
-        }
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        Files.move(tmp, data.resolve(DESCRIPTOR), StandardCopyOption.ATOMIC_MOVE);
+        Durable.writeAtomically(data.resolve(DESCRIPTOR), out -> p.store(out, "tierfs volume: do not edit"));
         return v;
     }
 }

@@ -1,7 +1,6 @@
 package io.tierfs.tier;
 
-import io.tierfs.nativeio.LibC;
-import io.tierfs.nativeio.NativeIOException;
+import io.tierfs.nativeio.Durable;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileStore;
@@ -32,14 +31,14 @@ public final class DirectoryTier implements Tier {
         this.root = root;
         this.blockSize = blockSize;
         this.limitBytes = limitBytes;
-        Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Durable.createDirectories(root);
         for (int i = 0; i < SHARDS; i++) {
             Path shard = root.resolve(shardName(i));
             if (!Files.isDirectory(shard)) {
                 Files.createDirectory(shard, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
         }
-        syncDirectory(root);
+        Durable.syncDirectory(root);
         this.store = Files.getFileStore(root);
     }
 
@@ -107,21 +106,6 @@ public final class DirectoryTier implements Tier {
     @Override
     public void close() {
         // Each TierFile owns its descriptor; the tier itself holds none.
-    }
-
-    /** fsync of a directory: makes the names in it durable (a new tier file's name, for one). */
-    static void syncDirectory(Path dir) throws IOException {
-        int fd = LibC.INSTANCE.open(dir.toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
-        if (fd < 0) {
-            throw new NativeIOException("open " + dir, LibC.errno());
-        }
-        try {
-            if (LibC.INSTANCE.fsync(fd) != 0) {
-                throw new NativeIOException("fsync " + dir, LibC.errno());
-            }
-        } finally {
-            LibC.INSTANCE.close(fd);
-        }
     }
 
     @Override

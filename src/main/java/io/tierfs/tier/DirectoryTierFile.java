@@ -2,11 +2,11 @@ package io.tierfs.tier;
 
 import static io.tierfs.nativeio.Memory.IO;
 
+import io.tierfs.nativeio.Durable;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.LibC;
 import io.tierfs.nativeio.NativeIOException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -159,7 +159,7 @@ final class DirectoryTierFile implements TierFile {
         }
         if (created) {
             created = false;
-            DirectoryTier.syncDirectory(tier.pathOf(ino).getParent());
+            Durable.syncDirectory(tier.pathOf(ino).getParent());
         }
     }
 
@@ -195,9 +195,5 @@ final class DirectoryTierFile implements TierFile {
             C.close(fd);
             fd = -1;
         }
-    }
-
-    boolean exists() {
-        return Files.exists(tier.pathOf(ino));
     }
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Power-loss test. tierfs's whole data folder (RocksDB and the tier files) sits on lossyfs, a FUSE
+# layer that keeps every write in memory until it is fsynced. At a random moment lossyfs "loses
+# power": every unsynced write is gone. Then tierfs is killed -9, both are remounted, tierfs
+# recovers, and the durability contract is checked against the log of what was acknowledged:
+# fsynced files whole, the atomically replaced file a whole version no older than the last one
+# acknowledged, every in-place record old or new (never torn or garbage), every file readable.
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$REPO/native-test/lib.sh"
+work="$(mktemp -d /tmp/tierfs-powerloss.XXXXXX)"
+lossy_pid= writer=
+stop_lossyfs() {
+  fusermount -uz "$work/lossy" 2>/dev/null
+  [[ -n "$lossy_pid" ]] && { for _ in $(seq 100); do kill -0 "$lossy_pid" 2>/dev/null || break; sleep 0.05; done; kill -9 "$lossy_pid" 2>/dev/null; }
+  lossy_pid=
+}
+trap '[[ -n "$writer" ]] && kill -9 "$writer" 2>/dev/null; cleanup_mounts; stop_lossyfs; rm -rf "$work"' EXIT
+trials="${POWERLOSS_TRIALS:-8}"
+mkdir -p "$work/bin" "$work/backing" "$work/lossy" "$work/mnt"
+gcc -O2 -Wall -D_FILE_OFFSET_BITS=64 $(pkg-config --cflags fuse) "$REPO/native-test/lossyfs/lossyfs.c" \
+  -o "$work/bin/lossyfs" $(pkg-config --libs fuse) -lpthread || { fail build "lossyfs did not compile"; summary; exit 1; }
+
+start_lossyfs() {
+  "$work/bin/lossyfs" -f "$work/backing" "$work/lossy" -o strict_dirs,quiet 2>>"$work/lossyfs.log" & lossy_pid=$!
+  for _ in $(seq 100); do grep -q " $work/lossy fuse" /proc/mounts && return 0; sleep 0.05; done
+  return 1
+}
+
+log="$work/acked.log"
+for trial in $(seq 1 "$trials"); do
+  start_lossyfs || { fail "trial $trial" "lossyfs did not mount"; break; }
+  if ! tierfs_mount "$work/mnt" "$work/lossy/data"; then fail "trial $trial: mount after power loss" "$(tail -2 "$work/lossy/data/tierfs.log" 2>/dev/null)"; break; fi
+  if [[ $trial -gt 1 ]]; then
+    if res="$(python3 "$REPO/native-test/crashwriter.py" check "$work/mnt/w" "$log")"; then
+      pass "trial $((trial - 1)): ${res##*$'\n'}"
+    else
+      fail "trial $((trial - 1)): durability contract" "$(echo "$res" | tr '\n' ' ')"
+    fi
+    find "$work/mnt" -type f -exec cat {} + >/dev/null 2>"$work/err" && pass "trial $((trial - 1)): every file reads back" \
+      || fail "trial $((trial - 1)): reads" "$(head -3 "$work/err")"
+  else
+    mkdir "$work/mnt/w"
+    dfd_sync() { python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$1"; }
+    dfd_sync "$work/mnt"
+  fi
+  [[ $trial -eq $trials ]] && { tierfs_unmount "$work/mnt"; break; }
+  pid="$(daemon_pid "$work/lossy/data")"
+  python3 "$REPO/native-test/crashwriter.py" write "$work/mnt/w" "$log" "t$trial" & writer=$!
+  sleep "$(python3 -c 'import random; print(round(random.uniform(0.5, 3), 2))')"
+  echo crash > "$work/lossy/.lossyfs-crash"         # power is lost: unsynced writes are gone
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  wait "$writer" 2>/dev/null; writer=
+  "$TIERFS" unmount "$work/mnt" >/dev/null 2>&1 || fusermount -uz "$work/mnt"
+  stop_lossyfs
+done
+summary
