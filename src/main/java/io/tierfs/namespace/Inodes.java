@@ -180,19 +180,19 @@ public final class Inodes implements AutoCloseable {
 
     /** Deletes an inode's records now and its data once that is durable. */
     private void delete(Inode i) {
-        deleteRecords(meta, blocks, i.ino);
+        deleteRecords(meta, i.ino, tier -> blocks.addUsage(tier, -blocks.blockSize()));
         reclaimer.reclaim(i.ino);
     }
 
     /**
-     * Removes every record of {@code ino} and gives back its blocks' space to the tier counts.
+     * Removes every record of {@code ino}, telling {@code freedOnTier} the tier of each block freed.
      * Keys are deleted one by one: RocksDB range tombstones slow every later read while they sit in
      * the memtable, and a deletion per file made `rm -r` quadratic.
      */
-    public static void deleteRecords(MetadataStore meta, BlockStore blocks, long ino) {
+    public static void deleteRecords(MetadataStore meta, long ino, java.util.function.IntConsumer freedOnTier) {
         try (MetadataStore.Batch b = meta.newBatch()) {
             meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-                blocks.addUsage(BlockRef.decode(v).tier(), -blocks.blockSize());
+                freedOnTier.accept(BlockRef.decode(v).tier());
                 b.delete(k);
                 return true;
             });

@@ -7,8 +7,10 @@ import io.tierfs.meta.MetadataStore;
 import io.tierfs.tier.Tier;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.logging.Logger;
@@ -51,7 +53,7 @@ public final class Recovery {
         Set<Long> found = new HashSet<>();
         meta.scan(Keys.all(Keys.ORPHAN), Keys.allEnd(Keys.ORPHAN), (k, v) -> found.add(Keys.inoOf(k)));
         for (long ino : found) {
-            Inodes.deleteRecords(meta, blocks, ino);
+            Inodes.deleteRecords(meta, ino, tier -> { }); // usage is counted afterwards, from what remains
             meta.sync();
             blocks.deleteFile(ino);
             orphans++;
@@ -59,10 +61,11 @@ public final class Recovery {
     }
 
     /** One pass over the block map, inode by inode. */
-    private void checkBlockMap() {
+    private void checkBlockMap() throws IOException {
         int bs = blocks.blockSize();
         long[] current = {-1, 0, 0};  // ino, size, counted blocks
         Inode[] inode = {null};
+        List<long[]> pastEnd = new ArrayList<>();  // ino, index, tier
         try (MetadataStore.Batch fixes = meta.newBatch()) {
             meta.scan(Keys.all(Keys.BLOCK), Keys.allEnd(Keys.BLOCK), (k, v) -> {
                 long ino = Keys.inoOf(k);
@@ -78,6 +81,7 @@ public final class Recovery {
                 if (inode[0] == null || index * bs >= current[1]) {
                     fixes.delete(k);
                     droppedRefs++;
+                    pastEnd.add(new long[] {ino, index, BlockRef.decode(v).tier()});
                 } else {
                     blocks.addUsage(BlockRef.decode(v).tier(), bs);
                     current[2]++;
@@ -87,6 +91,12 @@ public final class Recovery {
             finishInode(fixes, inode[0], current[2]);
             if (fixes.size() > 0) {
                 meta.commit(fixes, true);
+            }
+        }
+        for (long[] dropped : pastEnd) {
+            try (TierFile file = blocks.tier((int) dropped[2]).open(dropped[0])) {
+                file.discard(dropped[1], dropped[1] + 1);
+                file.sync();
             }
         }
         // Inodes without any block reference must count zero blocks too.

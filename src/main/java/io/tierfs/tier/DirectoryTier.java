@@ -32,6 +32,7 @@ public final class DirectoryTier implements Tier {
         this.blockSize = blockSize;
         this.limitBytes = limitBytes;
         Durable.createDirectories(root);
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
         for (int i = 0; i < SHARDS; i++) {
             Path shard = root.resolve(shardName(i));
             if (!Files.isDirectory(shard)) {

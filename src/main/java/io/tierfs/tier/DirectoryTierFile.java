@@ -116,7 +116,7 @@ final class DirectoryTierFile implements TierFile {
             return;
         }
         long start = from * blockSize;
-        long end = Math.multiplyHigh(to, blockSize) != 0 ? Long.MAX_VALUE : to * blockSize;
+        long end = to > Long.MAX_VALUE / blockSize ? Long.MAX_VALUE : to * blockSize;
         long fileEnd = C.lseek(f, 0, 2 /* SEEK_END */);
         if (fileEnd < 0) {
             throw new NativeIOException("seek " + tier.pathOf(ino), LibC.errno());
@@ -178,7 +178,8 @@ final class DirectoryTierFile implements TierFile {
                 break; // ENXIO: no data past pos
             }
             long hole = C.lseek(f, data, LibC.SEEK_HOLE);
-            for (long b = data / blockSize; b * blockSize < hole; b++) {
+            long first = n > 0 ? Math.max(data / blockSize, blocks[n - 1] + 1) : data / blockSize;
+            for (long b = first; b * blockSize < hole; b++) {
                 if (n == blocks.length) {
                     blocks = Arrays.copyOf(blocks, n * 2);
                 }

@@ -1,0 +1,419 @@
+package io.tierfs.block;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.namespace.FsException;
+import io.tierfs.nativeio.Errno;
+import io.tierfs.testutil.NativeBuffer;
+import io.tierfs.testutil.TierDirs;
+import io.tierfs.tier.DirectoryTier;
+import io.tierfs.tier.Tier;
+import io.tierfs.tier.TierFile;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The data path of one file through a {@link BlockStore} of two directory tiers and a RocksDB block map. */
+class FileBlocksTest {
+    private static final int BS = 16 * 1024;
+    private static final long INO = 1234;
+
+    /** Tier directories shared by the tests of this class, emptied before each (see {@link TierDirs}). */
+    @TempDir
+    static Path tierRoot;
+    @TempDir
+    Path dir;
+    private RocksMetadataStore meta;
+    private BlockStore store;
+    private final List<FileBlocks> opened = new ArrayList<>();
+    private final AtomicLong blockCount = new AtomicLong();
+
+    /** Opens the volume with the given tier limits (0 = unlimited). */
+    private void openStore(long ssdLimit, long hddLimit) throws IOException {
+        TierDirs.empty(tierRoot.resolve("ssd"));
+        TierDirs.empty(tierRoot.resolve("hdd"));
+        meta = new RocksMetadataStore(dir.resolve("meta"));
+        Tier[] tiers = {
+            new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, ssdLimit),
+            new DirectoryTier("hdd", tierRoot.resolve("hdd"), BS, hddLimit),
+        };
+        store = new BlockStore(BS, tiers, meta);
+    }
+
+    @AfterEach
+    void closeAll() {
+        for (FileBlocks f : opened) {
+            f.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (meta != null) {
+            meta.close();
+        }
+    }
+
+    private FileBlocks open(long ino) {
+        FileBlocks f = store.open(ino, blockCount::addAndGet);
+        opened.add(f);
+        return f;
+    }
+
+    private static void write(FileBlocks f, long offset, byte[] data) throws IOException {
+        try (NativeBuffer b = NativeBuffer.of(data)) {
+            f.write(offset, b.address, data.length);
+        }
+    }
+
+    private static byte[] read(FileBlocks f, long offset, int length) throws IOException {
+        try (NativeBuffer b = NativeBuffer.garbage(length)) {
+            f.read(offset, b.address, length);
+            return b.bytes();
+        }
+    }
+
+    private static void assertZeros(byte[] b, String what) {
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] != 0) {
+                throw new AssertionError(what + ": byte " + i + " is " + b[i] + ", expected 0");
+            }
+        }
+    }
+
+    /** The block map of {@code ino} in the store: index to tier. */
+    private List<long[]> refs(long ino) {
+        List<long[]> out = new ArrayList<>();
+        meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+            assertEquals(ino, Keys.inoOf(k));
+            out.add(new long[] {Keys.blockIndexOf(k), BlockRef.decode(v).tier()});
+            return true;
+        });
+        return out;
+    }
+
+    private long[] refIndexes(long ino) {
+        return refs(ino).stream().mapToLong(r -> r[0]).toArray();
+    }
+
+    private long[] storedOn(int tier, long ino) throws IOException {
+        try (TierFile f = store.tier(tier).open(ino)) {
+            return f.storedBlocks();
+        }
+    }
+
+    // ---------------------------------------------------------------- round trips
+
+    @Test
+    void roundTripsAcrossBlockBoundariesWithOddOffsetsAndLengths() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        int fileSize = 9 * BS + 321;
+        byte[] model = new byte[fileSize];
+        Random r = new Random(42);
+        long[][] writes = {
+            {BS - 77, 3L * BS + 123},   // starts near the end of block 0, spans four blocks
+            {0, 1},
+            {5L * BS + 1, BS - 2},      // inside block 5, touching neither edge
+            {2L * BS - 1, 2},           // the last byte of block 1 and the first of block 2
+            {7L * BS, 2L * BS + 321},   // whole blocks plus a tail
+            {BS + 500, 999},            // overwrite in the middle of earlier data
+        };
+        for (long[] w : writes) {
+            byte[] data = NativeBuffer.pattern(r.nextLong(), (int) w[1]);
+            write(f, w[0], data);
+            System.arraycopy(data, 0, model, (int) w[0], data.length);
+        }
+        assertArrayEquals(model, read(f, 0, fileSize), "whole file");
+        for (int k = 0; k < 50; k++) {
+            int off = r.nextInt(fileSize);
+            int len = r.nextInt(Math.min(3 * BS, fileSize - off) + 1);
+            assertArrayEquals(Arrays.copyOfRange(model, off, off + len), read(f, off, len),
+                "read of " + len + " at " + off);
+        }
+        // Block 6 was never written: it has no reference and reads zeros.
+        assertFalse(Arrays.stream(refIndexes(INO)).anyMatch(i -> i == 6));
+        assertZeros(read(f, 6L * BS, BS), "block 6");
+        // A new handle, whose block table is loaded from the store, reads the same.
+        f.close();
+        assertArrayEquals(model, read(open(INO), 0, fileSize), "reopened");
+    }
+
+    @Test
+    void holesReadZerosAndOnlyWrittenBlocksGetReferences() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        assertEquals(0, refs(INO).size(), "no reference before any write");
+        assertZeros(read(f, 0, 4 * BS), "a file never written");
+        assertEquals(0, refs(INO).size(), "a read records nothing");
+
+        byte[] a = NativeBuffer.pattern(1, 100);
+        byte[] b = NativeBuffer.pattern(2, 10);
+        write(f, 50, a);
+        write(f, 5L * BS + BS - 10, b);
+        assertArrayEquals(new long[] {0, 5}, refIndexes(INO));
+        for (long[] ref : refs(INO)) {
+            assertEquals(0, ref[1], "new blocks go to the fastest tier");
+        }
+        BlockRef ref0 = BlockRef.decode(meta.get(Keys.block(INO, 0)));
+        assertEquals(0, ref0.tier());
+        assertEquals(BS, ref0.storedLength());
+        assertNull(meta.get(Keys.block(INO, 1)));
+
+        byte[] all = read(f, 0, 6 * BS);
+        assertZeros(Arrays.copyOfRange(all, 0, 50), "before the first write");
+        assertArrayEquals(a, Arrays.copyOfRange(all, 50, 150));
+        assertZeros(Arrays.copyOfRange(all, 150, 6 * BS - 10), "the hole between");
+        assertArrayEquals(b, Arrays.copyOfRange(all, 6 * BS - 10, 6 * BS));
+        assertEquals(2, blockCount.get());
+        assertEquals(2L * BS, store.usedBytes(0));
+        assertEquals(0, store.usedBytes(1));
+        assertArrayEquals(new long[] {0, 5}, storedOn(0, INO));
+
+        // Overwrites add no block.
+        write(f, 60, b);
+        write(f, 5L * BS, a);
+        assertArrayEquals(new long[] {0, 5}, refIndexes(INO));
+        assertEquals(2, blockCount.get());
+        assertEquals(2L * BS, store.usedBytes(0));
+    }
+
+    @Test
+    void filesDoNotSeeEachOthersBlocks() throws IOException {
+        openStore(0, 0);
+        FileBlocks f1 = open(1);
+        FileBlocks f2 = open(2);
+        write(f1, 0, NativeBuffer.pattern(1, BS));
+        write(f2, BS, NativeBuffer.pattern(2, BS));
+        assertArrayEquals(new long[] {0}, refIndexes(1));
+        assertArrayEquals(new long[] {1}, refIndexes(2));
+        assertZeros(read(f1, BS, BS), "file 1 block 1");
+        assertZeros(read(f2, 0, BS), "file 2 block 0");
+        assertEquals(2L * BS, store.usedBytes(0));
+    }
+
+    @Test
+    void syncReportsWhetherTheMapChanged() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        assertFalse(f.sync(), "nothing written");
+        write(f, 0, NativeBuffer.pattern(1, 10));
+        assertTrue(f.sync(), "a new block was recorded");
+        assertFalse(f.sync(), "already synced");
+        write(f, 5, NativeBuffer.pattern(2, 10));
+        assertFalse(f.sync(), "an overwrite adds no reference");
+    }
+
+    // ---------------------------------------------------------------- shrink
+
+    @Test
+    void shrinkFreesBlocksPastTheNewSizeAndZeroesTheTail() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        byte[] data = NativeBuffer.pattern(7, 4 * BS);
+        write(f, 0, data);
+        assertEquals(4, blockCount.get());
+        byte[] marker = "size committed".getBytes(StandardCharsets.US_ASCII);
+
+        long newSize = BS + 100;
+        f.shrink(newSize, batch -> batch.put(Keys.superKey("test-marker"), marker));
+        assertArrayEquals(marker, meta.get(Keys.superKey("test-marker")), "the caller's change is committed too");
+        assertArrayEquals(new long[] {0, 1}, refIndexes(INO));
+        assertEquals(2, blockCount.get());
+        assertEquals(2L * BS, store.usedBytes(0));
+        assertArrayEquals(new long[] {0, 1}, storedOn(0, INO));
+        assertArrayEquals(Arrays.copyOf(data, (int) newSize), read(f, 0, (int) newSize));
+
+        // Growing again (as a truncate up would) shows zeros past the old cut, never the old data.
+        byte[] grown = read(f, 0, 4 * BS);
+        assertArrayEquals(Arrays.copyOf(data, (int) newSize), Arrays.copyOf(grown, (int) newSize));
+        assertZeros(Arrays.copyOfRange(grown, (int) newSize, 4 * BS), "past the new size");
+
+        // A write past the old end allocates afresh; the gap still reads zeros.
+        byte[] tail = NativeBuffer.pattern(8, 10);
+        write(f, 3L * BS + 5, tail);
+        assertArrayEquals(new long[] {0, 1, 3}, refIndexes(INO));
+        byte[] after = read(f, 0, 4 * BS);
+        assertZeros(Arrays.copyOfRange(after, (int) newSize, 3 * BS + 5), "gap after regrowth");
+        assertArrayEquals(tail, Arrays.copyOfRange(after, 3 * BS + 5, 3 * BS + 15));
+        assertZeros(Arrays.copyOfRange(after, 3 * BS + 15, 4 * BS), "rest of block 3");
+        assertEquals(3, blockCount.get());
+        assertEquals(3L * BS, store.usedBytes(0));
+    }
+
+    @Test
+    void shrinkToABlockBoundaryAndToZero() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        byte[] data = NativeBuffer.pattern(9, 3 * BS);
+        write(f, 0, data);
+        f.shrink(2L * BS, batch -> { });
+        assertArrayEquals(new long[] {0, 1}, refIndexes(INO));
+        assertArrayEquals(Arrays.copyOf(data, 2 * BS), read(f, 0, 2 * BS), "whole blocks below the cut are intact");
+        f.shrink(0, batch -> { });
+        assertEquals(0, refs(INO).size());
+        assertEquals(0, store.usedBytes(0));
+        assertEquals(0, blockCount.get());
+        assertArrayEquals(new long[0], storedOn(0, INO));
+        assertZeros(read(f, 0, 3 * BS), "after shrink to 0");
+    }
+
+    @Test
+    void shrinkThroughANewHandleSeesTheStoredMap() throws IOException {
+        openStore(0, 0);
+        FileBlocks first = open(INO);
+        byte[] data = NativeBuffer.pattern(10, 3 * BS);
+        write(first, 0, data);
+        first.close();
+        FileBlocks f = open(INO);
+        f.shrink(100, batch -> { });
+        assertArrayEquals(new long[] {0}, refIndexes(INO));
+        byte[] b = read(f, 0, BS);
+        assertArrayEquals(Arrays.copyOf(data, 100), Arrays.copyOf(b, 100));
+        assertZeros(Arrays.copyOfRange(b, 100, BS), "tail of block 0");
+    }
+
+    // ---------------------------------------------------------------- reserve
+
+    @Test
+    void reserveAllocatesEveryAbsentBlockInTheRange() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        byte[] data = NativeBuffer.pattern(11, BS);
+        write(f, BS, data);
+        f.reserve(BS / 2, 2L * BS); // [0.5, 2.5) blocks: blocks 0, 1 (present) and 2
+        assertArrayEquals(new long[] {0, 1, 2}, refIndexes(INO));
+        assertEquals(3, blockCount.get());
+        assertEquals(3L * BS, store.usedBytes(0));
+        assertZeros(read(f, 0, BS), "reserved block 0");
+        assertArrayEquals(data, read(f, BS, BS), "an existing block keeps its data");
+        assertZeros(read(f, 2L * BS, BS), "reserved block 2");
+
+        f.reserve(0, 3L * BS); // all present: nothing changes
+        assertEquals(3, blockCount.get());
+        assertEquals(3L * BS, store.usedBytes(0));
+
+        f.reserve(4L * BS, 1); // one byte: one block
+        assertArrayEquals(new long[] {0, 1, 2, 4}, refIndexes(INO));
+        assertEquals(4L * BS, store.usedBytes(0));
+        // Reserved blocks take writes like any other.
+        byte[] more = NativeBuffer.pattern(12, 300);
+        write(f, 4L * BS + 7, more);
+        assertArrayEquals(more, read(f, 4L * BS + 7, 300));
+        assertEquals(4, blockCount.get());
+    }
+
+    // ---------------------------------------------------------------- placement and space
+
+    @Test
+    void newBlocksFallToTheSecondTierWhenTheFirstIsFull() throws IOException {
+        openStore(2L * BS, 0);
+        FileBlocks f = open(INO);
+        byte[] data = NativeBuffer.pattern(13, 5 * BS - 3);
+        write(f, 3, data);
+        List<long[]> refs = refs(INO);
+        assertEquals(5, refs.size());
+        long[] tiers = refs.stream().mapToLong(r -> r[1]).toArray();
+        assertArrayEquals(new long[] {0, 0, 1, 1, 1}, tiers);
+        assertEquals(2L * BS, store.usedBytes(0));
+        assertEquals(3L * BS, store.usedBytes(1));
+        assertArrayEquals(new long[] {0, 1}, storedOn(0, INO));
+        assertArrayEquals(new long[] {2, 3, 4}, storedOn(1, INO));
+        assertArrayEquals(data, read(f, 3, data.length));
+        assertEquals(5, blockCount.get());
+    }
+
+    @Test
+    void enospcWhenEveryTierIsFullAndRoomAgainAfterAShrink() throws Exception {
+        openStore(BS, BS);
+        FileBlocks f = open(INO);
+        byte[] data = NativeBuffer.pattern(14, 2 * BS);
+        write(f, 0, data);
+        assertEquals(BS, store.usedBytes(0));
+        assertEquals(BS, store.usedBytes(1));
+
+        FsException e = assertThrows(FsException.class, () -> write(f, 2L * BS, NativeBuffer.pattern(15, 10)));
+        assertEquals(Errno.ENOSPC, e.errno());
+        assertEquals(28, e.errno());
+        assertArrayEquals(new long[] {0, 1}, refIndexes(INO), "a failed allocation records nothing");
+        assertEquals(2, blockCount.get());
+        assertEquals(BS, store.usedBytes(0));
+        assertEquals(BS, store.usedBytes(1));
+        assertArrayEquals(data, read(f, 0, 2 * BS), "the data already there is intact");
+        // Overwrites need no new block and still work.
+        write(f, 10, NativeBuffer.pattern(16, 10));
+
+        // Also for another file.
+        FileBlocks other = open(INO + 1);
+        FsException e2 = assertThrows(FsException.class, () -> write(other, 0, NativeBuffer.pattern(17, 1)));
+        assertEquals(Errno.ENOSPC, e2.errno());
+        assertEquals(0, refs(INO + 1).size());
+
+        // Freeing a block makes room again once the free space is looked at anew.
+        f.shrink(BS, batch -> { });
+        assertEquals(BS, store.usedBytes(0));
+        assertEquals(0, store.usedBytes(1));
+        Thread.sleep(250);
+        write(other, 0, NativeBuffer.pattern(18, 1));
+        assertEquals(1, refs(INO + 1).size());
+        assertEquals(1, refs(INO + 1).get(0)[1], "the freed room was on the second tier");
+        assertEquals(BS, store.usedBytes(1));
+    }
+
+    @Test
+    void reserveFailsWithEnospcWhenFull() throws IOException {
+        openStore(BS, BS);
+        FileBlocks f = open(INO);
+        FsException e = assertThrows(FsException.class, () -> f.reserve(0, 3L * BS));
+        assertEquals(Errno.ENOSPC, e.errno());
+        assertArrayEquals(new long[] {0, 1}, refIndexes(INO));
+        assertEquals(BS, store.usedBytes(0));
+        assertEquals(BS, store.usedBytes(1));
+    }
+
+    @Test
+    void usageCountsAcrossFilesAndIsGivenBackByAddUsage() throws IOException {
+        openStore(0, 0);
+        assertEquals(0, store.usedBytes(0));
+        FileBlocks a = open(1);
+        FileBlocks b = open(2);
+        write(a, 0, NativeBuffer.pattern(1, 3 * BS));
+        write(b, 10L * BS, NativeBuffer.pattern(2, 1));
+        assertEquals(4L * BS, store.usedBytes(0));
+        a.shrink(BS, batch -> { });
+        assertEquals(2L * BS, store.usedBytes(0));
+        store.addUsage(0, -BS);
+        assertEquals(BS, store.usedBytes(0));
+        assertEquals(2, store.tierCount());
+        assertEquals(BS, store.blockSize());
+        assertNotNull(store.meta());
+    }
+
+    @Test
+    void deleteFileRemovesTheFilesDataFromEveryTier() throws IOException {
+        openStore(BS, 0);
+        FileBlocks f = open(INO);
+        write(f, 0, NativeBuffer.pattern(1, 2 * BS));
+        assertArrayEquals(new long[] {0}, storedOn(0, INO));
+        assertArrayEquals(new long[] {1}, storedOn(1, INO));
+        f.close();
+        store.deleteFile(INO);
+        assertEquals(0, store.tier(0).storedInodes().length);
+        assertEquals(0, store.tier(1).storedInodes().length);
+    }
+}

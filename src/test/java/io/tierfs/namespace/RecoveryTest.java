@@ -1,0 +1,393 @@
+package io.tierfs.namespace;
+
+import static io.tierfs.namespace.TestVolume.BS;
+import static io.tierfs.namespace.TestVolume.n;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tierfs.block.BlockRef;
+import io.tierfs.block.BlockStore;
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.MetadataStore;
+import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.testutil.NativeBuffer;
+import io.tierfs.tier.DirectoryTier;
+import io.tierfs.tier.Tier;
+import io.tierfs.tier.TierFile;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Crash leftovers are written straight into the metadata store and the tiers, then {@link Recovery}
+ * runs as the daemon runs it at mount: on a fresh {@link BlockStore} whose usage counts are zero.
+ */
+class RecoveryTest {
+    private static final int SSD = 0, HDD = 1;
+
+    @TempDir
+    static Path tierRoot;
+    @TempDir
+    Path dir;
+    private RocksMetadataStore meta;
+    private BlockStore blocks;
+
+    @BeforeEach
+    void formatVolume() throws IOException {
+        try (TestVolume v = TestVolume.create(dir, tierRoot)) {
+            v.inodes.get(Inodes.ROOT); // just the root
+        }
+        openRaw();
+    }
+
+    @AfterEach
+    void closeRaw() {
+        if (meta != null) {
+            meta.close();
+            blocks.close();
+            meta = null;
+        }
+    }
+
+    private void openRaw() throws IOException {
+        meta = new RocksMetadataStore(dir.resolve("meta"));
+        Tier[] tiers = {
+            new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, 0),
+            new DirectoryTier("hdd", tierRoot.resolve("hdd"), BS, 0),
+        };
+        blocks = new BlockStore(BS, tiers, meta);
+    }
+
+    /** Closes and reopens the store and tiers, so recovery starts from zero usage as at a mount. */
+    private void remount() throws IOException {
+        closeRaw();
+        openRaw();
+    }
+
+    // ---------------------------------------------------------------- building leftovers
+
+    private void putInode(long ino, int mode, long nlink, long size, long blockCount) {
+        Inode i = new Inode(ino);
+        i.mode = mode;
+        i.nlink = nlink;
+        i.size = size;
+        i.blockCount = blockCount;
+        i.parent = FileMode.isDirectory(mode) ? Inodes.ROOT : 0;
+        i.atimeNanos = i.mtimeNanos = i.ctimeNanos = 1_000_000_000L * ino;
+        put(Keys.inode(ino), InodeCodec.encode(i));
+    }
+
+    private void putFile(long ino, long size, long blockCount) {
+        putInode(ino, TestVolume.FILE, 1, size, blockCount);
+        put(Keys.dirent(Inodes.ROOT, n("file" + ino)), java.nio.ByteBuffer.allocate(9).putLong(ino).put((byte) 8).array());
+    }
+
+    private void put(byte[] key, byte[] value) {
+        try (MetadataStore.Batch b = meta.newBatch()) {
+            b.put(key, value);
+            meta.commit(b, false);
+        }
+    }
+
+    private void putRef(long ino, long index, int tier) {
+        put(Keys.block(ino, index), BlockRef.unsealed(tier, BS).encode());
+    }
+
+    private static byte[] data(long ino, long index) {
+        return NativeBuffer.pattern(ino * 1000 + index, BS);
+    }
+
+    private void writeData(int tier, long ino, long... indexes) throws IOException {
+        try (TierFile f = blocks.tier(tier).open(ino)) {
+            for (long index : indexes) {
+                try (NativeBuffer b = NativeBuffer.of(data(ino, index))) {
+                    f.write(index, 0, b.address, BS);
+                }
+            }
+            f.sync();
+        }
+    }
+
+    /** A block both referenced and written: what a healthy file has. */
+    private void putBlock(long ino, long index, int tier) throws IOException {
+        putRef(ino, index, tier);
+        writeData(tier, ino, index);
+    }
+
+    // ---------------------------------------------------------------- inspecting the result
+
+    private long[] refIndexes(long ino) {
+        List<Long> out = new ArrayList<>();
+        meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> out.add(Keys.blockIndexOf(k)));
+        return out.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private long[] stored(int tier, long ino) throws IOException {
+        try (TierFile f = blocks.tier(tier).open(ino)) {
+            return f.storedBlocks();
+        }
+    }
+
+    private boolean hasTierFile(int tier, long ino) throws IOException {
+        return Arrays.stream(blocks.tier(tier).storedInodes()).anyMatch(i -> i == ino);
+    }
+
+    private byte[] readData(int tier, long ino, long index) throws IOException {
+        try (TierFile f = blocks.tier(tier).open(ino); NativeBuffer b = NativeBuffer.garbage(BS)) {
+            f.read(index, 0, b.address, BS);
+            return b.bytes();
+        }
+    }
+
+    private Inode inode(long ino) {
+        byte[] v = meta.get(Keys.inode(ino));
+        return v == null ? null : InodeCodec.decode(ino, v);
+    }
+
+    private int count(byte kind, long ino) {
+        int[] c = {0};
+        meta.scan(Keys.first(kind, ino), Keys.after(kind, ino), (k, v) -> ++c[0] > 0);
+        return c[0];
+    }
+
+    /** Every key and value in the store, for before/after comparison. */
+    private TreeMap<String, String> snapshot() {
+        TreeMap<String, String> all = new TreeMap<>();
+        HexFormat hex = HexFormat.of();
+        meta.scan(new byte[] {0}, new byte[] {(byte) 0xff}, (k, v) -> {
+            all.put(hex.formatHex(k), hex.formatHex(v));
+            return true;
+        });
+        return all;
+    }
+
+    // ---------------------------------------------------------------- tests
+
+    @Test
+    void orphansAreDeletedWithTheirBlocksXattrsAndTierFiles() throws IOException {
+        putFile(10, 2L * BS, 2);
+        putBlock(10, 0, SSD);
+        putBlock(10, 1, SSD);
+
+        // Unlinked while open, then the crash: no name, nlink 0, an orphan record.
+        putInode(11, TestVolume.FILE, 0, 3L * BS, 3);
+        putBlock(11, 0, SSD);
+        putBlock(11, 1, HDD);
+        putBlock(11, 2, HDD);
+        put(Keys.xattr(11, n("user.a")), n("v"));
+        put(Keys.orphan(11), new byte[0]);
+        // A removed directory, still looked up at the crash.
+        putInode(12, TestVolume.DIR, 0, 0, 0);
+        put(Keys.orphan(12), new byte[0]);
+        remount();
+
+        new Recovery(meta, blocks).run(true);
+
+        assertNull(inode(11));
+        assertNull(meta.get(Keys.orphan(11)));
+        assertEquals(0, count(Keys.BLOCK, 11));
+        assertEquals(0, count(Keys.XATTR, 11));
+        assertFalse(hasTierFile(SSD, 11));
+        assertFalse(hasTierFile(HDD, 11));
+        assertNull(inode(12));
+        assertNull(meta.get(Keys.orphan(12)));
+
+        // The healthy file is untouched.
+        assertNotNull(inode(10));
+        assertEquals(2, inode(10).blockCount);
+        assertArrayEquals(new long[] {0, 1}, refIndexes(10));
+        assertArrayEquals(new long[] {0, 1}, stored(SSD, 10));
+        assertArrayEquals(data(10, 1), readData(SSD, 10, 1));
+        // Usage after deleting orphans: see usageAfterRecoveryCountsExactlyTheRemainingBlocks.
+    }
+
+    @Test
+    void orphansAreDeletedOnACleanRunToo() throws IOException {
+        putInode(11, TestVolume.FILE, 0, BS, 1);
+        putBlock(11, 0, HDD);
+        put(Keys.orphan(11), new byte[0]);
+        remount();
+        new Recovery(meta, blocks).run(false);
+        assertNull(inode(11));
+        assertEquals(0, count(Keys.BLOCK, 11));
+        assertFalse(hasTierFile(HDD, 11));
+    }
+
+    @Test
+    void usageAfterRecoveryCountsExactlyTheRemainingBlocks() throws IOException {
+        putFile(10, BS, 1);
+        putBlock(10, 0, HDD);
+        putInode(11, TestVolume.FILE, 0, 2L * BS, 2);
+        putBlock(11, 0, HDD);
+        putBlock(11, 1, HDD);
+        put(Keys.orphan(11), new byte[0]);
+        remount();
+        new Recovery(meta, blocks).run(true);
+        assertEquals(0, blocks.usedBytes(SSD));
+        assertEquals(BS, blocks.usedBytes(HDD), "one block of file 10 is left on the hdd tier");
+    }
+
+    @Test
+    void blockReferencesPastTheEndOrToMissingInodesAreDroppedAndCountsFixed() throws IOException {
+        // File 20: size 1.5 blocks, references 0, 1 and (past the end) 2 and 7; it claims 9 blocks.
+        putFile(20, BS + BS / 2, 9);
+        putBlock(20, 0, SSD);
+        putBlock(20, 1, HDD);
+        putBlock(20, 2, SSD);
+        putRef(20, 7, HDD);
+        // File 21: size exactly 2 blocks, so block 2 begins at the end: dropped; block 1 kept.
+        putFile(21, 2L * BS, 3);
+        putBlock(21, 1, SSD);
+        putBlock(21, 2, SSD);
+        // File 22: claims 1 block and has none; file 23 claims none and has two.
+        putFile(22, 5L * BS, 1);
+        putFile(23, 5L * BS, 0);
+        putBlock(23, 3, SSD);
+        putBlock(23, 4, HDD);
+        // Inode 24 does not exist: its references go.
+        putRef(24, 0, SSD);
+        putRef(24, 1, HDD);
+        // An empty file with a reference at block 0: past its end.
+        putFile(25, 0, 1);
+        putRef(25, 0, SSD);
+        remount();
+
+        new Recovery(meta, blocks).run(false);
+
+        assertArrayEquals(new long[] {0, 1}, refIndexes(20));
+        assertEquals(2, inode(20).blockCount);
+        assertEquals(BS + BS / 2, inode(20).size, "the size is not changed");
+        assertArrayEquals(new long[] {1}, refIndexes(21));
+        assertEquals(1, inode(21).blockCount);
+        assertEquals(0, inode(22).blockCount);
+        assertArrayEquals(new long[] {3, 4}, refIndexes(23));
+        assertEquals(2, inode(23).blockCount);
+        assertEquals(0, count(Keys.BLOCK, 24));
+        assertNull(inode(24), "no inode is made up for stray references");
+        assertEquals(0, count(Keys.BLOCK, 25));
+        assertEquals(0, inode(25).blockCount);
+
+        // Usage: 20/0, 21/1, 23/3 on the ssd; 20/1, 23/4 on the hdd.
+        assertEquals(3L * BS, blocks.usedBytes(SSD));
+        assertEquals(2L * BS, blocks.usedBytes(HDD));
+        // Only the block map was repaired, nothing else in the inode records.
+        assertEquals(1, inode(20).nlink);
+        assertEquals(TestVolume.FILE, inode(20).mode);
+        assertEquals(20_000_000_000L, inode(20).mtimeNanos);
+
+        // The data of a dropped reference is freed with it, so it cannot come back if the file grows.
+        assertArrayEquals(new long[] {0}, stored(SSD, 20));
+    }
+
+    @Test
+    void anUncleanRunSweepsDataNoReferencePointsAt() throws IOException {
+        // File 30: block 0 referenced on the ssd; blocks 2 and 5 written there without a reference;
+        // block 0 also on the hdd (a copy whose reference now says ssd), block 1 on the hdd referenced.
+        putFile(30, 6L * BS, 2);
+        putBlock(30, 0, SSD);
+        writeData(SSD, 30, 2, 5);
+        writeData(HDD, 30, 0);
+        putBlock(30, 1, HDD);
+        // Tier files of inodes that no longer exist.
+        writeData(SSD, 31, 0, 1);
+        writeData(HDD, 32, 4);
+        // A reference past the end whose data is there: the reference goes, then the data.
+        putFile(33, 10, 2);
+        putBlock(33, 0, SSD);
+        putBlock(33, 1, SSD);
+        remount();
+
+        new Recovery(meta, blocks).run(true);
+
+        assertArrayEquals(new long[] {0}, stored(SSD, 30));
+        assertArrayEquals(new long[] {1}, stored(HDD, 30));
+        assertArrayEquals(data(30, 0), readData(SSD, 30, 0), "referenced data is kept");
+        assertArrayEquals(data(30, 1), readData(HDD, 30, 1));
+        assertArrayEquals(new byte[BS], readData(SSD, 30, 2), "leaked data is freed");
+        assertArrayEquals(new byte[BS], readData(SSD, 30, 5));
+        assertArrayEquals(new long[] {0, 1}, refIndexes(30));
+        assertEquals(2, inode(30).blockCount);
+
+        assertFalse(hasTierFile(SSD, 31));
+        assertFalse(hasTierFile(HDD, 32));
+
+        assertArrayEquals(new long[] {0}, refIndexes(33));
+        assertEquals(1, inode(33).blockCount);
+        assertArrayEquals(new long[] {0}, stored(SSD, 33));
+
+        assertEquals(2L * BS, blocks.usedBytes(SSD));
+        assertEquals(BS, blocks.usedBytes(HDD));
+        assertArrayEquals(new long[] {30, 33}, sorted(blocks.tier(SSD).storedInodes()));
+        assertArrayEquals(new long[] {30}, sorted(blocks.tier(HDD).storedInodes()));
+    }
+
+    private static long[] sorted(long[] a) {
+        long[] c = a.clone();
+        Arrays.sort(c);
+        return c;
+    }
+
+    @Test
+    void aHealthyVolumeIsLeftUnchanged() throws IOException {
+        closeRaw();
+        long fileIno;
+        long otherIno;
+        try (TestVolume v = TestVolume.open(dir, tierRoot)) {
+            Inode d = v.mkdir(Inodes.ROOT, "d");
+            Inode f = v.mkfile(d.ino, "f");
+            v.write(f, 0, NativeBuffer.pattern(1, 3 * BS + 5));
+            v.files.setattr(f, FileOps.SET_SIZE, 0, 0, 0, 2L * BS + 1, 0, 0);
+            v.xattrs.set(f, n("user.k"), n("v"), 0);
+            Inode other = v.mkfile(Inodes.ROOT, "sparse");
+            v.write(other, 10L * BS + 3, n("tail"));
+            v.ns.link(other.ino, d.ino, n("hl"));
+            Inode gone = v.mkfile(Inodes.ROOT, "gone");
+            v.write(gone, 0, n("bye"));
+            v.inodes.forget(gone.ino, 1);
+            v.ns.unlink(Inodes.ROOT, n("gone"), false);
+            fileIno = f.ino;
+            otherIno = other.ino;
+        }
+        openRaw();
+        TreeMap<String, String> before = snapshot();
+        long[] fBlocks = stored(SSD, fileIno);
+        long[] otherBlocks = stored(SSD, otherIno);
+        assertArrayEquals(new long[] {0, 1, 2}, fBlocks);
+        assertArrayEquals(new long[] {10}, otherBlocks);
+
+        new Recovery(meta, blocks).run(false);
+        assertEquals(before, snapshot(), "a clean run changes nothing");
+        assertEquals(4L * BS, blocks.usedBytes(SSD));
+        assertEquals(0, blocks.usedBytes(HDD));
+
+        remount();
+        new Recovery(meta, blocks).run(true);
+        assertEquals(before, snapshot(), "an unclean run over a healthy volume changes nothing");
+        assertArrayEquals(fBlocks, stored(SSD, fileIno));
+        assertArrayEquals(otherBlocks, stored(SSD, otherIno));
+        assertArrayEquals(new long[] {fileIno, otherIno}, sorted(blocks.tier(SSD).storedInodes()));
+        assertEquals(4L * BS, blocks.usedBytes(SSD));
+
+        // And the volume still reads as before.
+        closeRaw();
+        try (TestVolume v = TestVolume.open(dir, tierRoot)) {
+            Inode f = v.inodes.get(fileIno);
+            assertEquals(2L * BS + 1, f.size());
+            assertArrayEquals(Arrays.copyOf(NativeBuffer.pattern(1, 3 * BS + 5), 2 * BS + 1), v.readAll(f));
+            assertTrue(v.ns.list(Inodes.ROOT).stream().noneMatch(e -> Arrays.equals(e.name(), n("gone"))));
+        }
+        openRaw();
+    }
+}

@@ -1,0 +1,134 @@
+package io.tierfs.namespace;
+
+import io.tierfs.block.BlockStore;
+import io.tierfs.block.FileBlocks;
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.testutil.NativeBuffer;
+import io.tierfs.testutil.TierDirs;
+import io.tierfs.tier.DirectoryTier;
+import io.tierfs.tier.Tier;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** A volume as the daemon assembles it (metadata store, two directory tiers, namespace), without FUSE. */
+final class TestVolume implements AutoCloseable {
+    static final int BS = 16 * 1024;
+    static final int FILE = FileMode.S_IFREG | 0644;
+    static final int DIR = FileMode.S_IFDIR | 0755;
+
+    final Path dir;
+    final Path tierRoot;
+    final RocksMetadataStore meta;
+    final BlockStore blocks;
+    final Inodes inodes;
+    final Namespace ns;
+    final FileOps files;
+    final Xattrs xattrs;
+    private boolean closed;
+
+    private TestVolume(Path dir, Path tierRoot) throws IOException {
+        this.dir = dir;
+        this.tierRoot = tierRoot;
+        meta = new RocksMetadataStore(dir.resolve("meta"));
+        Tier[] tiers = {
+            new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, 0),
+            new DirectoryTier("hdd", tierRoot.resolve("hdd"), BS, 0),
+        };
+        blocks = new BlockStore(BS, tiers, meta);
+        inodes = new Inodes(meta, blocks);
+        ns = new Namespace(inodes);
+        files = new FileOps(inodes);
+        xattrs = new Xattrs(inodes);
+    }
+
+    /**
+     * A new, formatted volume: its metadata in {@code dir}, its tiers in {@code tierRoot}, which is
+     * emptied first (tests of one class share it, see {@link TierDirs}).
+     */
+    static TestVolume create(Path dir, Path tierRoot) throws IOException {
+        TierDirs.empty(tierRoot.resolve("ssd"));
+        TierDirs.empty(tierRoot.resolve("hdd"));
+        TestVolume v = new TestVolume(dir, tierRoot);
+        v.inodes.format(0, 0);
+        return v;
+    }
+
+    /** The existing volume. */
+    static TestVolume open(Path dir, Path tierRoot) throws IOException {
+        return new TestVolume(dir, tierRoot);
+    }
+
+    /** Shuts down in the daemon's order: inodes (flush, free deleted files' data), metadata, tiers. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            inodes.close();
+            meta.close();
+            blocks.close();
+        }
+    }
+
+    static byte[] n(String name) {
+        return name.getBytes(StandardCharsets.UTF_8);
+    }
+
+    Inode mkfile(long parent, String name) {
+        return ns.create(parent, n(name), FILE, 0, null, 0, 0);
+    }
+
+    Inode mkdir(long parent, String name) {
+        return ns.create(parent, n(name), DIR, 0, null, 0, 0);
+    }
+
+    /** A write through an open handle, as FUSE's write does: data, then size and times. */
+    void write(Inode i, long offset, byte[] data) throws IOException {
+        FileBlocks f = inodes.open(i);
+        try (NativeBuffer b = NativeBuffer.of(data)) {
+            f.write(offset, b.address, data.length);
+            files.wrote(i, offset + data.length);
+        } finally {
+            inodes.close(i);
+        }
+    }
+
+    /** A read through an open handle, cut at the file's size as FUSE's read is. */
+    byte[] read(Inode i, long offset, int length) throws IOException {
+        FileBlocks f = inodes.open(i);
+        int n = (int) Math.max(0, Math.min(length, i.size() - offset));
+        try (NativeBuffer b = NativeBuffer.garbage(n)) {
+            f.read(offset, b.address, n);
+            return b.bytes();
+        } finally {
+            inodes.close(i);
+        }
+    }
+
+    byte[] readAll(Inode i) throws IOException {
+        return read(i, 0, (int) i.size());
+    }
+
+    boolean hasKey(byte[] key) {
+        return meta.get(key) != null;
+    }
+
+    int countKeys(byte kind, long ino) {
+        int[] n = {0};
+        meta.scan(Keys.first(kind, ino), Keys.after(kind, ino), (k, v) -> ++n[0] > 0);
+        return n[0];
+    }
+
+    /** The inode as stored, not as cached. */
+    Inode stored(long ino) {
+        byte[] v = meta.get(Keys.inode(ino));
+        return v == null ? null : InodeCodec.decode(ino, v);
+    }
+
+    static Attributes attrs(Inode i) {
+        Attributes a = new Attributes();
+        i.copyTo(a, BS);
+        return a;
+    }
+}

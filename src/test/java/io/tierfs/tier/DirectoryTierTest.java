@@ -1,0 +1,111 @@
+package io.tierfs.tier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tierfs.testutil.NativeBuffer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The tier contract for {@link DirectoryTier}, plus what is particular to a tier kept in sparse files. */
+class DirectoryTierTest extends TierContractTest {
+
+    @Override
+    protected Tier newTier(Path dir, int blockSize, long limitBytes) throws IOException {
+        return new DirectoryTier("test", dir, blockSize, limitBytes);
+    }
+
+    private DirectoryTier dirTier() {
+        return (DirectoryTier) tier;
+    }
+
+    @Test
+    void tierDirectoryAndShardsAreMode0700() throws IOException {
+        Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rwx------");
+        assertEquals(owner, Files.getPosixFilePermissions(tierDir()));
+        assertEquals(owner, Files.getPosixFilePermissions(tierDir().resolve("00")));
+        assertEquals(owner, Files.getPosixFilePermissions(tierDir().resolve("ff")));
+        try (var shards = Files.list(tierDir())) {
+            assertEquals(256, shards.count());
+        }
+        assertEquals(tierDir(), tier.location());
+        assertEquals("test", tier.name());
+    }
+
+    @Test
+    void tierFilesAreCreatedOwnerReadWriteOnly() throws IOException {
+        TierFile f = open(tier, 0x1234);
+        write(f, 0, 0, NativeBuffer.pattern(1, 10));
+        Path path = dirTier().pathOf(0x1234);
+        assertEquals(tierDir().resolve("34").resolve(Integer.toString(0x1234)), path);
+        assertTrue(Files.isRegularFile(path));
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
+        assertTrue(perms.contains(PosixFilePermission.OWNER_READ) && perms.contains(PosixFilePermission.OWNER_WRITE),
+            "owner can read and write: " + perms);
+        assertTrue(PosixFilePermissions.fromString("rw-------").containsAll(perms),
+            "no permission beyond 0600: " + PosixFilePermissions.toString(perms));
+    }
+
+    @Test
+    void reopeningAnExistingTierDirectoryKeepsItsFiles() throws IOException {
+        write(open(tier, 300), 2, 0, NativeBuffer.pattern(300, 100));
+        Tier again = track(newTier(tierDir(), BS, 0));
+        assertEquals(1, again.storedInodes().length);
+        assertEquals(300, again.storedInodes()[0]);
+    }
+
+    @Test
+    void discardToTheEndTruncatesTheFileAndAMiddleDiscardPunches() throws IOException {
+        TierFile f = open(tier, 301);
+        for (long i = 0; i < 4; i++) {
+            write(f, i, 0, NativeBuffer.pattern(i, BS));
+        }
+        Path path = dirTier().pathOf(301);
+        assertEquals(4L * BS, Files.size(path));
+        f.discard(1, 2);
+        assertEquals(4L * BS, Files.size(path), "a hole keeps the size");
+        long before = allocatedBytes(path);
+        assertTrue(before <= 3L * BS, "the punched block's space is freed: " + before);
+        f.discard(2, Long.MAX_VALUE);
+        assertEquals(2L * BS, Files.size(path));
+        f.discard(0, 2); // covers the end of the file: truncates
+        assertEquals(0, Files.size(path));
+        assertTrue(Files.exists(path), "discard keeps the (empty) file; delete removes it");
+        tier.delete(301);
+        assertFalse(Files.exists(path));
+    }
+
+    @Test
+    void reserveAllocatesRealSpace() throws IOException {
+        TierFile f = open(tier, 302);
+        f.reserve(5);
+        Path path = dirTier().pathOf(302);
+        assertEquals(6L * BS, Files.size(path), "a reservation of block 5 extends the file to cover it");
+        assertTrue(allocatedBytes(path) >= BS, "space is allocated: " + allocatedBytes(path));
+    }
+
+    /** st_blocks * 512, which java.nio does not expose. */
+    private static long allocatedBytes(Path path) throws IOException {
+        Process p = new ProcessBuilder("stat", "-c", "%b %B", path.toString()).redirectErrorStream(true).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            if (p.waitFor() != 0) {
+                throw new IOException("stat failed: " + out);
+            }
+            String[] parts = out.split(" ");
+            return Long.parseLong(parts[0]) * Long.parseLong(parts[1]);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        } finally {
+            p.destroy();
+        }
+    }
+}
