@@ -26,6 +26,7 @@ run_suite() { # NAME COMMAND...: runs a suite that ends with "N passed, N failed
 
 if [[ $quick -eq 1 ]]; then export KILL9_ROUNDS=1 POWERLOSS_TRIALS=3; fi
 run_suite "bad input" native-test/bad-input.sh
+run_suite "daemon" native-test/daemon.sh
 run_suite "posix" native-test/posix-on-tierfs.sh
 run_suite "remount" native-test/remount.sh
 run_suite "kill -9" native-test/kill9.sh

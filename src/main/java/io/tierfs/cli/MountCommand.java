@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -134,7 +135,11 @@ public final class MountCommand implements Callable<Integer> {
      */
     private int spawnDaemon(MountSettings s) throws IOException, InterruptedException {
         Files.createDirectories(s.data());
+        Files.setPosixFilePermissions(s.data(), PosixFilePermissions.fromString("rwx------"));
         Path out = s.data().resolve("daemon.out");
+        if (!Files.exists(out)) {
+            Files.createFile(out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         List<String> cmd = new ArrayList<>();
         cmd.add("setsid");
         cmd.add(ProcessHandle.current().info().command().orElse("java"));

@@ -32,7 +32,7 @@ public final class StatusCommand implements Callable<Integer> {
             return 1;
         }
         Path data = Path.of(entry.source());
-        Map<String, Object> state = readState(data);
+        Map<String, Object> state = freshState(data);
         if (state == null || daemonOf(data, mp).isEmpty()) {
             System.err.println("tierfs: the daemon of " + mp + " is not running (stale mount; clear it with: tierfs unmount " + mp + ")");
             return 1;
@@ -51,6 +51,22 @@ public final class StatusCommand implements Callable<Integer> {
                 human(((Number) t.get("freeBytes")).longValue()), t.get("path"));
         }
         return 0;
+    }
+
+    /** The daemon rewrites its state every second: wait for a version written after this call began. */
+    private static Map<String, Object> freshState(Path data) throws IOException {
+        long asked = System.currentTimeMillis();
+        Map<String, Object> state = readState(data);
+        for (int i = 0; i < 60 && state != null && ((Number) state.get("updatedMillis")).longValue() < asked; i++) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            state = readState(data);
+        }
+        return state;
     }
 
     @SuppressWarnings("unchecked")

@@ -17,6 +17,7 @@ public final class TierfsCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        io.tierfs.daemon.DaemonLog.install();
         System.exit(commandLine().execute(args));
     }
 

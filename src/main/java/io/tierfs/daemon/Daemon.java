@@ -90,7 +90,7 @@ public final class Daemon {
             t.setDaemon(true);
             return t;
         });
-        background.scheduleWithFixedDelay(state::writeQuietly, 2, 2, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(state::writeQuietly, 1, 1, TimeUnit.SECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "tierfs-shutdown"));
         LOG.info("serving " + settings.mountpoint());
     }

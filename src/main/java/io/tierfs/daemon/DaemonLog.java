@@ -8,8 +8,24 @@ import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
 /** The daemon logs to {@code DATA/tierfs.log}, one line a record. */
-final class DaemonLog {
+public final class DaemonLog {
     private DaemonLog() {
+    }
+
+    /**
+     * The JDK's LogManager closes every handler from its own shutdown hook, racing the daemon's
+     * shutdown, whose last lines would be lost. This one leaves the handlers to {@link #flush}.
+     * Installed by {@link #install} before the first logger exists.
+     */
+    public static final class Manager extends java.util.logging.LogManager {
+        @Override
+        public void reset() {
+            // Handlers stay open until the process ends; the daemon flushes them last.
+        }
+    }
+
+    public static void install() {
+        System.setProperty("java.util.logging.manager", Manager.class.getName());
     }
 
     static void toFile(Path file) throws IOException {

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
-/** {@code DATA/daemon.json}: what `tierfs status` reports, rewritten every two seconds while mounted. */
+/** {@code DATA/daemon.json}: what `tierfs status` reports, rewritten every second while mounted. */
 final class DaemonState {
     private static final Logger LOG = Logger.getLogger(DaemonState.class.getName());
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The daemon's life: status, signals (clean shutdown on SIGTERM and SIGINT), a private data folder.
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$REPO/native-test/lib.sh"
+work="$(mktemp -d /tmp/tierfs-daemon.XXXXXX)"
+trap 'cleanup_mounts; rm -rf "$work"' EXIT
+mnt="$work/mnt" data="$work/data"
+
+tierfs_mount "$mnt" "$data" --ssd-capacity 64M
+pid="$(daemon_pid "$data")"
+dd if=/dev/urandom of="$mnt/f" bs=1M count=3 status=none
+json="$("$TIERFS" status --json "$mnt")"
+if python3 - "$json" "$pid" "$data" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["pid"] == int(sys.argv[2]) and s["data"] == sys.argv[3], s
+t = {x["name"]: x for x in s["tiers"]}
+assert set(t) == {"ssd", "hdd"}, t
+assert t["ssd"]["capacityBytes"] == 64 << 20, t["ssd"]
+assert t["ssd"]["usedBytes"] + t["hdd"]["usedBytes"] >= 3 << 20
+PY
+then pass "status --json: pid, data folder, tiers with capacity and use"; else fail "status --json" "$json"; fi
+"$TIERFS" status "$mnt" | grep -q "^ssd .*64.0M" && pass "status table" || fail "status table" "$("$TIERFS" status "$mnt")"
+
+loose="$(find "$data" \( -type d -perm /077 \) -o \( -type f -perm /077 \) | head -3)"
+[[ -z "$loose" ]] && pass "data folder is private (0700 dirs, 0600 files)" || fail "data folder private" "$loose"
+[[ -s "$data/tierfs.log" ]] && pass "daemon logs to DATA/tierfs.log" || fail "log" "no DATA/tierfs.log"
+
+for sig in TERM INT; do
+  pid="$(daemon_pid "$data")"
+  echo "$sig" > "$mnt/last-signal"
+  kill -"$sig" "$pid"
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$pid" 2>/dev/null; then fail "SIG$sig" "daemon still running after 10 s"; continue; fi
+  grep -q " $mnt fuse" /proc/mounts && fail "SIG$sig" "mount left behind" || pass "SIG$sig: daemon exits and unmounts"
+  tail -1 "$data/tierfs.log" | grep -q "stopped" && pass "SIG$sig: shutdown finished (log)" || fail "SIG$sig: log" "$(tail -1 "$data/tierfs.log")"
+  tierfs_mount "$mnt" "$data"
+  grep "recovery" "$data/tierfs.log" | tail -1 | grep -q "clean shutdown" && pass "SIG$sig: next mount sees a clean shutdown" \
+    || fail "SIG$sig: clean" "$(grep recovery "$data/tierfs.log" | tail -1)"
+  [[ "$(cat "$mnt/last-signal")" == "$sig" ]] && pass "SIG$sig: unsynced data written before the signal is kept" || fail "SIG$sig: data" "lost"
+done
+tierfs_unmount "$mnt"
+summary
