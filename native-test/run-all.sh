@@ -15,8 +15,10 @@ total_pass=0 total_fail=0
 run_suite() { # NAME COMMAND...: runs a suite that ends with "N passed, N failed"
   local name="$1"; shift
   echo "== $name"
-  local out rc
-  out="$("$@" 2>&1 | tee /dev/stderr | tail -1)"
+  local log out
+  log="$(mktemp)"
+  "$@" 2>&1 | tee "$log"
+  out="$(tail -1 "$log")"; rm -f "$log"
   if [[ "$out" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
     total_pass=$((total_pass + BASH_REMATCH[1])); total_fail=$((total_fail + BASH_REMATCH[2]))
   else

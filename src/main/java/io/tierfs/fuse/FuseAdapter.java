@@ -114,6 +114,28 @@ public final class FuseAdapter {
         fuse.fuse_reply_err(req, errno);
     }
 
+    @FunctionalInterface
+    private interface Handler {
+        void handle() throws Exception;
+    }
+
+    /**
+     * Runs a metadata request: admitted unless draining, failures answered as an errno. (read and
+     * write spell this out instead, so that the hot path allocates no lambda.)
+     */
+    private void serve(long req, Handler handler) {
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            handler.handle();
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
+    }
+
     private static FuseWorker worker() {
         return (FuseWorker) Thread.currentThread();
     }
@@ -149,16 +171,9 @@ public final class FuseAdapter {
     // ---- requests -------------------------------------------------------------------------------
 
     private void lookup(long req, long parent, long name) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             replyEntry(req, namespace.lookup(parent, Memory.readCString(name)));
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void forget(long req, long ino, long nlookup) {
@@ -174,104 +189,55 @@ public final class FuseAdapter {
     }
 
     private void getattr(long req, long ino, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             replyAttr(req, inodes.get(ino));
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void setattr(long req, long ino, long st, int toSet, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             Inode inode = inodes.get(ino);
             files.setattr(inode, toSet, IO.getInt(st + 24), IO.getInt(st + 28), IO.getInt(st + 32),
                 IO.getLong(st + 48), Structs.statAtime(st), Structs.statMtime(st));
             replyAttr(req, inode);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void readlink(long req, long ino) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             byte[] target = files.readlink(inodes.get(ino));
             long buf = worker().replyBuffer(target.length + 1);
             IO.putByteArray(buf, target, 0, target.length);
             IO.putByte(buf + target.length, (byte) 0);
             fuse.fuse_reply_readlink(req, buf);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void make(long req, long parent, long name, int mode, long rdev, byte[] target) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             replyEntry(req, namespace.create(parent, Memory.readCString(name), mode, rdev, target,
                 ctxUid(req), ctxGid(req)));
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void remove(long req, long parent, long name, boolean directory) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             namespace.unlink(parent, Memory.readCString(name), directory);
             fuse.fuse_reply_err(req, 0);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void rename(long req, long parent, long name, long newParent, long newName) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             namespace.rename(parent, Memory.readCString(name), newParent, Memory.readCString(newName));
             fuse.fuse_reply_err(req, 0);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void link(long req, long ino, long newParent, long newName) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             replyEntry(req, namespace.link(ino, newParent, Memory.readCString(newName)));
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     /** Registers a handle; O_DIRECT opens bypass the page cache, all others keep it across opens. */
@@ -285,39 +251,25 @@ public final class FuseAdapter {
     }
 
     private void open(long req, long ino, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             Inode inode = inodes.get(ino);
             if (FileMode.isDirectory(inode.mode())) {
                 throw new FsException(Errno.EISDIR, "open of a directory as a file");
             }
             openHandle(inode, fi);
             fuse.fuse_reply_open(req, fi);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void create(long req, long parent, long name, int mode, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             Inode inode = namespace.create(parent, Memory.readCString(name), mode, 0, null, ctxUid(req), ctxGid(req));
             openHandle(inode, fi);
             FuseWorker w = worker();
             inode.copyTo(w.attributes, blockSize);
             Structs.writeEntry(w.entry, w.attributes, TIMEOUT_SECONDS);
             fuse.fuse_reply_create(req, w.entry, fi);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void read(long req, long ino, long size, long off, long fi) {
@@ -360,17 +312,10 @@ public final class FuseAdapter {
     }
 
     private void flush(long req, long ino, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             inodes.persistIfDirty(inodes.get(ino), false);
             fuse.fuse_reply_err(req, 0);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void release(long req, long ino, long fi) {
@@ -390,35 +335,21 @@ public final class FuseAdapter {
     }
 
     private void fsync(long req, long ino, int datasync, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             files.fsync(inodes.get(ino), datasync != 0);
             fuse.fuse_reply_err(req, 0);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     @SuppressWarnings("unchecked")
     private void opendir(long req, long ino, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             if (!FileMode.isDirectory(inodes.get(ino).mode())) {
                 throw new FsException(Errno.ENOTDIR, "not a directory");
             }
             IO.putLong(fi + Structs.FI_FH, openDirs.add(new List[1]));
             fuse.fuse_reply_open(req, fi);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     /**
@@ -427,10 +358,7 @@ public final class FuseAdapter {
      * layout directly: ino, next offset, name length, type, name padded to 8 bytes.
      */
     private void readdir(long req, long ino, long size, long off, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             List<DirEntry>[] snapshot = openDirs.get(IO.getLong(fi + Structs.FI_FH));
             if (snapshot == null) {
                 throw new FsException(Errno.EBADF, "unknown directory handle");
@@ -457,11 +385,7 @@ public final class FuseAdapter {
                 used += recordLength;
             }
             fuse.fuse_reply_buf(req, buf, used);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void releasedir(long req, long ino, long fi) {
@@ -470,77 +394,42 @@ public final class FuseAdapter {
     }
 
     private void fsyncdir(long req, long ino, int datasync, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             files.fsyncDirectory();
             fuse.fuse_reply_err(req, 0);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void statfs(long req, long ino) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             long[] capacity = stats.capacity();
             long unit = 4096;
             FuseWorker w = worker();
             Structs.writeStatvfs(w.statvfs, unit, capacity[0] / unit, capacity[1] / unit,
                 Long.MAX_VALUE / 2, Long.MAX_VALUE / 2, Namespace.NAME_MAX);
             fuse.fuse_reply_statfs(req, w.statvfs);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void setxattr(long req, long ino, long name, long value, long size, int flags) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             byte[] v = new byte[(int) size];
             IO.getByteArray(value, v, 0, v.length);
             xattrs.set(inodes.get(ino), Memory.readCString(name), v, flags);
             fuse.fuse_reply_err(req, 0);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void getxattr(long req, long ino, long name, long size) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             replySized(req, xattrs.get(inodes.get(ino), Memory.readCString(name)), size);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void listxattr(long req, long ino, long size) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             replySized(req, xattrs.list(inodes.get(ino)), size);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     /** The xattr protocol: size 0 asks for the length only; a buffer too small is ERANGE. */
@@ -555,31 +444,17 @@ public final class FuseAdapter {
     }
 
     private void removexattr(long req, long ino, long name) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             xattrs.remove(inodes.get(ino), Memory.readCString(name));
             fuse.fuse_reply_err(req, 0);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     private void fallocate(long req, long ino, int mode, long offset, long length, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
+        serve(req, () -> {
             files.fallocate(inodes.get(ino), mode, offset, length);
             fuse.fuse_reply_err(req, 0);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
-        }
+        });
     }
 
     // ---- the operations table -------------------------------------------------------------------
