@@ -34,6 +34,11 @@ public final class Preflight {
         if (!Files.exists(Path.of("/dev/fuse"))) {
             throw new VolumeException("/dev/fuse is missing: load the fuse kernel module (modprobe fuse)");
         }
+        try {
+            io.tierfs.fuse.LibFuse.INSTANCE.getClass();
+        } catch (LinkageError e) {
+            throw new VolumeException("libfuse.so.2 cannot be loaded: install it with apt-get install libfuse2");
+        }
     }
 
     public static void checkDataFolder(MountSettings s) throws VolumeException, IOException {
