@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# tierfs side by side with a C libfuse2 passthrough, mergerfs and the bare backing directory:
+# the same fio jobs, the same machine, the same run, interleaved. See benchmarks/README.md.
+#
+#   benchmarks/compare.sh [--quick] [--reps N] [--runtime S] [--ramp S] [--size SIZE]
+#                         [--jobs "JOB:DIRECT ..."] [--targets "tierfs passthrough mergerfs backing"]
+#
+# Needs root (mounting: /dev/fuse is 0600 here), fio, mergerfs, gcc, libfuse-dev, python3, java and
+# a built target/tierfs.jar (mvn -q -Dmaven.test.skip=true package). Everything it mounts lives
+# in a fresh directory under /tmp and is unmounted and removed on exit, failure or Ctrl-C.
+# Results: benchmarks/results/<timestamp>/{results.json,results.md,chart.svg}.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+
+ALL_JOBS=""
+for j in randread-4k randwrite-4k randread-4k-4jobs seqread-1m seqwrite-1m randrw-70-30 write-fdatasync-4k randread-zipf-4k; do
+  ALL_JOBS+="$j:0 $j:1 "
+done
+# --quick: six of the sixteen configurations, 1 s runs on 32 MiB files, under two minutes in all:
+# small reads and writes through FUSE (O_DIRECT), small writes through the page cache, streaming
+# both ways, and the fdatasync commit.
+QUICK_JOBS="randread-4k:1 randwrite-4k:0 randwrite-4k:1 seqread-1m:1 seqwrite-1m:1 write-fdatasync-4k:0"
+
+QUICK=0 REPS=3 RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS="tierfs passthrough mergerfs backing"
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --reps) REPS="$2"; shift ;;
+    --runtime) RUNTIME="$2"; shift ;;
+    --ramp) RAMP="$2"; shift ;;
+    --size) SIZE="$2"; shift ;;
+    --jobs) JOBS="$2"; shift ;;
+    --targets) TARGETS="$2"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $QUICK -eq 1 ]]; then
+  RUNTIME="${RUNTIME:-1}" RAMP="${RAMP:-0}" SIZE="${SIZE:-32m}" JOBS="${JOBS:-$QUICK_JOBS}" MODE="quick"
+else
+  RUNTIME="${RUNTIME:-5}" RAMP="${RAMP:-1}" SIZE="${SIZE:-256m}" JOBS="${JOBS:-$ALL_JOBS}" MODE="full"
+fi
+[[ "$REPS" =~ ^[0-9]+$ && "$REPS" -ge 1 ]] || { echo "compare.sh: --reps must be a positive number" >&2; exit 2; }
+[[ "$REPS" -ge 3 ]] || echo "compare.sh: warning: fewer than 3 repetitions; the medians mean little" >&2
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+[[ $EUID -eq 0 ]] || die "run as root (mounting needs /dev/fuse, which is 0600 here)"
+for tool in fio gcc pkg-config python3 java fusermount; do
+  command -v "$tool" >/dev/null || die "$tool is missing (apt-get install fio gcc libfuse-dev fuse3 python3 openjdk-17-jre-headless)"
+done
+[[ " $TARGETS " != *" mergerfs "* ]] || command -v mergerfs >/dev/null || die "mergerfs is missing (apt-get install mergerfs)"
+pkg-config --exists fuse || die "libfuse2's headers are missing (apt-get install libfuse-dev)"
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# ---------- cleanup: unmount only what this run mounted, stop only the daemons it started ----------
+WORK="" OUT=""
+PT_PID="" MFS_PID="" TFS_PID=""
+MOUNTED=()   # "kind:mountpoint"
+is_mounted() { awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; }
+wait_gone() { # PID SECONDS: wait for a process we started to exit
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  return 1
+}
+cleanup() {
+  local entry kind mnt
+  for entry in "${MOUNTED[@]}"; do
+    kind="${entry%%:*}" mnt="${entry#*:}"
+    is_mounted "$mnt" || continue
+    log "unmounting $kind ($mnt)"
+    if [[ $kind == tierfs ]]; then
+      "$SNAP/tierfs" unmount "$mnt" >/dev/null 2>&1 || { sleep 2; "$SNAP/tierfs" unmount "$mnt" >/dev/null 2>&1; } \
+        || fusermount -uz "$mnt" 2>/dev/null || true
+    else
+      fusermount -u "$mnt" 2>/dev/null || { sleep 1; fusermount -u "$mnt" 2>/dev/null; } || fusermount -uz "$mnt" 2>/dev/null || true
+    fi
+  done
+  local pid
+  for pid in $PT_PID $MFS_PID $TFS_PID; do
+    [[ -n "$pid" ]] || continue
+    if ! wait_gone "$pid" 30; then
+      log "daemon $pid did not exit after its unmount; sending SIGTERM"
+      kill -TERM "$pid" 2>/dev/null || true
+      wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  if [[ -n "$WORK" && -d "$WORK" ]]; then
+    if grep -q " $WORK/" /proc/mounts; then
+      log "WARNING: something is still mounted under $WORK; leaving it in place"
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  MOUNTED=() PT_PID="" MFS_PID="" TFS_PID="" WORK=""
+}
+on_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  cleanup
+  # an interrupted or failed run leaves no half-filled results folder behind
+  [[ -z "${OUT:-}" || -f "$OUT/results.json" ]] || rm -rf "$OUT"
+  exit $rc
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+WORK="$(mktemp -d /tmp/tierfs-bench.XXXXXX)"
+chmod 755 "$WORK"
+mkdir -p "$WORK/bin" "$WORK/logs"
+STAMP="$(date +%Y%m%d-%H%M%S)"
+OUT="$REPO/benchmarks/results/$STAMP"
+
+# ---------- tierfs, exactly as it ships: a snapshot of the launcher, the jar and its libraries ----------
+# (others may rebuild target/ while this runs; the snapshot keeps this run on one build)
+JAR="$REPO/target/tierfs.jar"
+SNAP="$WORK/tierfs"
+jar_ok() {
+  [[ -f "$JAR" && -d "$REPO/target/lib" ]] || return 1
+  local age=$(( $(date +%s) - $(stat -c %Y "$JAR") ))
+  [[ $age -ge 5 ]] || return 1
+  python3 -c 'import sys, zipfile; sys.exit(0 if zipfile.ZipFile(sys.argv[1]).testzip() is None else 1)' "$JAR" 2>/dev/null
+}
+if [[ " $TARGETS " == *" tierfs "* ]]; then
+  waited=0
+  until jar_ok; do
+    (( waited % 15 == 0 )) && log "waiting for a complete $JAR (missing or being built; build it with: mvn -q -Dmaven.test.skip=true package)"
+    (( waited < 300 )) || die "no usable $JAR after 5 minutes"
+    sleep 1; waited=$((waited + 1))
+  done
+  for attempt in 1 2 3; do
+    mkdir -p "$SNAP/target"
+    cp "$REPO/tierfs" "$SNAP/tierfs"
+    cp "$JAR" "$SNAP/target/tierfs.jar"
+    rm -rf "$SNAP/target/lib"; cp -r "$REPO/target/lib" "$SNAP/target/lib"
+    [[ "$(sha256sum < "$JAR")" == "$(sha256sum < "$SNAP/target/tierfs.jar")" ]] && break
+    log "the jar changed while it was copied; again"; sleep 5
+    until jar_ok; do sleep 1; done
+  done
+  JAR_INFO="sha256 $(sha256sum < "$SNAP/target/tierfs.jar" | cut -c1-12), built $(date -r "$JAR" '+%Y-%m-%d %H:%M:%S')"
+fi
+GIT_INFO="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(git -C "$REPO" status --porcelain -- src pom.xml 2>/dev/null)" ]]; then
+  GIT_INFO+=" + uncommitted changes in src/ or pom.xml (the jar may include them)"
+fi
+
+# ---------- the C passthrough ----------
+FUSE_OPTS="use_ino,big_writes,max_write=131072,max_read=131072,default_permissions,allow_other"
+if [[ " $TARGETS " == *" passthrough "* ]]; then
+  gcc -O2 -Wall -D_FILE_OFFSET_BITS=64 $(pkg-config --cflags fuse) "$REPO/native-test/passthrough/passthrough.c" \
+    -o "$WORK/bin/passthrough" $(pkg-config --libs fuse) -lpthread 2>"$WORK/logs/gcc.log" \
+    || { cat "$WORK/logs/gcc.log" >&2; die "could not compile native-test/passthrough/passthrough.c"; }
+fi
+
+wait_mounted() { # MOUNTPOINT PID NAME
+  local i
+  for ((i = 0; i < 100; i++)); do
+    if is_mounted "$1" && stat "$1/." >/dev/null 2>&1; then return 0; fi
+    [[ -z "$2" ]] || kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  die "$3 did not come up on $1 (log: $(tail -5 "$WORK/logs/$3.log" 2>/dev/null))"
+}
+
+TARGET_ARGS=()
+declare -A HOW
+for t in $TARGETS; do
+  case "$t" in
+    backing)
+      mkdir -p "$WORK/backing"
+      TARGET_ARGS+=(--target "backing=$WORK/backing")
+      HOW[backing]="the ext4 directory $WORK/backing itself (no FUSE)"
+      ;;
+    passthrough)
+      mkdir -p "$WORK/pt-backing" "$WORK/pt-mnt"
+      log "mounting the C passthrough ($FUSE_OPTS)"
+      "$WORK/bin/passthrough" "$WORK/pt-backing" "$WORK/pt-mnt" -f -o "$FUSE_OPTS,fsname=bench-passthrough" \
+        >"$WORK/logs/passthrough.log" 2>&1 &
+      PT_PID=$!
+      MOUNTED+=("passthrough:$WORK/pt-mnt")
+      wait_mounted "$WORK/pt-mnt" "$PT_PID" passthrough
+      TARGET_ARGS+=(--target "passthrough=$WORK/pt-mnt,pid=$PT_PID,backing=$WORK/pt-backing")
+      HOW[passthrough]="passthrough BACKING MNT -f -o $FUSE_OPTS"
+      ;;
+    mergerfs)
+      mkdir -p "$WORK/mfs-backing" "$WORK/mfs-mnt"
+      # mergerfs 2.33.5: cache.files=off is its documented way to bypass the page cache (direct_io on
+      # every open); it has no big_writes/max_write options (its messages are fuse_msg_size=256 pages).
+      MFS_OPTS="allow_other,use_ino,cache.files=off,fsname=bench-mergerfs"
+      log "mounting mergerfs ($MFS_OPTS)"
+      mergerfs -f -o "$MFS_OPTS" "$WORK/mfs-backing" "$WORK/mfs-mnt" >"$WORK/logs/mergerfs.log" 2>&1 &
+      MFS_PID=$!
+      MOUNTED+=("mergerfs:$WORK/mfs-mnt")
+      wait_mounted "$WORK/mfs-mnt" "$MFS_PID" mergerfs
+      TARGET_ARGS+=(--target "mergerfs=$WORK/mfs-mnt,pid=$MFS_PID,backing=$WORK/mfs-backing")
+      HOW[mergerfs]="mergerfs -f -o $MFS_OPTS BACKING MNT ($(mergerfs -v 2>&1 | head -1))"
+      ;;
+    tierfs)
+      mkdir -p "$WORK/tierfs-mnt"
+      log "mounting tierfs (fresh data folder $WORK/tierfs-data)"
+      MOUNTED+=("tierfs:$WORK/tierfs-mnt")
+      "$SNAP/tierfs" mount --data "$WORK/tierfs-data" "$WORK/tierfs-mnt" >"$WORK/logs/tierfs.log" 2>&1 \
+        || die "tierfs did not mount: $(tail -5 "$WORK/logs/tierfs.log"; tail -20 "$WORK/tierfs-data/tierfs.log" 2>/dev/null)"
+      TFS_PID="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$WORK/tierfs-data/daemon.json")"
+      wait_mounted "$WORK/tierfs-mnt" "$TFS_PID" tierfs
+      TARGET_ARGS+=(--target "tierfs=$WORK/tierfs-mnt,pid=$TFS_PID,backing=$WORK/tierfs-data/ssd")
+      HOW[tierfs]="tierfs mount --data DATA MNT (defaults: 128 KiB blocks, 8 threads; jar $JAR_INFO)"
+      ;;
+    *) die "unknown target '$t' (known: tierfs passthrough mergerfs backing)" ;;
+  esac
+done
+
+JOB_ARGS=() SKIPPED=()
+for j in $JOBS; do JOB_ARGS+=(--job "$j"); done
+for j in $ALL_JOBS; do [[ " $JOBS " == *" $j "* ]] || SKIPPED+=("$j"); done
+njobs=${#JOB_ARGS[@]}; njobs=$((njobs / 2)); ntargets=$(wc -w <<<"$TARGETS")
+est=$(python3 -c "print(round($njobs * $REPS * $ntargets * ($RUNTIME + $RAMP + 0.5)))")
+log "$MODE run: $njobs job configurations x $REPS repetitions x $ntargets targets, $RUNTIME s each, file $SIZE: about $est s"
+[[ $QUICK -eq 0 ]] || log "quick mode runs only: $JOBS (not: ${SKIPPED[*]:-none})"
+
+META="$(python3 - "$MODE" "$GIT_INFO" "${JAR_INFO:-n/a}" "$STAMP" "${SKIPPED[*]:-}" <<'EOF'
+import json, os, platform, subprocess, sys
+def sh(c):
+    try:
+        return subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip()
+    except Exception:
+        return ""
+mode, git, jar, stamp, skipped = sys.argv[1:6]
+mem = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+print(json.dumps({
+    "mode": mode, "when": stamp,
+    "machine": "%s, %d CPUs, %d GiB RAM" % (sh("lscpu | sed -n 's/^Model name: *//p' | head -1"), os.cpu_count(), mem),
+    "kernel": platform.release(), "fio": sh("fio --version"),
+    "mergerfs": sh("mergerfs -v 2>&1 | head -1"),
+    "libfuse": sh("dpkg-query -W -f '${Version}' libfuse2 2>/dev/null"),
+    "tierfs_commit": git, "tierfs_jar": jar,
+    "skipped_jobs": skipped.split() if skipped else [],
+}))
+EOF
+)"
+HOWS=(); for t in $TARGETS; do HOWS+=("$t=${HOW[$t]}"); done
+META="$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m["mounts"]=dict(a.split("=",1) for a in sys.argv[2:]); print(json.dumps(m))' \
+  "$META" "${HOWS[@]}")"
+
+mkdir -p "$OUT"
+python3 "$HERE/lib/runbench.py" --fio-dir "$HERE/fio" "${TARGET_ARGS[@]}" "${JOB_ARGS[@]}" \
+  --reps "$REPS" --runtime "$RUNTIME" --ramp "$RAMP" --size "$SIZE" --meta "$META" --out "$OUT/results.json" \
+  --disk-dir "$WORK"
+
+# unmount before reporting, so nothing of ours stays mounted even if the report fails
+cleanup
+echo
+python3 "$HERE/lib/report.py" "$OUT/results.json"
+echo
+log "results: $OUT/results.md, $OUT/results.json, $OUT/chart.svg"
