@@ -30,6 +30,7 @@ if [[ $quick -eq 1 ]]; then export KILL9_ROUNDS=1 POWERLOSS_TRIALS=3; fi
 run_suite "bad input" native-test/bad-input.sh
 run_suite "daemon" native-test/daemon.sh
 run_suite "posix" native-test/posix-on-tierfs.sh
+run_suite "limits" native-test/limits.sh
 run_suite "remount" native-test/remount.sh
 run_suite "kill -9" native-test/kill9.sh
 run_suite "container" native-test/container-on-tierfs.sh

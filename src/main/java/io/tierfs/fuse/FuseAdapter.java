@@ -301,6 +301,7 @@ public final class FuseAdapter {
             if (f == null) {
                 throw new FsException(Errno.EBADF, "unknown file handle");
             }
+            FileOps.checkWriteRange(off, size);
             f.blocks.write(off, buf, (int) size);
             files.wrote(f.inode, off + size);
             fuse.fuse_reply_write(req, size);
@@ -420,10 +421,26 @@ public final class FuseAdapter {
         });
     }
 
+    /**
+     * The kernel asks for security.capability before every buffered write, so a file without
+     * extended attributes is answered from memory, with no allocation.
+     */
     private void getxattr(long req, long ino, long name, long size) {
-        serve(req, () -> {
-            replySized(req, xattrs.get(inodes.get(ino), Memory.readCString(name)), size);
-        });
+        if (!enter(req)) {
+            return;
+        }
+        try {
+            Inode inode = inodes.get(ino);
+            if (Xattrs.supportedNamespace(name) && !xattrs.mayHave(inode)) {
+                fuse.fuse_reply_err(req, Errno.ENODATA);
+            } else {
+                replySized(req, xattrs.get(inode, Memory.readCString(name)), size);
+            }
+        } catch (Throwable t) {
+            fail(req, t);
+        } finally {
+            inFlight.decrement();
+        }
     }
 
     private void listxattr(long req, long ino, long size) {

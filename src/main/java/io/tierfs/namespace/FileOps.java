@@ -14,6 +14,11 @@ public final class FileOps {
     public static final int SET_MODE = 1, SET_UID = 2, SET_GID = 4, SET_SIZE = 8, SET_ATIME = 16,
         SET_MTIME = 32, SET_ATIME_NOW = 128, SET_MTIME_NOW = 256;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
+    /**
+     * The largest file: 16 TiB less 1 MiB, inside what ext4 (the usual tier filesystem) allows a
+     * tier file, and far inside what the block table addresses. Beyond it: EFBIG, as on ext4.
+     */
+    public static final long MAX_FILE_SIZE = (1L << 44) - (1L << 20);
 
     private final Inodes inodes;
     private final MetadataStore meta;
@@ -66,6 +71,9 @@ public final class FileOps {
         if (size < 0) {
             throw new FsException(Errno.EINVAL, "negative size");
         }
+        if (size > MAX_FILE_SIZE) {
+            throw new FsException(Errno.EFBIG, "file size over the maximum");
+        }
         if (size < i.size()) {
             inodes.blocksOf(i).shrink(size, batch -> {
                 synchronized (i) {
@@ -85,6 +93,13 @@ public final class FileOps {
         }
     }
 
+    /** Refuses a write that would reach past the largest file. */
+    public static void checkWriteRange(long offset, long length) {
+        if (offset < 0 || offset > MAX_FILE_SIZE - length) {
+            throw new FsException(Errno.EFBIG, "write past the maximum file size");
+        }
+    }
+
     /** After a write of [offset, end): the size grows, the times move. */
     public void wrote(Inode i, long end) {
         i.wrote(end, NanoClock.now());
@@ -97,6 +112,9 @@ public final class FileOps {
         }
         if (offset < 0 || length <= 0) {
             throw new FsException(Errno.EINVAL, "bad range");
+        }
+        if (offset > MAX_FILE_SIZE - length) {
+            throw new FsException(Errno.EFBIG, "range past the maximum file size");
         }
         inodes.blocksOf(i).reserve(offset, length);
         if ((mode & FALLOC_FL_KEEP_SIZE) == 0) {

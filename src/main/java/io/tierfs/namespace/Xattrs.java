@@ -3,7 +3,10 @@ package io.tierfs.namespace;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.Memory;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Extended attributes in the user, trusted and security namespaces, stored beside the inode. Most
@@ -14,6 +17,8 @@ public final class Xattrs {
     public static final int XATTR_CREATE = 1, XATTR_REPLACE = 2;
     private static final int NAME_MAX = 255;
     private static final int VALUE_MAX = 65536;
+    /** The kernel cannot list more than 64 KiB of names (XATTR_LIST_MAX): refuse to store more. */
+    private static final int LIST_MAX = 65536;
 
     private final MetadataStore meta;
 
@@ -34,6 +39,9 @@ public final class Xattrs {
             }
             if ((flags & XATTR_REPLACE) != 0 && !exists) {
                 throw new FsException(Errno.ENODATA, "no such xattr");
+            }
+            if (!exists && list(i).length + name.length + 1 > LIST_MAX) {
+                throw new FsException(Errno.ENOSPC, "no room for another xattr name on this file");
             }
             i.ctimeNanos = NanoClock.now();
             i.attributesDirty = true;
@@ -91,7 +99,8 @@ public final class Xattrs {
         }
     }
 
-    private boolean mayHave(Inode i) {
+    /** Whether the inode may have any extended attribute; answered from memory after the first call. */
+    public boolean mayHave(Inode i) {
         synchronized (i) {
             if (i.mayHaveXattrs == null) {
                 boolean[] any = {false};
@@ -105,13 +114,35 @@ public final class Xattrs {
         }
     }
 
+    private static final byte[][] NAMESPACES = {
+        "user.".getBytes(StandardCharsets.US_ASCII),
+        "trusted.".getBytes(StandardCharsets.US_ASCII),
+        "security.".getBytes(StandardCharsets.US_ASCII),
+    };
+
     private static void checkName(byte[] name) {
         if (name.length == 0 || name.length > NAME_MAX) {
             throw new FsException(Errno.ERANGE, "bad xattr name length");
         }
-        String s = new String(name, 0, Math.min(name.length, 9), java.nio.charset.StandardCharsets.US_ASCII);
-        if (!(s.startsWith("user.") || s.startsWith("trusted.") || s.startsWith("security."))) {
-            throw new FsException(Errno.EOPNOTSUPP, "xattr namespace not supported");
+        for (byte[] ns : NAMESPACES) {
+            if (Arrays.equals(name, 0, Math.min(ns.length, name.length), ns, 0, ns.length)) {
+                return;
+            }
         }
+        throw new FsException(Errno.EOPNOTSUPP, "xattr namespace not supported");
+    }
+
+    /** {@link #checkName}'s namespace rule on a C string in native memory, without copying it. */
+    public static boolean supportedNamespace(long cName) {
+        next:
+        for (byte[] ns : NAMESPACES) {
+            for (int k = 0; k < ns.length; k++) {
+                if (Memory.IO.getByte(cName + k) != ns[k]) {
+                    continue next;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 }

@@ -155,6 +155,28 @@ class FileBlocksTest {
     }
 
     @Test
+    void blocksFarIntoAHugeSparseFileCostOnePageEach() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        long far = 100_000_000L * BS;  // past the table's directly addressed pages
+        byte[] a = NativeBuffer.pattern(3, 300);
+        long before = usedHeap();
+        assertZeros(read(f, far * 2, 64), "far into a hole");
+        write(f, far + BS - 100, a);
+        assertArrayEquals(a, read(f, far + BS - 100, 300));
+        assertArrayEquals(new long[] {far / BS, far / BS + 1}, refIndexes(INO));
+        assertTrue(usedHeap() - before < 64L << 20, "a far read must not allocate a table up to it");
+        f.shrink(far, batch -> { });
+        assertZeros(read(f, far, 300), "shrunk away");
+        assertArrayEquals(new long[0], refIndexes(INO));
+    }
+
+    private static long usedHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    @Test
     void holesReadZerosAndOnlyWrittenBlocksGetReferences() throws IOException {
         openStore(0, 0);
         FileBlocks f = open(INO);
