@@ -10,8 +10,15 @@ quick=0; [[ "${1:-}" == "--quick" ]] && quick=1
 mount-scripts/install-deps.sh --test || exit 1
 echo "== build and unit tests (mvn package)"
 mvn -q -B package || { echo "0 passed, 1 failed"; exit 1; }
+# Surefire is quiet with -q: count the JUnit tests from its reports.
+read -r unit_tests unit_failed < <(cat target/surefire-reports/TEST-*.xml | python3 -c '
+import re, sys
+x = sys.stdin.read()
+n = lambda a: sum(int(v) for v in re.findall(r"<testsuite[^>]*? " + a + r"=\"(\d+)\"", x))
+print(n("tests") - n("skipped"), n("failures") + n("errors"))')
+echo "unit tests: $((unit_tests - unit_failed)) passed, $unit_failed failed"
 
-total_pass=0 total_fail=0
+total_pass=$((unit_tests - unit_failed)) total_fail=$unit_failed
 run_suite() { # NAME COMMAND...: runs a suite that ends with "N passed, N failed"
   local name="$1"; shift
   echo "== $name"
@@ -38,5 +45,5 @@ run_suite "power loss" native-test/powerloss.sh
 
 leftover="$(grep -E ' fuse\.tierfs ' /proc/mounts || true)"
 [[ -n "$leftover" ]] && { echo "mounts left behind: $leftover" >&2; total_fail=$((total_fail + 1)); }
-echo "native tests: $total_pass passed, $total_fail failed"
+echo "tierfs: $total_pass passed, $total_fail failed"
 [[ $total_fail -eq 0 ]]
