@@ -43,6 +43,14 @@ for trial in $(seq 1 "$trials"); do
     mkdir "$work/mnt/w"
     dfd_sync() { python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$1"; }
     dfd_sync "$work/mnt"
+    # fsync must cover writes made through an earlier open, even after the kernel dropped the inode
+    # (drop_caches makes it send FORGET) and tierfs rebuilt its state from the store.
+    head -c 300000 /dev/urandom > "$work/evicted"
+    cp "$work/evicted" "$work/mnt/w/evicted"
+    echo 2 > /proc/sys/vm/drop_caches
+    python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.close(fd)' "$work/mnt/w/evicted"
+    dfd_sync "$work/mnt/w"
+    echo "file $work/mnt/w/evicted $(md5sum < "$work/evicted" | cut -c1-32)" >> "$log"
   fi
   [[ $trial -eq $trials ]] && { tierfs_unmount "$work/mnt"; break; }
   pid="$(daemon_pid "$work/lossy/data")"

@@ -3,6 +3,7 @@ package io.tierfs.block;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.Memory;
 import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
@@ -50,7 +51,7 @@ public final class FileBlocks implements AutoCloseable {
             int n = Math.min(length - done, blockSize - inBlock);
             BlockRef ref = table.get(index);
             if (ref == null) {
-                io.tierfs.nativeio.Memory.IO.setMemory(address + done, n, (byte) 0);
+                Memory.IO.setMemory(address + done, n, (byte) 0);
             } else {
                 files[ref.tier()].read(index, inBlock, address + done, n);
             }
@@ -187,6 +188,30 @@ public final class FileBlocks implements AutoCloseable {
         boolean wasDirty = mapDirty;
         mapDirty = false;
         return wasDirty;
+    }
+
+    /** Whether anything written through this table is not yet durable (data or block map). */
+    public boolean hasUnsyncedChanges() {
+        if (mapDirty) {
+            return true;
+        }
+        for (TierFile file : files) {
+            if (file.hasUnsyncedWrites()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * For a file whose earlier table was dropped with changes not yet durable: the next
+     * {@link #sync} syncs every tier file and reports the map as changed.
+     */
+    public void assumeUnsynced() {
+        for (TierFile file : files) {
+            file.assumeUnsynced();
+        }
+        mapDirty = true;
     }
 
     @Override

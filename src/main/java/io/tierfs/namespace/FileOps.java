@@ -134,7 +134,7 @@ public final class FileOps {
      * (block map, size) is synced. fdatasync skips the metadata sync when only times changed.
      */
     public void fsync(Inode i, boolean datasync) throws IOException {
-        boolean mapChanged = i.blocks != null && inodes.blocksOf(i).sync();
+        boolean mapChanged = inodes.blocksOf(i).sync();
         boolean needMeta;
         synchronized (i) {
             needMeta = mapChanged || i.sizeUnsynced || (!datasync && i.attributesDirty);

@@ -7,6 +7,7 @@ import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
 import java.nio.ByteBuffer;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -22,6 +23,11 @@ public final class Inodes implements AutoCloseable {
     private final BlockStore blocks;
     private final Reclaimer reclaimer;
     private final ConcurrentHashMap<Long, Inode> cache = new ConcurrentHashMap<>();
+    /**
+     * Inodes dropped from memory while some of their writes were not yet durable. A later fsync
+     * must still make those durable, though it comes through a fresh block table.
+     */
+    private final Set<Long> evictedUnsynced = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextIno;
 
     public Inodes(MetadataStore meta, BlockStore blocks) {
@@ -153,6 +159,12 @@ public final class Inodes implements AutoCloseable {
     public synchronized FileBlocks blocksOf(Inode i) {
         if (i.blocks == null) {
             i.blocks = blocks.open(i.ino, i::blocksAdded);
+            if (evictedUnsynced.remove(i.ino)) {
+                i.blocks.assumeUnsynced();
+                synchronized (i) {
+                    i.sizeUnsynced = true;
+                }
+            }
         }
         return i.blocks;
     }
@@ -170,6 +182,13 @@ public final class Inodes implements AutoCloseable {
             delete(i);
         } else {
             persistIfDirty(i, false);
+            boolean sizeUnsynced;
+            synchronized (i) {
+                sizeUnsynced = i.sizeUnsynced;
+            }
+            if (sizeUnsynced || (i.blocks != null && i.blocks.hasUnsyncedChanges())) {
+                evictedUnsynced.add(i.ino);
+            }
         }
         cache.remove(i.ino);
         if (i.blocks != null) {
@@ -221,6 +240,16 @@ public final class Inodes implements AutoCloseable {
                 i.blocks.close();
             }
         }
+        for (long ino : evictedUnsynced) {
+            try (FileBlocks fb = blocks.open(ino, n -> { })) {
+                fb.assumeUnsynced();
+                fb.sync();
+            } catch (java.io.IOException e) {
+                java.util.logging.Logger.getLogger(Inodes.class.getName())
+                    .warning("syncing inode " + ino + " at shutdown failed: " + e);
+            }
+        }
+        evictedUnsynced.clear();
         reclaimer.close();
         cache.clear();
     }

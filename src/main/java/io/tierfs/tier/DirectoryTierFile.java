@@ -164,6 +164,17 @@ final class DirectoryTierFile implements TierFile {
     }
 
     @Override
+    public boolean hasUnsyncedWrites() {
+        return dirty || created;
+    }
+
+    @Override
+    public void assumeUnsynced() {
+        dirty = true;
+        created = true; // the file's name may not be durable either
+    }
+
+    @Override
     public long[] storedBlocks() throws IOException {
         int f = fd(false);
         if (f < 0) {

@@ -29,6 +29,12 @@ public interface TierFile extends AutoCloseable {
     /** Makes every write so far durable. Cheap when nothing was written since the last sync. */
     void sync() throws IOException;
 
+    /** Whether writes through this handle are not yet durable. */
+    boolean hasUnsyncedWrites();
+
+    /** Makes the next {@link #sync} sync for real: writes through an earlier handle may be pending. */
+    void assumeUnsynced();
+
     /** Indexes of blocks that hold data here, in order, for recovery's sweep of leaked blocks. */
     long[] storedBlocks() throws IOException;
 

@@ -733,4 +733,26 @@ class NamespaceTest {
         assertEquals(x.mtimeNanos, y.mtimeNanos, what + " mtime");
         assertEquals(x.ctimeNanos, y.ctimeNanos, what + " ctime");
     }
+
+    // ---------------------------------------------------------------- durability across eviction
+
+    @Test
+    void fsyncAfterTheKernelDroppedTheInodeStillSyncsEarlierWrites() throws IOException {
+        Inode f = v.ns.create(ROOT, n("f"), TestVolume.FILE, 0, null, 0, 0);
+        FileBlocks blocks = v.inodes.open(f);
+        try (NativeBuffer b = NativeBuffer.of(NativeBuffer.pattern(7, 1000))) {
+            blocks.write(0, b.address, 1000);
+        }
+        v.files.wrote(f, 1000);
+        v.inodes.close(f);
+        v.inodes.forget(f.ino, 1);   // the kernel drops it: the block table with its unsynced state goes
+
+        Inode again = v.inodes.acquire(f.ino);
+        assertTrue(again != f, "reloaded from the store");
+        FileBlocks fresh = v.inodes.open(again);
+        assertTrue(fresh.sync(), "the new table must report the unsynced block map, so fsync syncs the metadata");
+        assertFalse(fresh.sync(), "and only once");
+        v.inodes.close(again);
+        v.inodes.forget(again.ino, 1);
+    }
 }
