@@ -9,7 +9,8 @@ quick=0; [[ "${1:-}" == "--quick" ]] && quick=1
 
 mount-scripts/install-deps.sh --test || exit 1
 echo "== build and unit tests (mvn package)"
-mvn -q -B -Dstyle.color=never package || { echo "0 passed, 1 failed"; exit 1; }
+# (Maven 3.8 prints colour resets even in batch mode: strip them so every summary line stands alone.)
+mvn -q -B package 2>&1 | sed 's/\x1b\[[0-9;]*m//g' || { echo "0 passed, 1 failed"; exit 1; }
 # Surefire is quiet with -q: count the JUnit tests from its reports.
 read -r unit_tests unit_failed < <(cat target/surefire-reports/TEST-*.xml | python3 -c '
 import re, sys
