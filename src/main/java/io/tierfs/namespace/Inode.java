@@ -13,7 +13,8 @@ public final class Inode {
     int uid;
     int gid;
     long nlink;
-    long size;
+    /** Volatile so that every FUSE read can clamp to it without taking the inode's monitor. */
+    volatile long size;
     long rdev;
     long atimeNanos;
     long mtimeNanos;
@@ -43,7 +44,7 @@ public final class Inode {
         return mode;
     }
 
-    public synchronized long size() {
+    public long size() {
         return size;
     }
 
