@@ -24,8 +24,13 @@ public final class FileBlocks implements AutoCloseable {
     private final int blockSize;
     private final BlockTable table;
     private final TierFile[] files;
-    /** Block references were committed without sync since the last {@link #sync}. */
-    private volatile boolean mapDirty;
+    /**
+     * Changes of the block map committed so far, and how many of them the caller has since made
+     * durable: a count, not a flag, so a change made while a sync is under way is not lost, and a
+     * failed metadata sync leaves the map marked unsynced.
+     */
+    private volatile long mapChanges;
+    private volatile long mapChangesSynced;
     /** Told how many blocks the file gained or lost, for st_blocks. */
     private final LongConsumer blockCountChange;
 
@@ -126,7 +131,7 @@ public final class FileBlocks implements AutoCloseable {
             meta.commit(batch, false);
         }
         table.set(index, ref);
-        mapDirty = true;
+        mapChanges++;
     }
 
     /** Allocates real space for every absent block in [offset, offset+length) (fallocate mode 0). */
@@ -179,20 +184,25 @@ public final class FileBlocks implements AutoCloseable {
     /**
      * Makes the file's data durable on its tiers.
      *
-     * @return whether block references were added since the last sync (the caller must then sync the map)
+     * @return the map's change count if it has changes not yet durable (the caller syncs the metadata,
+     *     then reports {@link #mapSynced}), or -1 if it has none
      */
-    public boolean sync() throws IOException {
+    public long sync() throws IOException {
+        long changes = mapChanges;
         for (TierFile file : files) {
             file.sync();
         }
-        boolean wasDirty = mapDirty;
-        mapDirty = false;
-        return wasDirty;
+        return changes != mapChangesSynced ? changes : -1;
+    }
+
+    /** The metadata holding the map's first {@code changes} changes is durable. */
+    public synchronized void mapSynced(long changes) {
+        mapChangesSynced = Math.max(mapChangesSynced, changes);
     }
 
     /** Whether anything written through this table is not yet durable (data or block map). */
     public boolean hasUnsyncedChanges() {
-        if (mapDirty) {
+        if (mapChanges != mapChangesSynced) {
             return true;
         }
         for (TierFile file : files) {
@@ -211,7 +221,7 @@ public final class FileBlocks implements AutoCloseable {
         for (TierFile file : files) {
             file.assumeUnsynced();
         }
-        mapDirty = true;
+        mapChanges++;
     }
 
     @Override

@@ -116,10 +116,13 @@ public final class Daemon {
         }
         background.shutdownNow();
         try {
-            inodes.close();
-            try (MetadataStore.Batch b = meta.newBatch()) {
-                b.put(Keys.CLEAN_SHUTDOWN, new byte[0]);
-                meta.commit(b, true);
+            if (inodes.closeAndSync()) {
+                try (MetadataStore.Batch b = meta.newBatch()) {
+                    b.put(Keys.CLEAN_SHUTDOWN, new byte[0]);
+                    meta.commit(b, true);
+                }
+            } else {
+                LOG.warning("not every file could be synced; recovery will check the volume at the next mount");
             }
             meta.close();
             blocks.close();

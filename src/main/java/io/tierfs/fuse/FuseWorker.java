@@ -1,6 +1,7 @@
 package io.tierfs.fuse;
 
 import io.tierfs.namespace.Attributes;
+import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.Memory;
 
 /**
@@ -9,8 +10,6 @@ import io.tierfs.nativeio.Memory;
  * memory its replies are built in, so a request allocates nothing.
  */
 final class FuseWorker extends Thread {
-    private static final int EINTR = 4, EAGAIN = 11;
-
     private final FuseSession session;
     final long receiveBuffer;
     final long receiveSize;
@@ -51,7 +50,7 @@ final class FuseWorker extends Thread {
         long se = session.handle();
         while (fuse.fuse_session_exited(se) == 0) {
             int n = fuse.fuse_chan_recv(channelCell, receiveBuffer, receiveSize);
-            if (n == -EINTR || n == -EAGAIN) {
+            if (n == -Errno.EINTR || n == -Errno.EAGAIN) {
                 continue;
             }
             if (n <= 0) {

@@ -21,10 +21,6 @@ public interface LibFuse {
 
     void fuse_session_add_chan(long se, long ch);
 
-    void fuse_session_remove_chan(long ch);
-
-    void fuse_session_destroy(long se);
-
     void fuse_session_exit(long se);
 
     int fuse_session_exited(long se);

@@ -134,14 +134,21 @@ public final class FileOps {
      * (block map, size) is synced. fdatasync skips the metadata sync when only times changed.
      */
     public void fsync(Inode i, boolean datasync) throws IOException {
-        boolean mapChanged = inodes.blocksOf(i).sync();
+        FileBlocks blocks = inodes.blocksOf(i);
+        long mapChanges = blocks.sync();
         boolean needMeta;
         synchronized (i) {
-            needMeta = mapChanged || i.sizeUnsynced || (!datasync && i.attributesDirty);
-            i.sizeUnsynced = false;
+            needMeta = mapChanges >= 0 || i.sizeUnsynced || (!datasync && i.attributesDirty);
         }
         if (needMeta) {
             inodes.persistIfDirty(i, true);
+            // Cleared only now: had the sync failed, the next fsync would try again.
+            synchronized (i) {
+                i.sizeUnsynced = false;
+            }
+            if (mapChanges >= 0) {
+                blocks.mapSynced(mapChanges);
+            }
         }
     }
 

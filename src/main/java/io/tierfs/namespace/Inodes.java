@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * reference (lookup count) or a file handle is open. An inode whose last name is gone lives on as
  * an orphan record until its last reference goes, then it and its blocks are deleted.
  */
-public final class Inodes implements AutoCloseable {
+public final class Inodes {
     public static final long ROOT = 1;
 
     private final MetadataStore meta;
@@ -225,9 +225,13 @@ public final class Inodes implements AutoCloseable {
         }
     }
 
-    /** Persists what the data path changed, stops freeing space, closes the block tables. */
-    @Override
-    public synchronized void close() {
+    /**
+     * Persists what the data path changed, stops freeing space, closes the block tables.
+     *
+     * @return whether every file's data was synced (if not, the volume must not be marked clean)
+     */
+    public synchronized boolean closeAndSync() {
+        boolean synced = true;
         for (Inode i : cache.values()) {
             persistIfDirty(i, false);
             if (i.blocks != null) {
@@ -236,6 +240,7 @@ public final class Inodes implements AutoCloseable {
                 } catch (java.io.IOException e) {
                     java.util.logging.Logger.getLogger(Inodes.class.getName())
                         .warning("syncing inode " + i.ino + " at shutdown failed: " + e);
+                    synced = false;
                 }
                 i.blocks.close();
             }
@@ -247,10 +252,12 @@ public final class Inodes implements AutoCloseable {
             } catch (java.io.IOException e) {
                 java.util.logging.Logger.getLogger(Inodes.class.getName())
                     .warning("syncing inode " + ino + " at shutdown failed: " + e);
+                synced = false;
             }
         }
         evictedUnsynced.clear();
         reclaimer.close();
         cache.clear();
+        return synced;
     }
 }

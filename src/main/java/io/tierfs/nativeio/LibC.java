@@ -10,12 +10,10 @@ import jnr.ffi.annotations.In;
  * by address, without a Java copy in between. Pointers are passed as {@code long} addresses.
  */
 public interface LibC {
-    int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_EXCL = 0200, O_TRUNC = 01000,
-        O_APPEND = 02000, O_DIRECT = 040000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
+    int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0100, O_DIRECT = 040000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
     int SEEK_DATA = 3, SEEK_HOLE = 4;
     int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2;
     int MNT_DETACH = 2;
-    int LOCK_EX = 2, LOCK_NB = 4;
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
 
@@ -36,8 +34,6 @@ public interface LibC {
     int ftruncate(int fd, long length);
 
     long lseek(int fd, long offset, int whence);
-
-    int flock(int fd, int operation);
 
     int umount2(@In String target, int flags);
 

@@ -158,8 +158,8 @@ final class DirectoryTierFile implements TierFile {
             throw new NativeIOException("fdatasync " + tier.pathOf(ino), LibC.errno());
         }
         if (created) {
-            created = false;
             Durable.syncDirectory(tier.pathOf(ino).getParent());
+            created = false;
         }
     }
 

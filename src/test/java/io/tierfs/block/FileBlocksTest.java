@@ -233,12 +233,19 @@ class FileBlocksTest {
     void syncReportsWhetherTheMapChanged() throws IOException {
         openStore(0, 0);
         FileBlocks f = open(INO);
-        assertFalse(f.sync(), "nothing written");
+        assertEquals(-1, f.sync(), "nothing written");
         write(f, 0, NativeBuffer.pattern(1, 10));
-        assertTrue(f.sync(), "a new block was recorded");
-        assertFalse(f.sync(), "already synced");
+        long changes = f.sync();
+        assertTrue(changes >= 0, "a new block was recorded");
+        assertEquals(changes, f.sync(), "still unsynced until the caller reports its metadata sync");
+        f.mapSynced(changes);
+        assertEquals(-1, f.sync(), "synced");
         write(f, 5, NativeBuffer.pattern(2, 10));
-        assertFalse(f.sync(), "an overwrite adds no reference");
+        assertEquals(-1, f.sync(), "an overwrite adds no reference");
+        write(f, 3L * BS, NativeBuffer.pattern(3, 10));
+        long later = f.sync();
+        f.mapSynced(changes);
+        assertEquals(later, f.sync(), "reporting an older sync does not cover a later change");
     }
 
     // ---------------------------------------------------------------- shrink

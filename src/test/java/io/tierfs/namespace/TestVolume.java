@@ -65,7 +65,7 @@ final class TestVolume implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            inodes.close();
+            inodes.closeAndSync();
             meta.close();
             blocks.close();
         }
