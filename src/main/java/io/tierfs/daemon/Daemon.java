@@ -16,6 +16,8 @@ import io.tierfs.nativeio.LibC;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.Tier;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -81,8 +83,9 @@ public final class Daemon {
             stats::capacity);
         session = new FuseSession(settings.mountpoint(), List.of(
             "fsname=" + layout.data(), "subtype=tierfs", "allow_other", "default_permissions",
-            "big_writes", "max_write=131072", "max_read=131072"), settings.threads());
+            "big_writes", "max_read=" + FuseSession.MAX_REQUEST), settings.threads());
         session.start(adapter);
+        raiseReadahead();
         state = new DaemonState(layout, settings.mountpoint(), stats);
         state.write();
         background = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -93,6 +96,24 @@ public final class Daemon {
         background.scheduleWithFixedDelay(state::writeQuietly, 1, 1, TimeUnit.SECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "tierfs-shutdown"));
         LOG.info("serving " + settings.mountpoint());
+    }
+
+    /**
+     * The kernel reads ahead through FUSE in requests no bigger than the mount's readahead window
+     * (128 KiB by default); one window per request lets a sequential reader get 1 MiB per round
+     * trip. Only root may change it, and a smaller window costs speed, not correctness.
+     */
+    private void raiseReadahead() {
+        Path knob = null;
+        try {
+            Mounts.Entry entry = Mounts.find(settings.mountpoint());
+            if (entry != null) {
+                knob = Path.of("/sys/class/bdi", entry.device(), "read_ahead_kb");
+                Files.writeString(knob, Integer.toString(FuseSession.MAX_REQUEST / 1024));
+            }
+        } catch (IOException | SecurityException e) {
+            LOG.warning("readahead stays at the kernel's default: cannot write " + knob + ": " + e.getMessage());
+        }
     }
 
     /** Serves until the filesystem is unmounted, then shuts down. */

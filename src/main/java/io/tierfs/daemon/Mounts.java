@@ -10,7 +10,8 @@ public final class Mounts {
     private Mounts() {
     }
 
-    public record Entry(Path mountpoint, String type, String source) {
+    /** @param device the mount's "major:minor", which also names its backing-device info in sysfs */
+    public record Entry(Path mountpoint, String type, String source, String device) {
         public boolean isTierfs() {
             return type.equals("fuse.tierfs");
         }
@@ -28,7 +29,7 @@ public final class Mounts {
                 continue;
             }
             if (unescape(f[4]).equals(target)) {
-                found = new Entry(Path.of(target), f[dash + 1], unescape(f[dash + 2]));
+                found = new Entry(Path.of(target), f[dash + 1], unescape(f[dash + 2]), f[2]);
             }
         }
         return found;

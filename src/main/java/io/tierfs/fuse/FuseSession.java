@@ -11,6 +11,9 @@ import java.util.concurrent.CountDownLatch;
  * fuse_session_loop_mt, whose pthread_cancel at exit is unsafe for threads attached to a JVM).
  */
 public final class FuseSession {
+    /** The largest read or write the kernel sends in one request (see {@link InitNegotiation}). */
+    public static final int MAX_REQUEST = InitNegotiation.MAX_WRITE;
+
     private final Path mountpoint;
     private final List<String> options;
     private final int threads;
@@ -46,7 +49,8 @@ public final class FuseSession {
             throw new IllegalStateException("libfuse rejected the session options " + options);
         }
         fuse.fuse_session_add_chan(session, channel);
-        long bufferSize = fuse.fuse_chan_bufsize(channel);
+        // the kernel refuses to hand a request to a buffer smaller than its largest write
+        long bufferSize = Math.max(fuse.fuse_chan_bufsize(channel), InitNegotiation.MAX_WRITE + 4096);
         running = new CountDownLatch(threads);
         for (int i = 0; i < threads; i++) {
             new FuseWorker(this, i, channel, bufferSize).start();

@@ -56,7 +56,12 @@ final class FuseWorker extends Thread {
             if (n <= 0) {
                 break;
             }
-            fuse.fuse_session_process(se, receiveBuffer, n, Memory.IO.getLong(channelCell));
+            long channel = Memory.IO.getLong(channelCell);
+            if (InitNegotiation.isInit(receiveBuffer)) {
+                InitNegotiation.process(se, receiveBuffer, n, fuse.fuse_chan_fd(channel));
+            } else {
+                fuse.fuse_session_process(se, receiveBuffer, n, channel);
+            }
         }
         session.workerExited();
     }

@@ -31,6 +31,14 @@ public interface LibFuse {
 
     long fuse_chan_bufsize(long ch);
 
+    int fuse_chan_fd(long ch);
+
+    /** A channel that writes replies to {@code fd}, as the kernel channel does to /dev/fuse. */
+    long fuse_kern_chan_new(int fd);
+
+    /** Destroys a channel and closes its fd. */
+    void fuse_chan_destroy(long ch);
+
     int fuse_reply_err(long req, int err);
 
     void fuse_reply_none(long req);

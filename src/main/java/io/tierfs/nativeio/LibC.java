@@ -25,6 +25,13 @@ public interface LibC {
 
     long pwrite(int fd, long buf, long count, long offset);
 
+    long read(int fd, long buf, long count);
+
+    long write(int fd, long buf, long count);
+
+    /** Fills the two ints at {@code fds} with the read and the write end. */
+    int pipe2(long fds, int flags);
+
     int fdatasync(int fd);
 
     int fsync(int fd);
