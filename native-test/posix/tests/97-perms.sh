@@ -107,6 +107,35 @@ t_perm_suid_cleared() {
 }
 T perm_suid_cleared
 
+# the rest of the privilege rules (tierfs applies them itself: the kernel only flags the request):
+# an unprivileged write drops a group-executable set-group-ID too, also through O_DIRECT; a chown,
+# even by root, drops set-user-ID and a group-executable set-group-ID but not a set-group-ID
+# without group execute (a locking mark); file capabilities go with an unprivileged write and a chown.
+CAP_NET_RAW_XATTR=0x0100000200200000000000000000000000000000
+t_perm_privileges_dropped() {
+    need_reachable
+    mk_own own
+    printf 'data' >own/g && chown $NOBODY:$NOGROUP own/g && chmod 06775 own/g || fail "setup"
+    expect_as $NOBODY $NOGROUP - "$(L 0 1 0775)" open own/g O_WRONLY : write 0 X : stat own/g mode
+    head -c 4096 /dev/zero >own/d && chown $NOBODY:$NOGROUP own/d && chmod 06775 own/d || fail "setup"
+    must as $NOBODY $NOGROUP - dd if=/dev/zero of=own/d bs=4096 count=1 oflag=direct conv=notrunc status=none
+    expect "0775" stat own/d mode
+    printf 'c' >c && chmod 06755 c && chown 1:1 c || fail "setup"
+    printf 'c' >c2 && chmod 02745 c2 && chown 1 c2 || fail "setup"
+    expect "$(L 0755 2745)" stat c mode : stat c2 mode
+    for f in own/capw capc; do
+        printf 'x' >$f && chmod 0777 $f && setfattr -n security.capability -v $CAP_NET_RAW_XATTR $f || fail "setup"
+        [[ "$(getfattr -n security.capability -e hex $f 2>/dev/null)" == *"=$CAP_NET_RAW_XATTR" ]] ||
+            fail "security.capability did not stick on $f"
+    done
+    must as $NOBODY $NOGROUP - sh -c 'printf y >>own/capw'
+    chown 5 capc || fail "chown"
+    for f in own/capw capc; do
+        ! getfattr -n security.capability $f >/dev/null 2>&1 || fail "$f kept its capabilities"
+    done
+}
+T perm_privileges_dropped
+
 # sticky directory: only the owner (of file or dir) may remove or rename.
 t_perm_sticky() {
     need_reachable

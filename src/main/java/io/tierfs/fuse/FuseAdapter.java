@@ -197,7 +197,12 @@ public final class FuseAdapter {
     private void setattr(long req, long ino, long st, int toSet, long fi) {
         serve(req, () -> {
             Inode inode = inodes.get(ino);
-            files.setattr(inode, toSet, IO.getInt(st + 24), IO.getInt(st + 28), IO.getInt(st + 32),
+            int set = toSet;
+            if (worker().dropsPrivileges) {
+                set |= FileOps.SET_DROP_SETID;
+                xattrs.dropCapabilities(inode);
+            }
+            files.setattr(inode, set, IO.getInt(st + 24), IO.getInt(st + 28), IO.getInt(st + 32),
                 IO.getLong(st + 48), Structs.statAtime(st), Structs.statMtime(st));
             replyAttr(req, inode);
         });
@@ -302,6 +307,10 @@ public final class FuseAdapter {
                 throw new FsException(Errno.EBADF, "unknown file handle");
             }
             FileOps.checkWriteRange(off, size);
+            FuseWorker w = worker();
+            if (w.dropsPrivileges && (files.dropSetIdForWrite(f.inode) | xattrs.dropCapabilities(f.inode))) {
+                w.invalidateAttributes(ino);
+            }
             f.blocks.write(off, buf, (int) size);
             files.wrote(f.inode, off + size);
             fuse.fuse_reply_write(req, size);

@@ -32,6 +32,17 @@ final class FuseWorker extends Thread {
         setDaemon(true);
     }
 
+    /** The request being processed asks to drop privileges (see {@link Structs#dropsPrivileges}). */
+    boolean dropsPrivileges;
+
+    /**
+     * Tells the kernel to fetch the inode's attributes again: a change it did not ask for (a
+     * write that dropped set-user-ID) must not hide behind its attribute cache.
+     */
+    void invalidateAttributes(long ino) {
+        LibFuse.INSTANCE.fuse_lowlevel_notify_inval_inode(Memory.IO.getLong(channelCell), ino, -1, 0);
+    }
+
     /** Scratch memory for a reply of {@code size} bytes; grown once, then reused. */
     long replyBuffer(long size) {
         if (size > replyCapacity) {
@@ -60,6 +71,7 @@ final class FuseWorker extends Thread {
             if (InitNegotiation.isInit(receiveBuffer)) {
                 InitNegotiation.process(se, receiveBuffer, n, fuse.fuse_chan_fd(channel));
             } else {
+                dropsPrivileges = Structs.dropsPrivileges(receiveBuffer);
                 fuse.fuse_session_process(se, receiveBuffer, n, channel);
             }
         }

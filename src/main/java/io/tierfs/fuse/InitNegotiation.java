@@ -12,8 +12,14 @@ import io.tierfs.nativeio.Memory;
  * The protocol minor stays libfuse2's, so every later message keeps the layout libfuse2 parses;
  * the kernel honours these init flags whatever minor the daemon answers with.
  *
- * <p>FUSE_MAX_PAGES with 256 pages: reads and writes of up to 1 MiB per request instead of
+ * <ul>
+ * <li>FUSE_MAX_PAGES with 256 pages: reads and writes of up to 1 MiB per request instead of
  * 128 KiB, so a 1 MiB write is one round trip instead of eight.
+ * <li>FUSE_HANDLE_KILLPRIV_V2: we drop set-user-ID, set-group-ID and file capabilities ourselves
+ * when a write, truncate or chown carries the kernel's "kill" flag (read from the raw request,
+ * which libfuse2 does not pass on). In exchange the kernel stops asking for security.capability
+ * before every buffered write: one round trip per write instead of two.
+ * </ul>
  */
 final class InitNegotiation {
     static final int FUSE_INIT = 26;
@@ -27,7 +33,7 @@ final class InitNegotiation {
     private static final int OUT_FLAGS = 12, OUT_MAX_WRITE = 20, OUT_MAX_PAGES = 28, INIT_OUT_SIZE = 64;
     /** libfuse2's fuse_init_out ends after max_write (FUSE_COMPAT_22_INIT_OUT_SIZE). */
     private static final int LIBFUSE2_INIT_OUT_SIZE = 24;
-    private static final int FLAG_MAX_PAGES = 1 << 22;
+    private static final int FLAG_MAX_PAGES = 1 << 22, FLAG_HANDLE_KILLPRIV_V2 = 1 << 28;
 
     private InitNegotiation() {
     }
@@ -76,5 +82,6 @@ final class InitNegotiation {
             IO.putShort(initOut + OUT_MAX_PAGES, (short) MAX_PAGES);
             IO.putInt(initOut + OUT_MAX_WRITE, MAX_WRITE);
         }
+        IO.putInt(initOut + OUT_FLAGS, IO.getInt(initOut + OUT_FLAGS) | (kernelFlags & FLAG_HANDLE_KILLPRIV_V2));
     }
 }

@@ -62,4 +62,7 @@ public interface LibFuse {
     int fuse_reply_xattr(long req, long count);
 
     long fuse_req_ctx(long req);
+
+    /** With {@code off} -1: drops only the kernel's cached attributes of {@code ino}. */
+    int fuse_lowlevel_notify_inval_inode(long ch, long ino, long off, long len);
 }

@@ -18,6 +18,27 @@ public final class Structs {
     public static final int FI_FLAGS = 0, FI_BITS = 20, FI_FH = 24;
     public static final int FI_DIRECT_IO = 1, FI_KEEP_CACHE = 2;
 
+    /**
+     * The kernel's "kill" flags, which libfuse2 does not pass on (it even masks them out of a
+     * setattr request in place), read from the raw request: fuse_write_in.write_flags (at 20
+     * past the 40-byte fuse_in_header) and fuse_setattr_in.valid (at 0).
+     */
+    private static final int IN_HEADER = 40, FUSE_SETATTR = 4, FUSE_WRITE = 16;
+    private static final int FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800;
+
+    /**
+     * Whether the raw request asks the filesystem to drop set-user-ID, set-group-ID and
+     * capabilities: a write, truncate or chown by a caller without CAP_FSETID (the kernel sets
+     * these once the filesystem handles privileges, see {@link InitNegotiation}).
+     */
+    static boolean dropsPrivileges(long request) {
+        int opcode = IO.getInt(request + 4);
+        if (opcode == FUSE_WRITE) {
+            return (IO.getInt(request + IN_HEADER + 20) & FUSE_WRITE_KILL_SUIDGID) != 0;
+        }
+        return opcode == FUSE_SETATTR && (IO.getInt(request + IN_HEADER) & FATTR_KILL_SUIDGID) != 0;
+    }
+
     /** struct fuse_ctx: uid at 0, gid at 4, pid at 8. */
     public static final int CTX_UID = 0, CTX_GID = 4;
 

@@ -17,6 +17,19 @@ public final class FileMode {
         return (mode & S_IFMT) == S_IFREG;
     }
 
+    /**
+     * The mode once a write, truncate or chown by an unprivileged caller has dropped privileges:
+     * set-user-ID goes; set-group-ID goes only with group execute (without it, Linux reads the bit
+     * as a mandatory-locking mark, not a privilege).
+     */
+    public static int withoutSetId(int mode) {
+        int drop = S_ISUID;
+        if ((mode & (S_ISGID | 010)) == (S_ISGID | 010)) {
+            drop |= S_ISGID;
+        }
+        return mode & ~drop;
+    }
+
     public static boolean isSymlink(int mode) {
         return (mode & S_IFMT) == S_IFLNK;
     }

@@ -13,6 +13,11 @@ import java.io.IOException;
 public final class FileOps {
     public static final int SET_MODE = 1, SET_UID = 2, SET_GID = 4, SET_SIZE = 8, SET_ATIME = 16,
         SET_MTIME = 32, SET_ATIME_NOW = 128, SET_MTIME_NOW = 256;
+    /**
+     * The caller's change (a truncate by an unprivileged caller, any chown) drops set-user-ID and
+     * set-group-ID: the kernel leaves that to the filesystem once it handles privileges itself.
+     */
+    public static final int SET_DROP_SETID = 2048;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     /**
      * The largest file: 16 TiB less 1 MiB, inside what ext4 (the usual tier filesystem) allows a
@@ -54,10 +59,33 @@ public final class FileOps {
             } else if ((toSet & SET_MTIME) != 0) {
                 i.mtimeNanos = mtime;
             }
+            if ((toSet & SET_DROP_SETID) != 0) {
+                i.mode = FileMode.withoutSetId(i.mode);
+            }
             i.ctimeNanos = now;
             i.attributesDirty = true;
         }
         inodes.persistIfDirty(i, false);
+    }
+
+    /**
+     * Before a write by an unprivileged caller: drops set-user-ID and set-group-ID, as a local
+     * filesystem does. Costs one read of the mode when there is nothing to drop.
+     *
+     * @return whether the mode changed
+     */
+    public boolean dropSetIdForWrite(Inode i) {
+        int mode = i.mode();
+        if (FileMode.withoutSetId(mode) == mode) {
+            return false;
+        }
+        synchronized (i) {
+            i.mode = FileMode.withoutSetId(i.mode);
+            i.ctimeNanos = NanoClock.now();
+            i.attributesDirty = true;
+        }
+        inodes.persistIfDirty(i, false);
+        return true;
     }
 
     private void truncate(Inode i, long size, long now) throws IOException {

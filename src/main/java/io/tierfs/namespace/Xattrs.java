@@ -99,6 +99,29 @@ public final class Xattrs {
         }
     }
 
+    /**
+     * Drops the file's capabilities (security.capability), as a write, truncate or chown by an
+     * unprivileged caller does on a local filesystem; free when the file has no xattrs.
+     *
+     * @return whether the file had capabilities
+     */
+    public boolean dropCapabilities(Inode i) {
+        if (!mayHave(i)) {
+            return false;
+        }
+        try {
+            remove(i, CAPABILITY);
+            return true;
+        } catch (FsException e) {
+            if (e.errno() != Errno.ENODATA) {
+                throw e;
+            }
+            return false;
+        }
+    }
+
+    private static final byte[] CAPABILITY = "security.capability".getBytes(StandardCharsets.US_ASCII);
+
     /** Whether the inode may have any extended attribute; answered from memory after the first call. */
     public boolean mayHave(Inode i) {
         synchronized (i) {

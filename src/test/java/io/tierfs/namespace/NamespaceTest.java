@@ -385,6 +385,29 @@ class NamespaceTest {
     // ---------------------------------------------------------------- setattr
 
     @Test
+    void droppingPrivilegesClearsSetUidAlwaysAndSetGidOnlyWithGroupExecute() throws IOException {
+        Inode f = v.mkfile(ROOT, "f");
+        v.files.setattr(f, FileOps.SET_MODE, 0, 0, 0, 0, 0, 0);
+        assertFalse(v.files.dropSetIdForWrite(f), "nothing to drop: no change");
+
+        v.files.setattr(f, FileOps.SET_MODE, 06775, 0, 0, 0, 0, 0);
+        assertTrue(v.files.dropSetIdForWrite(f));
+        assertEquals(FileMode.S_IFREG | 0775, f.mode());
+        assertEquals(FileMode.S_IFREG | 0775, v.stored(f.ino).mode, "the dropped bits are stored");
+
+        v.files.setattr(f, FileOps.SET_MODE, 06745, 0, 0, 0, 0, 0);
+        v.files.setattr(f, FileOps.SET_UID | FileOps.SET_DROP_SETID, 0, 5, 0, 0, 0, 0);
+        assertEquals(FileMode.S_IFREG | 02745, f.mode(), "set-group-ID without group execute is a locking mark");
+        assertEquals(5, TestVolume.attrs(f).uid);
+
+        byte[] capability = "security.capability".getBytes(StandardCharsets.US_ASCII);
+        v.xattrs.set(f, capability, new byte[20], 0);
+        assertTrue(v.xattrs.dropCapabilities(f));
+        assertErrno(Errno.ENODATA, () -> v.xattrs.get(f, capability));
+        assertFalse(v.xattrs.dropCapabilities(f));
+    }
+
+    @Test
     void setattrModeOwnersAndTimes() throws IOException {
         Inode f = v.mkfile(ROOT, "f");
         long before = TestVolume.attrs(f).ctimeNanos;
