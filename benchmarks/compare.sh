@@ -3,7 +3,8 @@
 # the same fio jobs, the same machine, the same run, interleaved. See benchmarks/README.md.
 #
 #   benchmarks/compare.sh [--quick] [--reps N] [--runtime S] [--ramp S] [--size SIZE]
-#                         [--jobs "JOB:DIRECT ..."] [--targets "tierfs passthrough mergerfs backing"]
+#                         [--jobs "JOB:DIRECT ..."]
+#                         [--targets "tierfs passthrough mergerfs mergerfs-direct backing"]
 #
 # Needs root (mounting: /dev/fuse is 0600 here), fio, mergerfs, gcc, libfuse-dev, python3, java and
 # a built target/tierfs.jar (mvn -q -Dmaven.test.skip=true package). Everything it mounts lives
@@ -15,7 +16,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 
 ALL_JOBS=""
-for j in randread-4k randwrite-4k randread-4k-4jobs seqread-1m seqwrite-1m randrw-70-30 write-fdatasync-4k randread-zipf-4k; do
+for j in randread-4k randwrite-4k randread-4k-4jobs seqread-1m seqwrite-1m randrw-70-30 write-fdatasync-4k \
+    randread-zipf-4k randread-1k randwrite-1k; do
   ALL_JOBS+="$j:0 $j:1 "
 done
 # --quick: six of the sixteen configurations, 1 s runs on 32 MiB files, under two minutes in all:
@@ -23,8 +25,8 @@ done
 # both ways, and the fdatasync commit.
 QUICK_JOBS="randread-4k:1 randwrite-4k:0 randwrite-4k:1 seqread-1m:1 seqwrite-1m:1 write-fdatasync-4k:0"
 
-QUICK=0 REPS=3 RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS="tierfs passthrough mergerfs backing"
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+QUICK=0 REPS=3 RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS="tierfs passthrough mergerfs mergerfs-direct backing"
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -52,14 +54,14 @@ die() { echo "compare.sh: $*" >&2; exit 1; }
 for tool in fio gcc pkg-config python3 java fusermount; do
   command -v "$tool" >/dev/null || die "$tool is missing (apt-get install fio gcc libfuse-dev fuse3 python3 openjdk-17-jre-headless)"
 done
-[[ " $TARGETS " != *" mergerfs "* ]] || command -v mergerfs >/dev/null || die "mergerfs is missing (apt-get install mergerfs)"
+[[ " $TARGETS " != *" mergerfs"* ]] || command -v mergerfs >/dev/null || die "mergerfs is missing (apt-get install mergerfs)"
 pkg-config --exists fuse || die "libfuse2's headers are missing (apt-get install libfuse-dev)"
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # ---------- cleanup: unmount only what this run mounted, stop only the daemons it started ----------
 WORK="" OUT=""
-PT_PID="" MFS_PID="" TFS_PID=""
+PT_PID="" MFS_PIDS="" TFS_PID=""
 MOUNTED=()   # "kind:mountpoint"
 is_mounted() { awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; }
 wait_gone() { # PID SECONDS: wait for a process we started to exit
@@ -81,7 +83,7 @@ cleanup() {
     fi
   done
   local pid
-  for pid in $PT_PID $MFS_PID $TFS_PID; do
+  for pid in $PT_PID $MFS_PIDS $TFS_PID; do
     [[ -n "$pid" ]] || continue
     if ! wait_gone "$pid" 30; then
       log "daemon $pid did not exit after its unmount; sending SIGTERM"
@@ -96,7 +98,7 @@ cleanup() {
       rm -rf "$WORK"
     fi
   fi
-  MOUNTED=() PT_PID="" MFS_PID="" TFS_PID="" WORK=""
+  MOUNTED=() PT_PID="" MFS_PIDS="" TFS_PID="" WORK=""
 }
 on_exit() {
   local rc=$?
@@ -187,18 +189,23 @@ for t in $TARGETS; do
       TARGET_ARGS+=(--target "passthrough=$WORK/pt-mnt,pid=$PT_PID,backing=$WORK/pt-backing")
       HOW[passthrough]="passthrough BACKING MNT -f -o $FUSE_OPTS"
       ;;
-    mergerfs)
-      mkdir -p "$WORK/mfs-backing" "$WORK/mfs-mnt"
-      # mergerfs 2.33.5: cache.files=off is its documented way to bypass the page cache (direct_io on
-      # every open); it has no big_writes/max_write options (its messages are fuse_msg_size=256 pages).
-      MFS_OPTS="allow_other,use_ino,cache.files=off,fsname=bench-mergerfs"
-      log "mounting mergerfs ($MFS_OPTS)"
-      mergerfs -f -o "$MFS_OPTS" "$WORK/mfs-backing" "$WORK/mfs-mnt" >"$WORK/logs/mergerfs.log" 2>&1 &
-      MFS_PID=$!
-      MOUNTED+=("mergerfs:$WORK/mfs-mnt")
-      wait_mounted "$WORK/mfs-mnt" "$MFS_PID" mergerfs
-      TARGET_ARGS+=(--target "mergerfs=$WORK/mfs-mnt,pid=$MFS_PID,backing=$WORK/mfs-backing")
-      HOW[mergerfs]="mergerfs -f -o $MFS_OPTS BACKING MNT ($(mergerfs -v 2>&1 | head -1))"
+    mergerfs|mergerfs-direct)
+      # mergerfs 2.33.5 as users run it: its defaults keep the page cache (like tierfs: shared mmap
+      # works). mergerfs-direct is its documented way to bypass the page cache, cache.files=off
+      # (direct_io on every open: no shared mmap, and its O_DIRECT opens fail with EINVAL). It has
+      # no big_writes/max_write options: it asks the kernel for 1 MiB requests itself.
+      name="$t" dir="$WORK/$t"
+      MFS_OPTS="allow_other,use_ino,fsname=bench-$t"
+      [[ $t == mergerfs ]] || MFS_OPTS+=",cache.files=off"
+      mkdir -p "$dir-backing" "$dir-mnt"
+      log "mounting $t ($MFS_OPTS)"
+      mergerfs -f -o "$MFS_OPTS" "$dir-backing" "$dir-mnt" >"$WORK/logs/$t.log" 2>&1 &
+      pid=$!
+      MFS_PIDS+=" $pid"
+      MOUNTED+=("$t:$dir-mnt")
+      wait_mounted "$dir-mnt" "$pid" "$t"
+      TARGET_ARGS+=(--target "$t=$dir-mnt,pid=$pid,backing=$dir-backing")
+      HOW[$t]="mergerfs -f -o $MFS_OPTS BACKING MNT ($(mergerfs -v 2>&1 | head -1))"
       ;;
     tierfs)
       mkdir -p "$WORK/tierfs-mnt"
@@ -211,7 +218,7 @@ for t in $TARGETS; do
       TARGET_ARGS+=(--target "tierfs=$WORK/tierfs-mnt,pid=$TFS_PID,backing=$WORK/tierfs-data/ssd")
       HOW[tierfs]="tierfs mount --data DATA MNT (defaults: 128 KiB blocks, 8 threads; jar $JAR_INFO)"
       ;;
-    *) die "unknown target '$t' (known: tierfs passthrough mergerfs backing)" ;;
+    *) die "unknown target '$t' (known: tierfs passthrough mergerfs mergerfs-direct backing)" ;;
   esac
 done
 
