@@ -107,10 +107,12 @@ t_perm_suid_cleared() {
 }
 T perm_suid_cleared
 
-# the rest of the privilege rules (tierfs applies them itself: the kernel only flags the request):
-# an unprivileged write drops a group-executable set-group-ID too, also through O_DIRECT; a chown,
-# even by root, drops set-user-ID and a group-executable set-group-ID but not a set-group-ID
-# without group execute (a locking mark); file capabilities go with an unprivileged write and a chown.
+# the rest of Linux's privilege rules (tierfs applies them itself: the kernel only flags the
+# request): an unprivileged write drops a group-executable set-group-ID too, also through O_DIRECT,
+# and a set-group-ID without group execute (a locking mark) when the writer is outside the file's
+# group; so does an unprivileged fallocate; a chown, even by root, drops set-user-ID and a
+# group-executable set-group-ID but keeps root's locking mark; chown(f, -1, -1) drops set-user-ID;
+# file capabilities go with an unprivileged write, any O_DIRECT write, and a chown.
 CAP_NET_RAW_XATTR=0x0100000200200000000000000000000000000000
 t_perm_privileges_dropped() {
     need_reachable
@@ -120,9 +122,18 @@ t_perm_privileges_dropped() {
     head -c 4096 /dev/zero >own/d && chown $NOBODY:$NOGROUP own/d && chmod 06775 own/d || fail "setup"
     must as $NOBODY $NOGROUP - dd if=/dev/zero of=own/d bs=4096 count=1 oflag=direct conv=notrunc status=none
     expect "0775" stat own/d mode
+    printf 'm' >own/m && chown $NOBODY:0 own/m && chmod 02767 own/m || fail "setup"
+    expect_as $NOBODY $NOGROUP - "$(L 0 1 0767)" open own/m O_WRONLY : write 0 X : stat own/m mode
+    printf 'f' >own/f && chown $NOBODY:$NOGROUP own/f && chmod 06777 own/f || fail "setup"
+    must as $NOBODY $NOGROUP - fallocate -l 65536 own/f
+    expect "0777" stat own/f mode
     printf 'c' >c && chmod 06755 c && chown 1:1 c || fail "setup"
     printf 'c' >c2 && chmod 02745 c2 && chown 1 c2 || fail "setup"
-    expect "$(L 0755 2745)" stat c mode : stat c2 mode
+    printf 'c' >c3 && chmod 06755 c3 || fail "setup"
+    expect "$(L 0755 2745 0 0755)" stat c mode : stat c2 mode : chown c3 -1 -1 : stat c3 mode
+    head -c 4096 /dev/zero >capd && setfattr -n security.capability -v $CAP_NET_RAW_XATTR capd || fail "setup"
+    must dd if=/dev/zero of=capd bs=4096 count=1 oflag=direct conv=notrunc status=none
+    ! getfattr -n security.capability capd >/dev/null 2>&1 || fail "an O_DIRECT write by root kept the capabilities"
     for f in own/capw capc; do
         printf 'x' >$f && chmod 0777 $f && setfattr -n security.capability -v $CAP_NET_RAW_XATTR $f || fail "setup"
         [[ "$(getfattr -n security.capability -e hex $f 2>/dev/null)" == *"=$CAP_NET_RAW_XATTR" ]] ||

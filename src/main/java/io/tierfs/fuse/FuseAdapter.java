@@ -41,6 +41,7 @@ public final class FuseAdapter {
     private final Namespace namespace;
     private final FileOps files;
     private final Xattrs xattrs;
+    private final Privileges privileges;
     private final VolumeStats stats;
     private final int blockSize;
     private final HandleTable<OpenFile> openFiles = new HandleTable<>();
@@ -57,7 +58,7 @@ public final class FuseAdapter {
         long[] capacity();
     }
 
-    private record OpenFile(Inode inode, FileBlocks blocks) {
+    private record OpenFile(Inode inode, FileBlocks blocks, boolean direct) {
     }
 
     public FuseAdapter(Inodes inodes, Namespace namespace, FileOps files, Xattrs xattrs, BlockStore blocks,
@@ -66,6 +67,7 @@ public final class FuseAdapter {
         this.namespace = namespace;
         this.files = files;
         this.xattrs = xattrs;
+        this.privileges = new Privileges(files, xattrs);
         this.stats = stats;
         this.blockSize = blocks.blockSize();
         this.operations = buildOperations();
@@ -199,8 +201,7 @@ public final class FuseAdapter {
             Inode inode = inodes.get(ino);
             int set = toSet;
             if (worker().dropsPrivileges) {
-                set |= FileOps.SET_DROP_SETID;
-                xattrs.dropCapabilities(inode);
+                set |= privileges.forSetattr(req, inode);
             }
             files.setattr(inode, set, IO.getInt(st + 24), IO.getInt(st + 28), IO.getInt(st + 32),
                 IO.getLong(st + 48), Structs.statAtime(st), Structs.statMtime(st));
@@ -247,9 +248,9 @@ public final class FuseAdapter {
 
     /** Registers a handle; O_DIRECT opens bypass the page cache, all others keep it across opens. */
     private void openHandle(Inode inode, long fi) {
-        long fh = openFiles.add(new OpenFile(inode, inodes.open(inode)));
-        IO.putLong(fi + Structs.FI_FH, fh);
         int flags = IO.getInt(fi + Structs.FI_FLAGS);
+        long fh = openFiles.add(new OpenFile(inode, inodes.open(inode), (flags & LibC.O_DIRECT) != 0));
+        IO.putLong(fi + Structs.FI_FH, fh);
         int bits = IO.getInt(fi + Structs.FI_BITS);
         bits |= (flags & LibC.O_DIRECT) != 0 ? Structs.FI_DIRECT_IO : Structs.FI_KEEP_CACHE;
         IO.putInt(fi + Structs.FI_BITS, bits);
@@ -308,7 +309,7 @@ public final class FuseAdapter {
             }
             FileOps.checkWriteRange(off, size);
             FuseWorker w = worker();
-            if (w.dropsPrivileges && (files.dropSetIdForWrite(f.inode) | xattrs.dropCapabilities(f.inode))) {
+            if ((w.dropsPrivileges || f.direct) && privileges.beforeWrite(req, f.inode, w.dropsPrivileges, f.direct)) {
                 w.invalidateAttributes(ino);
             }
             f.blocks.write(off, buf, (int) size);

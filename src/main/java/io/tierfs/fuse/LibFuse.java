@@ -63,6 +63,9 @@ public interface LibFuse {
 
     long fuse_req_ctx(long req);
 
+    /** The caller's supplementary groups into {@code list} (gid_t[size]); returns their count or -errno. */
+    int fuse_req_getgroups(long req, int size, long list);
+
     /** With {@code off} -1: drops only the kernel's cached attributes of {@code ino}. */
     int fuse_lowlevel_notify_inval_inode(long ch, long ino, long off, long len);
 }

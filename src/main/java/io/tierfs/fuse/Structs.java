@@ -24,19 +24,25 @@ public final class Structs {
      * past the 40-byte fuse_in_header) and fuse_setattr_in.valid (at 0).
      */
     private static final int IN_HEADER = 40, FUSE_SETATTR = 4, FUSE_WRITE = 16;
-    private static final int FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800;
+    private static final int FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800, FATTR_FH = 8;
 
     /**
      * Whether the raw request asks the filesystem to drop set-user-ID, set-group-ID and
-     * capabilities: a write, truncate or chown by a caller without CAP_FSETID (the kernel sets
-     * these once the filesystem handles privileges, see {@link InitNegotiation}).
+     * capabilities (the kernel flags these once the filesystem handles privileges, see
+     * {@link InitNegotiation}): a write or truncate by a caller without CAP_FSETID, any chown, and
+     * the empty setattr the kernel sends when nothing but privileges changes (before an
+     * unprivileged fallocate, or for chown(f, -1, -1)).
      */
     static boolean dropsPrivileges(long request) {
         int opcode = IO.getInt(request + 4);
         if (opcode == FUSE_WRITE) {
             return (IO.getInt(request + IN_HEADER + 20) & FUSE_WRITE_KILL_SUIDGID) != 0;
         }
-        return opcode == FUSE_SETATTR && (IO.getInt(request + IN_HEADER) & FATTR_KILL_SUIDGID) != 0;
+        if (opcode != FUSE_SETATTR) {
+            return false;
+        }
+        int valid = IO.getInt(request + IN_HEADER);
+        return (valid & FATTR_KILL_SUIDGID) != 0 || (valid & ~FATTR_FH) == 0;
     }
 
     /** struct fuse_ctx: uid at 0, gid at 4, pid at 8. */

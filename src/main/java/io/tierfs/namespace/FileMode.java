@@ -18,16 +18,21 @@ public final class FileMode {
     }
 
     /**
-     * The mode once a write, truncate or chown by an unprivileged caller has dropped privileges:
-     * set-user-ID goes; set-group-ID goes only with group execute (without it, Linux reads the bit
-     * as a mandatory-locking mark, not a privilege).
+     * The mode once a change has dropped privileges: set-user-ID goes; set-group-ID goes with group
+     * execute, and without it (Linux then reads the bit as a locking mark) only if
+     * {@code alsoLockMark}: when the caller is neither privileged nor in the file's group.
      */
-    public static int withoutSetId(int mode) {
+    public static int withoutSetId(int mode, boolean alsoLockMark) {
         int drop = S_ISUID;
-        if ((mode & (S_ISGID | 010)) == (S_ISGID | 010)) {
+        if (alsoLockMark || !isSetGidLockMark(mode)) {
             drop |= S_ISGID;
         }
         return mode & ~drop;
+    }
+
+    /** Set-group-ID without group execute. */
+    public static boolean isSetGidLockMark(int mode) {
+        return (mode & (S_ISGID | 010)) == S_ISGID;
     }
 
     public static boolean isSymlink(int mode) {

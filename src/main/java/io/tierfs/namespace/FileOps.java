@@ -14,10 +14,10 @@ public final class FileOps {
     public static final int SET_MODE = 1, SET_UID = 2, SET_GID = 4, SET_SIZE = 8, SET_ATIME = 16,
         SET_MTIME = 32, SET_ATIME_NOW = 128, SET_MTIME_NOW = 256;
     /**
-     * The caller's change (a truncate by an unprivileged caller, any chown) drops set-user-ID and
-     * set-group-ID: the kernel leaves that to the filesystem once it handles privileges itself.
+     * The change drops set-user-ID and set-group-ID ({@link FileMode#withoutSetId}); with
+     * SET_DROP_LOCK_MARK, also a set-group-ID without group execute.
      */
-    public static final int SET_DROP_SETID = 2048;
+    public static final int SET_DROP_SETID = 1 << 16, SET_DROP_LOCK_MARK = 1 << 17;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     /**
      * The largest file: 16 TiB less 1 MiB, inside what ext4 (the usual tier filesystem) allows a
@@ -60,7 +60,7 @@ public final class FileOps {
                 i.mtimeNanos = mtime;
             }
             if ((toSet & SET_DROP_SETID) != 0) {
-                i.mode = FileMode.withoutSetId(i.mode);
+                i.mode = FileMode.withoutSetId(i.mode, (toSet & SET_DROP_LOCK_MARK) != 0);
             }
             i.ctimeNanos = now;
             i.attributesDirty = true;
@@ -69,18 +69,19 @@ public final class FileOps {
     }
 
     /**
-     * Before a write by an unprivileged caller: drops set-user-ID and set-group-ID, as a local
-     * filesystem does. Costs one read of the mode when there is nothing to drop.
+     * Drops set-user-ID and set-group-ID (see {@link FileMode#withoutSetId}), as a write by an
+     * unprivileged caller does on a local filesystem. Costs one read of the mode when there is
+     * nothing to drop.
      *
      * @return whether the mode changed
      */
-    public boolean dropSetIdForWrite(Inode i) {
+    public boolean dropSetId(Inode i, boolean alsoLockMark) {
         int mode = i.mode();
-        if (FileMode.withoutSetId(mode) == mode) {
+        if (FileMode.withoutSetId(mode, alsoLockMark) == mode) {
             return false;
         }
         synchronized (i) {
-            i.mode = FileMode.withoutSetId(i.mode);
+            i.mode = FileMode.withoutSetId(i.mode, alsoLockMark);
             i.ctimeNanos = NanoClock.now();
             i.attributesDirty = true;
         }

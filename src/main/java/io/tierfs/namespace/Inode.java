@@ -44,6 +44,10 @@ public final class Inode {
         return mode;
     }
 
+    public synchronized int gid() {
+        return gid;
+    }
+
     public long size() {
         return size;
     }

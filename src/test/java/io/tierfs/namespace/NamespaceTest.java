@@ -385,13 +385,13 @@ class NamespaceTest {
     // ---------------------------------------------------------------- setattr
 
     @Test
-    void droppingPrivilegesClearsSetUidAlwaysAndSetGidOnlyWithGroupExecute() throws IOException {
+    void droppingPrivilegesClearsSetUidAlwaysAndSetGidWithGroupExecuteOrForOutsiders() throws IOException {
         Inode f = v.mkfile(ROOT, "f");
         v.files.setattr(f, FileOps.SET_MODE, 0, 0, 0, 0, 0, 0);
-        assertFalse(v.files.dropSetIdForWrite(f), "nothing to drop: no change");
+        assertFalse(v.files.dropSetId(f, true), "nothing to drop: no change");
 
         v.files.setattr(f, FileOps.SET_MODE, 06775, 0, 0, 0, 0, 0);
-        assertTrue(v.files.dropSetIdForWrite(f));
+        assertTrue(v.files.dropSetId(f, false));
         assertEquals(FileMode.S_IFREG | 0775, f.mode());
         assertEquals(FileMode.S_IFREG | 0775, v.stored(f.ino).mode, "the dropped bits are stored");
 
@@ -399,6 +399,8 @@ class NamespaceTest {
         v.files.setattr(f, FileOps.SET_UID | FileOps.SET_DROP_SETID, 0, 5, 0, 0, 0, 0);
         assertEquals(FileMode.S_IFREG | 02745, f.mode(), "set-group-ID without group execute is a locking mark");
         assertEquals(5, TestVolume.attrs(f).uid);
+        v.files.setattr(f, FileOps.SET_DROP_SETID | FileOps.SET_DROP_LOCK_MARK, 0, 0, 0, 0, 0, 0);
+        assertEquals(FileMode.S_IFREG | 0745, f.mode(), "a caller outside the group drops the mark too");
 
         byte[] capability = "security.capability".getBytes(StandardCharsets.US_ASCII);
         v.xattrs.set(f, capability, new byte[20], 0);
