@@ -22,6 +22,7 @@ chmod 4751 "$mnt/d/e/f"; chown 1234:4321 "$mnt/hard"; setfattr -n user.k -v v "$
 touch -d '2001-02-03 04:05:06.123456789' "$mnt/src"
 dd if=/dev/urandom of="$mnt/big" bs=1M count=16 status=none
 truncate -s 6G "$mnt/sparse"; echo tail >> "$mnt/sparse"
+head -c 100000 /dev/urandom > "$mnt/reserved"; fallocate -n -l 4M "$mnt/reserved" # space past the end
 before="$(snapshot "$mnt")"
 tierfs_unmount "$mnt"
 if grep -q " $mnt fuse" /proc/mounts; then fail remount "still mounted after unmount"; fi
@@ -31,6 +32,13 @@ if [[ "$before" == "$after" ]]; then
   pass "remount: $(echo "$before" | wc -l) names identical (inodes, modes, owners, times, contents, xattrs)"
 else
   fail remount "tree differs: $(diff <(echo "$before") <(echo "$after") | head -5 | tr '\n' ' ')"
+fi
+# a clean shutdown leaves nothing to repair (reserved space past a file's end is not a leftover)
+recovered="$(grep -o 'recovery (clean shutdown).*' "$data/tierfs.log" | tail -1)"
+if [[ "$recovered" == *" 0 orphans deleted, 0 block references dropped, 0 blocks past a file's end zeroed, 0 block counts fixed"* ]]; then
+  pass "remount: recovery after the clean shutdown repaired nothing"
+else
+  fail remount "recovery after a clean shutdown: ${recovered:-no recovery line in $data/tierfs.log}"
 fi
 tierfs_unmount "$mnt"
 summary

@@ -111,8 +111,8 @@ T perm_suid_cleared
 # request): an unprivileged write drops a group-executable set-group-ID too, also through O_DIRECT,
 # and a set-group-ID without group execute (a locking mark) when the writer is outside the file's
 # group; so does an unprivileged fallocate; a chown, even by root, drops set-user-ID and a
-# group-executable set-group-ID but keeps root's locking mark; chown(f, -1, -1) drops set-user-ID;
-# file capabilities go with an unprivileged write, any O_DIRECT write, and a chown.
+# group-executable set-group-ID but keeps root's locking mark; chown(f, -1, -1) by the owner drops
+# set-user-ID; file capabilities go with any write (also O_DIRECT, also root's) and a chown.
 CAP_NET_RAW_XATTR=0x0100000200200000000000000000000000000000
 t_perm_privileges_dropped() {
     need_reachable
@@ -129,8 +129,14 @@ t_perm_privileges_dropped() {
     expect "0777" stat own/f mode
     printf 'c' >c && chmod 06755 c && chown 1:1 c || fail "setup"
     printf 'c' >c2 && chmod 02745 c2 && chown 1 c2 || fail "setup"
-    printf 'c' >c3 && chmod 06755 c3 || fail "setup"
-    expect "$(L 0755 2745 0 0755)" stat c mode : stat c2 mode : chown c3 -1 -1 : stat c3 mode
+    printf 'c' >own/c3 && chown $NOBODY:$NOGROUP own/c3 && chmod 06755 own/c3 || fail "setup"
+    expect "$(L 0755 2745)" stat c mode : stat c2 mode
+    expect_as $NOBODY $NOGROUP - "$(L 0 0755)" chown own/c3 -1 -1 : stat own/c3 mode
+    # root updating a set-user-ID program with capabilities in place: the capabilities go, the bit stays
+    printf 'p' >prog && chmod 04755 prog && setfattr -n security.capability -v $CAP_NET_RAW_XATTR prog || fail "setup"
+    printf 'q' >>prog || fail "root's append"
+    expect "4755" stat prog mode
+    ! getfattr -n security.capability prog >/dev/null 2>&1 || fail "root's write kept the capabilities"
     head -c 4096 /dev/zero >capd && setfattr -n security.capability -v $CAP_NET_RAW_XATTR capd || fail "setup"
     must dd if=/dev/zero of=capd bs=4096 count=1 oflag=direct conv=notrunc status=none
     ! getfattr -n security.capability capd >/dev/null 2>&1 || fail "an O_DIRECT write by root kept the capabilities"

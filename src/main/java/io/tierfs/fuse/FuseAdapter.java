@@ -200,8 +200,9 @@ public final class FuseAdapter {
         serve(req, () -> {
             Inode inode = inodes.get(ino);
             int set = toSet;
-            if (worker().dropsPrivileges) {
-                set |= privileges.forSetattr(req, inode);
+            int request = worker().privilegeRequest;
+            if (request != Privileges.NONE) {
+                set |= privileges.forSetattr(req, inode, request);
             }
             files.setattr(inode, set, IO.getInt(st + 24), IO.getInt(st + 28), IO.getInt(st + 32),
                 IO.getLong(st + 48), Structs.statAtime(st), Structs.statMtime(st));
@@ -309,7 +310,8 @@ public final class FuseAdapter {
             }
             FileOps.checkWriteRange(off, size);
             FuseWorker w = worker();
-            if ((w.dropsPrivileges || f.direct) && privileges.beforeWrite(req, f.inode, w.dropsPrivileges, f.direct)) {
+            boolean flagged = w.privilegeRequest == Privileges.FLAGGED;
+            if ((flagged || f.direct) && privileges.beforeWrite(req, f.inode, flagged, f.direct)) {
                 w.invalidateAttributes(ino);
             }
             f.blocks.write(off, buf, (int) size);

@@ -32,8 +32,8 @@ final class FuseWorker extends Thread {
         setDaemon(true);
     }
 
-    /** The request being processed asks to drop privileges (see {@link Structs#dropsPrivileges}). */
-    boolean dropsPrivileges;
+    /** Whether the request being processed drops privileges (see {@link Structs#privilegeRequest}). */
+    int privilegeRequest;
 
     /**
      * Tells the kernel to fetch the inode's attributes again: a change it did not ask for (a
@@ -71,7 +71,7 @@ final class FuseWorker extends Thread {
             if (InitNegotiation.isInit(receiveBuffer)) {
                 InitNegotiation.process(se, receiveBuffer, n, fuse.fuse_chan_fd(channel));
             } else {
-                dropsPrivileges = Structs.dropsPrivileges(receiveBuffer);
+                privilegeRequest = Structs.privilegeRequest(receiveBuffer);
                 fuse.fuse_session_process(se, receiveBuffer, n, channel);
             }
         }

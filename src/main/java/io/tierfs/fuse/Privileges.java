@@ -12,9 +12,11 @@ import io.tierfs.nativeio.Memory;
  * Linux's rules for dropping privileges (set-user-ID, set-group-ID, file capabilities) when a
  * file changes. tierfs applies them itself because it took them over from the kernel
  * (FUSE_HANDLE_KILLPRIV_V2, see {@link InitNegotiation}); the kernel only flags the requests
- * that drop something, see {@link Structs#dropsPrivileges}.
+ * that drop something, see {@link Structs#privilegeRequest}.
  */
 final class Privileges {
+    static final int NONE = 0, FLAGGED = 1, EMPTY_SETATTR = 2;
+
     private final FileOps files;
     private final Xattrs xattrs;
 
@@ -39,12 +41,22 @@ final class Privileges {
     }
 
     /**
-     * The setattr bits for a flagged setattr (a truncate by a caller without CAP_FSETID, a chown,
-     * or the kernel's empty setattr before an unprivileged fallocate); drops the capabilities.
+     * The setattr bits for a {@link #FLAGGED} setattr (a truncate by a caller without CAP_FSETID,
+     * a chown) or an {@link #EMPTY_SETATTR}; drops the capabilities. Root's empty setattr is
+     * ambiguous: chown(f, -1, -1), which drops set-user-ID, or a write to a file with
+     * capabilities, which keeps it; root keeps it, so that updating a program in place does not
+     * silently lose its set-user-ID.
      */
-    int forSetattr(long req, Inode inode) {
+    int forSetattr(long req, Inode inode, int request) {
         xattrs.dropCapabilities(inode);
+        if (request == EMPTY_SETATTR && callerUid(req) == 0) {
+            return 0;
+        }
         return FileOps.SET_DROP_SETID | (dropsLockMark(req, inode) ? FileOps.SET_DROP_LOCK_MARK : 0);
+    }
+
+    private static int callerUid(long req) {
+        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + Structs.CTX_UID);
     }
 
     /**

@@ -29,20 +29,25 @@ public final class Structs {
     /**
      * Whether the raw request asks the filesystem to drop set-user-ID, set-group-ID and
      * capabilities (the kernel flags these once the filesystem handles privileges, see
-     * {@link InitNegotiation}): a write or truncate by a caller without CAP_FSETID, any chown, and
-     * the empty setattr the kernel sends when nothing but privileges changes (before an
-     * unprivileged fallocate, or for chown(f, -1, -1)).
+     * {@link InitNegotiation}): {@link Privileges#FLAGGED} for a write or truncate by a caller
+     * without CAP_FSETID and any chown; {@link Privileges#EMPTY_SETATTR} for the setattr without
+     * attributes the kernel sends when nothing but privileges changes (before an unprivileged
+     * fallocate, for chown(f, -1, -1), and before a write that drops capabilities).
      */
-    static boolean dropsPrivileges(long request) {
+    static int privilegeRequest(long request) {
         int opcode = IO.getInt(request + 4);
         if (opcode == FUSE_WRITE) {
-            return (IO.getInt(request + IN_HEADER + 20) & FUSE_WRITE_KILL_SUIDGID) != 0;
+            boolean flagged = (IO.getInt(request + IN_HEADER + 20) & FUSE_WRITE_KILL_SUIDGID) != 0;
+            return flagged ? Privileges.FLAGGED : Privileges.NONE;
         }
         if (opcode != FUSE_SETATTR) {
-            return false;
+            return Privileges.NONE;
         }
         int valid = IO.getInt(request + IN_HEADER);
-        return (valid & FATTR_KILL_SUIDGID) != 0 || (valid & ~FATTR_FH) == 0;
+        if ((valid & FATTR_KILL_SUIDGID) != 0) {
+            return Privileges.FLAGGED;
+        }
+        return (valid & ~FATTR_FH) == 0 ? Privileges.EMPTY_SETATTR : Privileges.NONE;
     }
 
     /** struct fuse_ctx: uid at 0, gid at 4, pid at 8. */

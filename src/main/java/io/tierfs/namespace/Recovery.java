@@ -17,9 +17,12 @@ import java.util.logging.Logger;
 
 /**
  * Runs at every mount, before the filesystem serves: deletes orphans (files unlinked while open),
- * drops block references past a file's end or to a missing inode, corrects block counts and counts
- * each tier's use. After an unclean shutdown it also sweeps the tiers for data no reference
- * points at (blocks written, or files deleted, just before the crash) and frees it.
+ * drops block references to a missing inode, corrects block counts and counts each tier's use.
+ * Blocks past a file's end are space reserved by fallocate(KEEP_SIZE) and stay. After an unclean
+ * shutdown such a block may instead hold an extending write whose new size never became durable:
+ * it is zeroed, so that growing the file later reads zeros, not that unacknowledged data. An
+ * unclean shutdown also sweeps the tiers for data no reference points at (blocks written, or files
+ * deleted, just before the crash) and frees it.
  */
 public final class Recovery {
     private static final Logger LOG = Logger.getLogger(Recovery.class.getName());
@@ -28,6 +31,7 @@ public final class Recovery {
     private final BlockStore blocks;
     private int orphans;
     private int droppedRefs;
+    private int zeroedPastEnd;
     private int fixedCounts;
     private int sweptFiles;
     private int sweptBlocks;
@@ -39,14 +43,15 @@ public final class Recovery {
 
     public void run(boolean unclean) throws IOException {
         deleteOrphans();
-        checkBlockMap();
+        checkBlockMap(unclean);
         if (unclean) {
             sweepTiers();
         }
         meta.sync();
         LOG.info(String.format("recovery (%s shutdown): %d orphans deleted, %d block references dropped, "
-                + "%d block counts fixed, %d leaked tier files and %d leaked blocks freed",
-            unclean ? "unclean" : "clean", orphans, droppedRefs, fixedCounts, sweptFiles, sweptBlocks));
+                + "%d blocks past a file's end zeroed, %d block counts fixed, %d leaked tier files and %d leaked "
+                + "blocks freed", unclean ? "unclean" : "clean", orphans, droppedRefs, zeroedPastEnd, fixedCounts,
+            sweptFiles, sweptBlocks));
     }
 
     private void deleteOrphans() throws IOException {
@@ -61,11 +66,12 @@ public final class Recovery {
     }
 
     /** One pass over the block map, inode by inode. */
-    private void checkBlockMap() throws IOException {
+    private void checkBlockMap(boolean unclean) throws IOException {
         int bs = blocks.blockSize();
         long[] current = {-1, 0, 0};  // ino, size, counted blocks
         Inode[] inode = {null};
-        List<long[]> pastEnd = new ArrayList<>();  // ino, index, tier
+        List<long[]> dropped = new ArrayList<>();  // ino, index, tier
+        List<long[]> toZero = new ArrayList<>();  // ino, index, tier
         try (MetadataStore.Batch fixes = meta.newBatch()) {
             meta.scan(Keys.all(Keys.BLOCK), Keys.allEnd(Keys.BLOCK), (k, v) -> {
                 long ino = Keys.inoOf(k);
@@ -78,12 +84,16 @@ public final class Recovery {
                     current[2] = 0;
                 }
                 long index = Keys.blockIndexOf(k);
-                if (inode[0] == null || index * bs >= current[1]) {
+                int tier = BlockRef.decode(v).tier();
+                if (inode[0] == null) {
                     fixes.delete(k);
                     droppedRefs++;
-                    pastEnd.add(new long[] {ino, index, BlockRef.decode(v).tier()});
+                    dropped.add(new long[] {ino, index, tier});
                 } else {
-                    blocks.addUsage(BlockRef.decode(v).tier(), bs);
+                    if (unclean && index * bs >= current[1]) {
+                        toZero.add(new long[] {ino, index, tier});
+                    }
+                    blocks.addUsage(tier, bs);
                     current[2]++;
                 }
                 return true;
@@ -93,11 +103,19 @@ public final class Recovery {
                 meta.commit(fixes, true);
             }
         }
-        for (long[] dropped : pastEnd) {
-            try (TierFile file = blocks.tier((int) dropped[2]).open(dropped[0])) {
-                file.discard(dropped[1], dropped[1] + 1);
+        for (long[] d : dropped) {
+            try (TierFile file = blocks.tier((int) d[2]).open(d[0])) {
+                file.discard(d[1], d[1] + 1);
                 file.sync();
             }
+        }
+        for (long[] z : toZero) {
+            try (TierFile file = blocks.tier((int) z[2]).open(z[0])) {
+                file.discard(z[1], z[1] + 1);
+                file.reserve(z[1]);
+                file.sync();
+            }
+            zeroedPastEnd++;
         }
         // Inodes without any block reference must count zero blocks too.
         try (MetadataStore.Batch fixes = meta.newBatch()) {

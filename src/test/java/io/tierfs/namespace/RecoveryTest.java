@@ -240,14 +240,15 @@ class RecoveryTest {
     }
 
     @Test
-    void blockReferencesPastTheEndOrToMissingInodesAreDroppedAndCountsFixed() throws IOException {
-        // File 20: size 1.5 blocks, references 0, 1 and (past the end) 2 and 7; it claims 9 blocks.
+    void referencesToMissingInodesAreDroppedBlocksPastTheEndKeptAndCountsFixed() throws IOException {
+        // File 20: size 1.5 blocks, references 0, 1 and (past the end: fallocate KEEP_SIZE) 2 and 7;
+        // it claims 9 blocks.
         putFile(20, BS + BS / 2, 9);
         putBlock(20, 0, SSD);
         putBlock(20, 1, HDD);
         putBlock(20, 2, SSD);
         putRef(20, 7, HDD);
-        // File 21: size exactly 2 blocks, so block 2 begins at the end: dropped; block 1 kept.
+        // File 21: size exactly 2 blocks, so block 2 begins at the end.
         putFile(21, 2L * BS, 3);
         putBlock(21, 1, SSD);
         putBlock(21, 2, SSD);
@@ -259,36 +260,36 @@ class RecoveryTest {
         // Inode 24 does not exist: its references go.
         putRef(24, 0, SSD);
         putRef(24, 1, HDD);
-        // An empty file with a reference at block 0: past its end.
+        writeData(SSD, 24, 0);
+        // An empty file with space reserved at block 0.
         putFile(25, 0, 1);
         putRef(25, 0, SSD);
         remount();
 
         new Recovery(meta, blocks).run(false);
 
-        assertArrayEquals(new long[] {0, 1}, refIndexes(20));
-        assertEquals(2, inode(20).blockCount);
+        assertArrayEquals(new long[] {0, 1, 2, 7}, refIndexes(20), "reserved space past the end stays");
+        assertEquals(4, inode(20).blockCount);
         assertEquals(BS + BS / 2, inode(20).size, "the size is not changed");
-        assertArrayEquals(new long[] {1}, refIndexes(21));
-        assertEquals(1, inode(21).blockCount);
+        assertArrayEquals(data(20, 2), readData(SSD, 20, 2), "a clean shutdown leaves blocks past the end alone");
+        assertArrayEquals(new long[] {1, 2}, refIndexes(21));
+        assertEquals(2, inode(21).blockCount);
         assertEquals(0, inode(22).blockCount);
         assertArrayEquals(new long[] {3, 4}, refIndexes(23));
         assertEquals(2, inode(23).blockCount);
         assertEquals(0, count(Keys.BLOCK, 24));
         assertNull(inode(24), "no inode is made up for stray references");
-        assertEquals(0, count(Keys.BLOCK, 25));
-        assertEquals(0, inode(25).blockCount);
+        assertArrayEquals(new long[] {}, stored(SSD, 24), "the data of a dropped reference is freed with it");
+        assertArrayEquals(new long[] {0}, refIndexes(25));
+        assertEquals(1, inode(25).blockCount);
 
-        // Usage: 20/0, 21/1, 23/3 on the ssd; 20/1, 23/4 on the hdd.
-        assertEquals(3L * BS, blocks.usedBytes(SSD));
-        assertEquals(2L * BS, blocks.usedBytes(HDD));
+        // Usage: 20/0, 20/2, 21/1, 21/2, 23/3, 25/0 on the ssd; 20/1, 20/7, 23/4 on the hdd.
+        assertEquals(6L * BS, blocks.usedBytes(SSD));
+        assertEquals(3L * BS, blocks.usedBytes(HDD));
         // Only the block map was repaired, nothing else in the inode records.
         assertEquals(1, inode(20).nlink);
         assertEquals(TestVolume.FILE, inode(20).mode);
         assertEquals(20_000_000_000L, inode(20).mtimeNanos);
-
-        // The data of a dropped reference is freed with it, so it cannot come back if the file grows.
-        assertArrayEquals(new long[] {0}, stored(SSD, 20));
     }
 
     @Test
@@ -303,7 +304,8 @@ class RecoveryTest {
         // Tier files of inodes that no longer exist.
         writeData(SSD, 31, 0, 1);
         writeData(HDD, 32, 4);
-        // A reference past the end whose data is there: the reference goes, then the data.
+        // A block past the end with data in it: an extending write whose size never became durable
+        // (or reserved space); it stays reserved, but zeroed, so a grown file reads zeros there.
         putFile(33, 10, 2);
         putBlock(33, 0, SSD);
         putBlock(33, 1, SSD);
@@ -323,11 +325,12 @@ class RecoveryTest {
         assertFalse(hasTierFile(SSD, 31));
         assertFalse(hasTierFile(HDD, 32));
 
-        assertArrayEquals(new long[] {0}, refIndexes(33));
-        assertEquals(1, inode(33).blockCount);
-        assertArrayEquals(new long[] {0}, stored(SSD, 33));
+        assertArrayEquals(new long[] {0, 1}, refIndexes(33));
+        assertEquals(2, inode(33).blockCount);
+        assertArrayEquals(data(33, 0), readData(SSD, 33, 0));
+        assertArrayEquals(new byte[BS], readData(SSD, 33, 1), "unacknowledged data past the end is zeroed");
 
-        assertEquals(2L * BS, blocks.usedBytes(SSD));
+        assertEquals(3L * BS, blocks.usedBytes(SSD));
         assertEquals(BS, blocks.usedBytes(HDD));
         assertArrayEquals(new long[] {30, 33}, sorted(blocks.tier(SSD).storedInodes()));
         assertArrayEquals(new long[] {30}, sorted(blocks.tier(HDD).storedInodes()));
