@@ -305,9 +305,9 @@ def chart(doc, s, path):
     n = len(panels)
     cols = 4 if n >= 7 else (3 if n >= 5 else max(1, n))
     nrows = math.ceil(n / cols)
-    pw, ph = 300, 290                     # panel size
+    pw, ph = 300, 300                     # panel size
     left, top = 58, 50                    # plot offsets inside a panel
-    plot_w, plot_h = pw - left - 20, ph - top - 78
+    plot_w, plot_h = pw - left - 20, ph - top - 88
     header = 96
     W, H = max(cols * pw + 20, 900), header + nrows * ph + 36
     o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
@@ -404,15 +404,18 @@ def chart(doc, s, path):
             # the ratio to the passthrough is the headline: coloured by the 0.9x bar
             pt = dict(parts).get("pt")
             col = "#333" if pt is None else ("#1a7f37" if pt >= 0.9 else ("#b35900" if pt >= 0.5 else "#c00"))
-            o.append('<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="%s">'
-                     '<tspan font-weight="bold">tierfs = %s</tspan></text>'
-                     % (px + (pw - 10) / 2, y0 + 34, col,
-                        escape(", ".join("%.2fx %s" % (v, name) for name, v in parts))))
+            # two lines, so that four ratios fit the panel's width
+            lines = [parts[:2], parts[2:]]
+            for li, chunk in enumerate(l for l in lines if l):
+                text = ("tierfs = " if li == 0 else "") + ", ".join("%.2fx %s" % (v, name) for name, v in chunk)
+                o.append('<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="%s">'
+                         '<tspan font-weight="bold">%s</tspan></text>'
+                         % (px + (pw - 10) / 2, y0 + 30 + 13 * li, col, escape(text)))
         if rows.get((job, d, "tierfs"), {}).get("p99_ns"):
             tr = rows[(job, d, "tierfs")]
             ptr = rows.get((job, d, "passthrough"), {})
             o.append('<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#555">%s</text>'
-                     % (px + (pw - 10) / 2, y0 + 50, escape(
+                     % (px + (pw - 10) / 2, y0 + 58, escape(
                          "p99%s: tierfs %s, pt %s" % (" fdatasync" if tr.get("lat_kind") == "fdatasync" else "",
                                                       f_lat(tr["p99_ns"]), f_lat(ptr.get("p99_ns"))))))
     o.append('<text x="14" y="%d" font-size="10" fill="#666">%s</text>' % (
