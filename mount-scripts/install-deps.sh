@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tierfs needs on Debian 12, skipping what is already there.
 #   install-deps.sh          to build and mount: a JDK 17, Maven, libfuse2, fusermount (fuse3)
-#   install-deps.sh --test   also what the test suite drives: fio, attr, sqlite3, gcc, podman, runc, busybox-static, stress-ng
+#   install-deps.sh --test   also what the test suite drives: fio, attr, sqlite3, gcc, podman, runc, busybox-static, stress-ng, strace
 set -euo pipefail
 
 packages=()
@@ -26,6 +26,7 @@ if [[ "${1:-}" == "--test" ]]; then
   need /bin/busybox busybox-static
   need stress-ng stress-ng
   need python3 python3
+  need strace strace
 fi
 
 if ((${#packages[@]})); then

@@ -33,7 +33,7 @@ expect "unmount of a non-mount" "is not mounted" "$TIERFS" unmount "$work/empty"
 expect "status of a non-mount" "not a tierfs mount" "$TIERFS" status "$work/empty"
 expect "no subcommand" "subcommand is required" "$TIERFS"
 
-tierfs_mount "$work/m1" "$work/d1"
+tierfs_mount "$work/m1" "$work/d1" || { summary; exit 1; }
 echo precious > "$work/m1/keep"
 mkdir -p "$work/m2"
 expect "already mounted" "already mounted" "$TIERFS" mount --data "$work/d2" "$work/m1"
@@ -46,7 +46,7 @@ tierfs_unmount "$work/m1"
 sed -i 's/^format-version=.*/format-version=99/' "$work/d1/volume.properties"
 expect "other format version" "format version 99" "$TIERFS" mount --data "$work/d1" "$work/m2"
 sed -i 's/^format-version=.*/format-version=1/' "$work/d1/volume.properties"
-tierfs_mount "$work/m2" "$work/d1"
+tierfs_mount "$work/m2" "$work/d1" || { summary; exit 1; }
 [[ "$(cat "$work/m2/keep")" == precious ]] && pass "data intact after the refused mounts" || fail "data intact" "keep=$(cat "$work/m2/keep")"
 tierfs_unmount "$work/m2"
 summary

@@ -6,6 +6,6 @@ source "$REPO/native-test/lib.sh"
 work="$(mktemp -d /tmp/tierfs-container.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 chmod 755 "$work"
-tierfs_mount "$work/mnt" "$work/data"
+tierfs_mount "$work/mnt" "$work/data" || { summary; exit 1; }
 chmod 1777 "$work/mnt"
 "$REPO/native-test/container/run.sh" "$work/mnt"

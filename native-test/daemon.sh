@@ -7,7 +7,7 @@ work="$(mktemp -d /tmp/tierfs-daemon.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 mnt="$work/mnt" data="$work/data"
 
-tierfs_mount "$mnt" "$data" --ssd-capacity 64M
+tierfs_mount "$mnt" "$data" --ssd-capacity 64M || { summary; exit 1; }
 pid="$(daemon_pid "$data")"
 dd if=/dev/urandom of="$mnt/f" bs=1M count=3 status=none
 json="$("$TIERFS" status --json "$mnt")"
@@ -36,15 +36,35 @@ for sig in TERM INT; do
   grep -q " $mnt fuse" /proc/mounts && fail "SIG$sig" "mount left behind" || pass "SIG$sig: daemon exits and unmounts"
   tail -1 "$data/tierfs.log" | grep -q "stopped" && pass "SIG$sig: shutdown finished (log)" || fail "SIG$sig: log" "$(tail -1 "$data/tierfs.log")"
   tierfs_mount "$mnt" "$data"
-  grep "recovery" "$data/tierfs.log" | tail -1 | grep -q "clean shutdown" && pass "SIG$sig: next mount sees a clean shutdown" \
+  grep "recovery" "$data/tierfs.log" | tail -1 | grep -q "(clean shutdown)" && pass "SIG$sig: next mount sees a clean shutdown" \
     || fail "SIG$sig: clean" "$(grep recovery "$data/tierfs.log" | tail -1)"
   [[ "$(cat "$mnt/last-signal")" == "$sig" ]] && pass "SIG$sig: unsynced data written before the signal is kept" || fail "SIG$sig: data" "lost"
 done
 tierfs_unmount "$mnt"
 
+# What tierfs asks the kernel for at FUSE_INIT is what the kernel does (seen from the daemon's
+# reads of /dev/fuse): 1 MiB write requests (1 MiB + the 80-byte request header), no lookup of
+# security.capability (a 68-byte GETXATTR request) before each buffered write, a 1 MiB readahead.
+tierfs_mount "$mnt" "$data" || { summary; exit 1; }
+pid="$(daemon_pid "$data")"
+strace -f -qq -e trace=read -o "$work/strace" -p "$pid" & spid=$!
+for _ in $(seq 50); do [[ -s "$work/strace" ]] && break; sleep 0.1; done
+sleep 0.5
+dd if=/dev/zero of="$mnt/big-requests" bs=1M count=4 oflag=direct status=none
+dd if=/dev/zero of="$mnt/small-writes" bs=4k count=50 status=none
+sleep 0.5; kill "$spid"; wait "$spid" 2>/dev/null
+megabyte="$(grep -c ') = 1048656$' "$work/strace")"
+((megabyte >= 4)) && pass "FUSE: 1 MiB write requests" || fail "FUSE: 1 MiB requests" "$megabyte reads of 1 MiB + header"
+lookups="$(grep -c ') = 68$' "$work/strace")"
+((lookups <= 2)) && pass "FUSE: no security.capability lookup before each buffered write ($lookups for 50 writes)" \
+  || fail "FUSE: killpriv" "$lookups GETXATTR-sized requests for 50 buffered writes"
+ra="$(cat "/sys/class/bdi/$(mountpoint -d "$mnt")/read_ahead_kb")"
+[[ "$ra" == 1024 ]] && pass "FUSE: 1 MiB readahead" || fail "FUSE: readahead" "read_ahead_kb is $ra"
+tierfs_unmount "$mnt"
+
 # Full tiers: new blocks fall from ssd to hdd; when both are full, writes fail with ENOSPC and
 # nothing already written is lost; deleting files gives the space back.
-tierfs_mount "$work/small" "$work/smalldata" --ssd-capacity 1M --hdd-capacity 2M
+tierfs_mount "$work/small" "$work/smalldata" --ssd-capacity 1M --hdd-capacity 2M || { summary; exit 1; }
 head -c 1048576 /dev/urandom > "$work/a"; head -c 1572864 /dev/urandom > "$work/b"
 cp "$work/a" "$work/small/a" && cp "$work/b" "$work/small/b" && pass "full tier: blocks overflow from ssd to hdd" \
   || fail "full tier: overflow" "could not write 2.5M into 1M ssd + 2M hdd"

@@ -9,12 +9,17 @@ FAILED=0
 pass() { echo "PASS $1"; PASSED=$((PASSED + 1)); }
 fail() { echo "FAIL $1: $2"; FAILED=$((FAILED + 1)); }
 
-# tierfs_mount MOUNTPOINT DATA [options...]
+# tierfs_mount MOUNTPOINT DATA [options...]: fails (non-zero, and a FAIL line) unless tierfs
+# really serves MOUNTPOINT, so that no test runs against the bare directory underneath
 tierfs_mount() {
   local mnt="$1" data="$2"; shift 2
   mkdir -p "$mnt"
-  "$TIERFS" mount --data "$data" "$@" "$mnt" >/dev/null
   MOUNTS_MADE+=("$mnt")
+  "$TIERFS" mount --data "$data" "$@" "$mnt" >/dev/null
+  if ! grep -q " $mnt fuse.tierfs " /proc/mounts; then
+    fail "mount $mnt" "tierfs is not mounted there"
+    return 1
+  fi
 }
 
 tierfs_unmount() {

@@ -7,7 +7,7 @@ source "$REPO/native-test/lib.sh"
 work="$(mktemp -d /tmp/tierfs-limits.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 mnt="$work/mnt" data="$work/data"
-tierfs_mount "$mnt" "$data"
+tierfs_mount "$mnt" "$data" || { summary; exit 1; }
 pid="$(daemon_pid "$data")"
 rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
 

@@ -6,6 +6,6 @@ source "$REPO/native-test/lib.sh"
 work="$(mktemp -d /tmp/tierfs-posix.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 chmod 755 "$work"   # other uids (the permission tests) must reach the mountpoint
-tierfs_mount "$work/mnt" "$work/data"
+tierfs_mount "$work/mnt" "$work/data" || { summary; exit 1; }
 chmod 1777 "$work/mnt"
 "$REPO/native-test/posix/run.sh" "$work/mnt"

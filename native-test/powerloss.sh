@@ -32,7 +32,8 @@ for trial in $(seq 1 "$trials"); do
   start_lossyfs || { fail "trial $trial" "lossyfs did not mount"; break; }
   if ! tierfs_mount "$work/mnt" "$work/lossy/data"; then fail "trial $trial: mount after power loss" "$(tail -2 "$work/lossy/data/tierfs.log" 2>/dev/null)"; break; fi
   if [[ $trial -gt 1 ]]; then
-    if res="$(python3 "$REPO/native-test/crashwriter.py" check "$work/mnt/w" "$log")"; then
+    if res="$(python3 "$REPO/native-test/crashwriter.py" check "$work/mnt/w" "$log")" \
+       && [[ "$res" =~ checked\ [1-9][0-9]*\ acknowledged ]]; then
       pass "trial $((trial - 1)): ${res##*$'\n'}"
     else
       fail "trial $((trial - 1)): durability contract" "$(echo "$res" | tr '\n' ' ')"

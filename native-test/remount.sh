@@ -15,7 +15,7 @@ snapshot() { # a line per name: inode, mode, links, owner, size, mtime (ns), che
   done)
 }
 
-tierfs_mount "$mnt" "$data"
+tierfs_mount "$mnt" "$data" || { summary; exit 1; }
 cp -a /usr/include/linux "$mnt/src"
 mkdir -p "$mnt/d/e"; echo data > "$mnt/d/e/f"; ln "$mnt/d/e/f" "$mnt/hard"; ln -s d/e/f "$mnt/sym"
 chmod 4751 "$mnt/d/e/f"; chown 1234:4321 "$mnt/hard"; setfattr -n user.k -v v "$mnt/d"
@@ -26,7 +26,7 @@ head -c 100000 /dev/urandom > "$mnt/reserved"; fallocate -n -l 4M "$mnt/reserved
 before="$(snapshot "$mnt")"
 tierfs_unmount "$mnt"
 if grep -q " $mnt fuse" /proc/mounts; then fail remount "still mounted after unmount"; fi
-tierfs_mount "$mnt" "$data"
+tierfs_mount "$mnt" "$data" || { summary; exit 1; }
 after="$(snapshot "$mnt")"
 if [[ "$before" == "$after" ]]; then
   pass "remount: $(echo "$before" | wc -l) names identical (inodes, modes, owners, times, contents, xattrs)"

@@ -10,6 +10,7 @@ quick=0; [[ "${1:-}" == "--quick" ]] && quick=1
 mount-scripts/install-deps.sh --test || exit 1
 echo "== build and unit tests (mvn package)"
 # (Maven 3.8 prints colour resets even in batch mode: strip them so every summary line stands alone.)
+rm -rf target/surefire-reports  # count this build's tests, not an earlier one's
 mvn -q -B package 2>&1 | sed 's/\x1b\[[0-9;]*m//g' || { echo "0 passed, 1 failed"; exit 1; }
 # Surefire is quiet with -q: count the JUnit tests from its reports.
 read -r unit_tests unit_failed < <(cat target/surefire-reports/TEST-*.xml | python3 -c '
@@ -26,9 +27,14 @@ run_suite() { # NAME COMMAND...: runs a suite that ends with "N passed, N failed
   local log out
   log="$(mktemp)"
   "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
   out="$(tail -1 "$log")"; rm -f "$log"
   if [[ "$out" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
     total_pass=$((total_pass + BASH_REMATCH[1])); total_fail=$((total_fail + BASH_REMATCH[2]))
+    # a suite that checked nothing, or exited non-zero with no failure counted, has failed
+    if ((BASH_REMATCH[1] + BASH_REMATCH[2] == 0)) || { ((rc != 0)) && ((BASH_REMATCH[2] == 0)); }; then
+      echo "suite $name: exit status $rc after '$out'" >&2; total_fail=$((total_fail + 1))
+    fi
   else
     echo "suite $name ended without a summary line" >&2; total_fail=$((total_fail + 1))
   fi

@@ -255,14 +255,20 @@ static int cmpstr(const void *a, const void *b)
 
 /* ---- operations ---- */
 
+/* keeps an opened descriptor for later steps (fd arguments count from 0) */
+static void add_fd(int fd)
+{
+    if (nfds >= MAXFD) usage("too many fds");
+    fds[nfds++] = fd;
+}
+
 static void op_open(char **a, int n)
 {
     int flags = (int)parseflags(a[0 + 1], openflags);
     mode_t mode = n > 2 ? octal(a[2]) : 0644;
     int fd = open(a[0], flags, mode);
     if (fd < 0) FAILED();
-    if (nfds >= MAXFD) usage("too many fds");
-    fds[nfds++] = fd;
+    add_fd(fd);
     OK();
 }
 
@@ -662,7 +668,7 @@ static void op_opendirfd(char **a, int n)
     (void)n;
     int fd = open(a[0], O_RDONLY | O_DIRECTORY);
     if (fd < 0) FAILED();
-    fds[nfds++] = fd;
+    add_fd(fd);
     OK();
 }
 

@@ -114,6 +114,10 @@ T perm_suid_cleared
 # group-executable set-group-ID but keeps root's locking mark; chown(f, -1, -1) by the owner drops
 # set-user-ID; file capabilities go with any write (also O_DIRECT, also root's) and a chown.
 CAP_NET_RAW_XATTR=0x0100000200200000000000000000000000000000
+# has_caps FILE: its security.capability, as set above (fails on "no such attribute" and on errors alike,
+# so callers check both states explicitly)
+has_caps() { [[ "$(getfattr -n security.capability -e hex "$1" 2>/dev/null)" == *"=$CAP_NET_RAW_XATTR" ]]; }
+no_caps() { [[ "$(getfattr -n security.capability "$1" 2>&1)" == *"No such attribute"* ]]; }
 t_perm_privileges_dropped() {
     need_reachable
     mk_own own
@@ -124,6 +128,8 @@ t_perm_privileges_dropped() {
     expect "0775" stat own/d mode
     printf 'm' >own/m && chown $NOBODY:0 own/m && chmod 02767 own/m || fail "setup"
     expect_as $NOBODY $NOGROUP - "$(L 0 1 0767)" open own/m O_WRONLY : write 0 X : stat own/m mode
+    printf 'k' >own/k && chown $NOBODY:$NOGROUP own/k && chmod 02767 own/k || fail "setup"
+    expect_as $NOBODY $NOGROUP - "$(L 0 1 2767)" open own/k O_WRONLY : write 0 X : stat own/k mode
     printf 'f' >own/f && chown $NOBODY:$NOGROUP own/f && chmod 06777 own/f || fail "setup"
     must as $NOBODY $NOGROUP - fallocate -l 65536 own/f
     expect "0777" stat own/f mode
@@ -133,22 +139,23 @@ t_perm_privileges_dropped() {
     expect "$(L 0755 2745)" stat c mode : stat c2 mode
     expect_as $NOBODY $NOGROUP - "$(L 0 0755)" chown own/c3 -1 -1 : stat own/c3 mode
     # root updating a set-user-ID program with capabilities in place: the capabilities go, the bit stays
-    printf 'p' >prog && chmod 04755 prog && setfattr -n security.capability -v $CAP_NET_RAW_XATTR prog || fail "setup"
+    printf 'p' >prog && chmod 04755 prog && setfattr -n security.capability -v $CAP_NET_RAW_XATTR prog &&
+        has_caps prog || fail "setup"
     printf 'q' >>prog || fail "root's append"
     expect "4755" stat prog mode
-    ! getfattr -n security.capability prog >/dev/null 2>&1 || fail "root's write kept the capabilities"
-    head -c 4096 /dev/zero >capd && setfattr -n security.capability -v $CAP_NET_RAW_XATTR capd || fail "setup"
+    no_caps prog || fail "root's write kept the capabilities"
+    head -c 4096 /dev/zero >capd && setfattr -n security.capability -v $CAP_NET_RAW_XATTR capd && has_caps capd ||
+        fail "setup"
     must dd if=/dev/zero of=capd bs=4096 count=1 oflag=direct conv=notrunc status=none
-    ! getfattr -n security.capability capd >/dev/null 2>&1 || fail "an O_DIRECT write by root kept the capabilities"
+    no_caps capd || fail "an O_DIRECT write by root kept the capabilities"
     for f in own/capw capc; do
         printf 'x' >$f && chmod 0777 $f && setfattr -n security.capability -v $CAP_NET_RAW_XATTR $f || fail "setup"
-        [[ "$(getfattr -n security.capability -e hex $f 2>/dev/null)" == *"=$CAP_NET_RAW_XATTR" ]] ||
-            fail "security.capability did not stick on $f"
+        has_caps $f || fail "security.capability did not stick on $f"
     done
     must as $NOBODY $NOGROUP - sh -c 'printf y >>own/capw'
     chown 5 capc || fail "chown"
     for f in own/capw capc; do
-        ! getfattr -n security.capability $f >/dev/null 2>&1 || fail "$f kept its capabilities"
+        no_caps $f || fail "$f kept its capabilities"
     done
 }
 T perm_privileges_dropped
