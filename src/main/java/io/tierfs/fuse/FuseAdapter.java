@@ -142,14 +142,6 @@ public final class FuseAdapter {
         return (FuseWorker) Thread.currentThread();
     }
 
-    private static int ctxUid(long req) {
-        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + Structs.CTX_UID);
-    }
-
-    private static int ctxGid(long req) {
-        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + Structs.CTX_GID);
-    }
-
     private void replyEntry(long req, Inode inode) {
         FuseWorker w = worker();
         inode.copyTo(w.attributes, blockSize);
@@ -223,7 +215,7 @@ public final class FuseAdapter {
     private void make(long req, long parent, long name, int mode, long rdev, byte[] target) {
         serve(req, () -> {
             replyEntry(req, namespace.create(parent, Memory.readCString(name), mode, rdev, target,
-                ctxUid(req), ctxGid(req)));
+                Structs.callerUid(req), Structs.callerGid(req)));
         });
     }
 
@@ -270,7 +262,7 @@ public final class FuseAdapter {
 
     private void create(long req, long parent, long name, int mode, long fi) {
         serve(req, () -> {
-            Inode inode = namespace.create(parent, Memory.readCString(name), mode, 0, null, ctxUid(req), ctxGid(req));
+            Inode inode = namespace.create(parent, Memory.readCString(name), mode, 0, null, Structs.callerUid(req), Structs.callerGid(req));
             openHandle(inode, fi);
             FuseWorker w = worker();
             inode.copyTo(w.attributes, blockSize);

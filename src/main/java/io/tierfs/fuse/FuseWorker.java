@@ -59,6 +59,16 @@ final class FuseWorker extends Thread {
     public void run() {
         LibFuse fuse = LibFuse.INSTANCE;
         long se = session.handle();
+        try {
+            serve(fuse, se);
+        } finally {
+            // also after a failure (a FUSE_INIT that could not be answered): end the session, so
+            // that the daemon shuts down instead of waiting for a worker that is gone
+            session.workerExited();
+        }
+    }
+
+    private void serve(LibFuse fuse, long se) {
         while (fuse.fuse_session_exited(se) == 0) {
             int n = fuse.fuse_chan_recv(channelCell, receiveBuffer, receiveSize);
             if (n == -Errno.EINTR || n == -Errno.EAGAIN) {
@@ -75,6 +85,5 @@ final class FuseWorker extends Thread {
                 fuse.fuse_session_process(se, receiveBuffer, n, channel);
             }
         }
-        session.workerExited();
     }
 }

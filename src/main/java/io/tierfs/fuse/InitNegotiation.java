@@ -57,8 +57,13 @@ final class InitNegotiation {
             }
             int readEnd = IO.getInt(fds), writeEnd = IO.getInt(fds + 4);
             long pipeChannel = fuse.fuse_kern_chan_new(writeEnd);
+            if (pipeChannel == 0) {
+                libc.close(writeEnd);
+                libc.close(readEnd);
+                throw new IllegalStateException("libfuse could not make a channel for FUSE_INIT");
+            }
             fuse.fuse_session_process(session, request, length, pipeChannel);
-            fuse.fuse_chan_destroy(pipeChannel);
+            fuse.fuse_chan_destroy(pipeChannel); // closes writeEnd
             IO.setMemory(reply, OUT_HEADER + INIT_OUT_SIZE, (byte) 0);
             long n = libc.read(readEnd, reply, OUT_HEADER + INIT_OUT_SIZE);
             libc.close(readEnd);

@@ -48,15 +48,14 @@ final class Privileges {
      * silently lose its set-user-ID.
      */
     int forSetattr(long req, Inode inode, int request) {
+        if (FileMode.isDirectory(inode.mode())) {
+            return 0; // Linux never drops a directory's set-group-ID on chown (it marks inheritance)
+        }
         xattrs.dropCapabilities(inode);
-        if (request == EMPTY_SETATTR && callerUid(req) == 0) {
+        if (request == EMPTY_SETATTR && Structs.callerUid(req) == 0) {
             return 0;
         }
         return FileOps.SET_DROP_SETID | (dropsLockMark(req, inode) ? FileOps.SET_DROP_LOCK_MARK : 0);
-    }
-
-    private static int callerUid(long req) {
-        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + Structs.CTX_UID);
     }
 
     /**
@@ -68,9 +67,8 @@ final class Privileges {
         if (!FileMode.isSetGidLockMark(inode.mode())) {
             return false;
         }
-        long ctx = LibFuse.INSTANCE.fuse_req_ctx(req);
         int gid = inode.gid();
-        if (IO.getInt(ctx + Structs.CTX_UID) == 0 || IO.getInt(ctx + Structs.CTX_GID) == gid) {
+        if (Structs.callerUid(req) == 0 || Structs.callerGid(req) == gid) {
             return false;
         }
         return !inSupplementaryGroups(req, gid);

@@ -51,9 +51,18 @@ public final class Structs {
     }
 
     /** struct fuse_ctx: uid at 0, gid at 4, pid at 8. */
-    public static final int CTX_UID = 0, CTX_GID = 4;
+    private static final int CTX_UID = 0, CTX_GID = 4;
 
     private Structs() {
+    }
+
+    /** The uid of the process that made the request (fuse_req_ctx). */
+    static int callerUid(long req) {
+        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + CTX_UID);
+    }
+
+    static int callerGid(long req) {
+        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + CTX_GID);
     }
 
     public static void writeStat(long st, Attributes a) {

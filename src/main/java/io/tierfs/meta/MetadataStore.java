@@ -25,6 +25,16 @@ public interface MetadataStore extends AutoCloseable {
     /** Visits keys in [from, to) in order until the visitor returns false. */
     void scan(byte[] from, byte[] to, Visitor visitor);
 
+    /** Whether any key lies in [from, to). */
+    default boolean any(byte[] from, byte[] to) {
+        boolean[] found = {false};
+        scan(from, to, (k, v) -> {
+            found[0] = true;
+            return false;
+        });
+        return found[0];
+    }
+
     @Override
     void close();
 

@@ -1,6 +1,7 @@
 package io.tierfs.meta;
 
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 import org.rocksdb.CompressionType;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
@@ -27,6 +28,9 @@ public final class RocksMetadataStore implements MetadataStore {
     private final RocksDB db;
     private final WriteOptions unsynced = new WriteOptions();
     private final WriteOptions synced = new WriteOptions().setSync(true);
+    /** Unsynced commits made, and how many of them a sync has covered: a sync with none waiting is free. */
+    private final AtomicLong unsyncedCommits = new AtomicLong();
+    private long syncedThrough;
 
     public RocksMetadataStore(Path dir) {
         options = new Options()
@@ -59,20 +63,37 @@ public final class RocksMetadataStore implements MetadataStore {
 
     @Override
     public void commit(Batch batch, boolean sync) {
+        long before = unsyncedCommits.get();
         try {
             db.write(sync ? synced : unsynced, ((RocksBatch) batch).batch);
         } catch (RocksDBException e) {
             throw new MetadataException("metadata commit failed", e);
         }
+        if (sync) {
+            syncedUpTo(before); // a synced write syncs the log before it too
+        } else {
+            unsyncedCommits.incrementAndGet();
+        }
     }
 
     @Override
     public void sync() {
+        long target = unsyncedCommits.get();
+        synchronized (this) {
+            if (target <= syncedThrough) {
+                return;
+            }
+        }
         try {
             db.syncWal();
         } catch (RocksDBException e) {
             throw new MetadataException("metadata sync failed", e);
         }
+        syncedUpTo(target);
+    }
+
+    private synchronized void syncedUpTo(long commits) {
+        syncedThrough = Math.max(syncedThrough, commits);
     }
 
     @Override

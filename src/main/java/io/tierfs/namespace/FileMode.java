@@ -35,10 +35,6 @@ public final class FileMode {
         return (mode & (S_ISGID | 010)) == S_ISGID;
     }
 
-    public static boolean isSymlink(int mode) {
-        return (mode & S_IFMT) == S_IFLNK;
-    }
-
     /** The d_type readdir reports: DT_* is the S_IF* value shifted right by 12. */
     public static int direntType(int mode) {
         return (mode & S_IFMT) >>> 12;

@@ -108,7 +108,7 @@ public final class FileOps {
                 synchronized (i) {
                     i.size = size;
                     i.mtimeNanos = i.ctimeNanos = now;
-                    i.sizeUnsynced = true;
+                    i.sizeChanges++;
                 }
                 inodes.put(batch, i);
             });
@@ -116,7 +116,7 @@ public final class FileOps {
             synchronized (i) {
                 i.size = size;
                 i.mtimeNanos = i.ctimeNanos = now;
-                i.sizeUnsynced = true;
+                i.sizeChanges++;
                 i.attributesDirty = true;
             }
         }
@@ -150,7 +150,7 @@ public final class FileOps {
             synchronized (i) {
                 if (offset + length > i.size) {
                     i.size = offset + length;
-                    i.sizeUnsynced = true;
+                    i.sizeChanges++;
                 }
                 i.ctimeNanos = NanoClock.now();
                 i.attributesDirty = true;
@@ -166,18 +166,26 @@ public final class FileOps {
         FileBlocks blocks = inodes.blocksOf(i);
         long mapChanges = blocks.sync();
         boolean needMeta;
+        long sizeChanges;
         synchronized (i) {
-            needMeta = mapChanges >= 0 || i.sizeUnsynced || (!datasync && i.attributesDirty);
+            sizeChanges = i.sizeChanges;
+            needMeta = mapChanges >= 0 || i.sizeUnsynced() || (!datasync && i.attributesDirty);
         }
         if (needMeta) {
             inodes.persistIfDirty(i, true);
-            // Cleared only now: had the sync failed, the next fsync would try again.
+            // Marked synced only now, and only up to what was seen before the commit: had the sync
+            // failed, or the size changed meanwhile, the next fsync syncs again.
             synchronized (i) {
-                i.sizeUnsynced = false;
+                i.sizeChangesSynced = Math.max(i.sizeChangesSynced, sizeChanges);
             }
             if (mapChanges >= 0) {
                 blocks.mapSynced(mapChanges);
             }
+        }
+        if (!datasync) {
+            // chmod, chown, xattrs and new names are committed without a sync when they happen;
+            // fsync makes them durable too (free when nothing is waiting for a sync)
+            meta.sync();
         }
     }
 

@@ -30,8 +30,12 @@ public final class Inode {
     int opens;
     /** Attributes changed by the data path that are not yet in the metadata store. */
     boolean attributesDirty;
-    /** The size changed since the last metadata sync: fdatasync must sync the metadata too. */
-    boolean sizeUnsynced;
+    /**
+     * Counts size changes; fdatasync must sync the metadata too while some are not yet synced. A
+     * count, not a flag, so that a change made while an fsync runs is not marked synced with it.
+     */
+    long sizeChanges;
+    long sizeChangesSynced;
     /** Whether this inode may have extended attributes; lets the frequent security.capability query skip the store. */
     Boolean mayHaveXattrs;
     FileBlocks blocks;
@@ -75,11 +79,16 @@ public final class Inode {
     public synchronized void wrote(long end, long nowNanos) {
         if (end > size) {
             size = end;
-            sizeUnsynced = true;
+            sizeChanges++;
         }
         mtimeNanos = nowNanos;
         ctimeNanos = nowNanos;
         attributesDirty = true;
+    }
+
+    /** The size changed since the last metadata sync. Call holding this inode's monitor. */
+    boolean sizeUnsynced() {
+        return sizeChanges != sizeChangesSynced;
     }
 
     public synchronized void blocksAdded(long n) {

@@ -42,10 +42,6 @@ public final class Inodes {
         return meta;
     }
 
-    public int blockSize() {
-        return blocks.blockSize();
-    }
-
     /** Creates the root directory of a new volume. */
     public void format(int uid, int gid) {
         Inode root = new Inode(ROOT);
@@ -162,7 +158,7 @@ public final class Inodes {
             if (evictedUnsynced.remove(i.ino)) {
                 i.blocks.assumeUnsynced();
                 synchronized (i) {
-                    i.sizeUnsynced = true;
+                    i.sizeChanges++;
                 }
             }
         }
@@ -184,7 +180,7 @@ public final class Inodes {
             persistIfDirty(i, false);
             boolean sizeUnsynced;
             synchronized (i) {
-                sizeUnsynced = i.sizeUnsynced;
+                sizeUnsynced = i.sizeUnsynced();
             }
             if (sizeUnsynced || (i.blocks != null && i.blocks.hasUnsyncedChanges())) {
                 evictedUnsynced.add(i.ino);

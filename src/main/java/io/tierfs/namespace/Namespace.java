@@ -282,12 +282,7 @@ public final class Namespace {
     }
 
     private boolean isEmpty(long dirIno) {
-        boolean[] empty = {true};
-        meta.scan(Keys.first(Keys.DIRENT, dirIno), Keys.after(Keys.DIRENT, dirIno), (k, v) -> {
-            empty[0] = false;
-            return false;
-        });
-        return empty[0];
+        return !meta.any(Keys.first(Keys.DIRENT, dirIno), Keys.after(Keys.DIRENT, dirIno));
     }
 
     private Inode directory(long ino) {

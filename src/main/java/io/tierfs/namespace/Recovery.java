@@ -133,12 +133,7 @@ public final class Recovery {
     }
 
     private boolean hasBlocks(long ino) {
-        boolean[] any = {false};
-        meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-            any[0] = true;
-            return false;
-        });
-        return any[0];
+        return meta.any(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino));
     }
 
     private void finishInode(MetadataStore.Batch fixes, Inode i, long counted) {

@@ -126,12 +126,7 @@ public final class Xattrs {
     public boolean mayHave(Inode i) {
         synchronized (i) {
             if (i.mayHaveXattrs == null) {
-                boolean[] any = {false};
-                meta.scan(Keys.first(Keys.XATTR, i.ino), Keys.after(Keys.XATTR, i.ino), (k, v) -> {
-                    any[0] = true;
-                    return false;
-                });
-                i.mayHaveXattrs = any[0];
+                i.mayHaveXattrs = meta.any(Keys.first(Keys.XATTR, i.ino), Keys.after(Keys.XATTR, i.ino));
             }
             return i.mayHaveXattrs;
         }
