@@ -183,6 +183,12 @@ def warm(path):
     return time.time() - t
 
 
+def rotated(items, k):
+    """items starting at its k-th (modulo its length), wrapping around."""
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
 def fmt_rate(iops, bw):
     k = "%.1fk" % (iops / 1000) if iops >= 1000 else "%.0f" % iops
     return "%s IOPS %.0f MB/s" % (k, bw / 1e6)
@@ -246,17 +252,20 @@ def main():
 
     # lay out every job's file on every target first, untimed: SIZE bytes of random data written
     # buffered in 1 MiB pieces (what fio's own layout does, without its fsync and cache drop per
-    # file); fio then finds each file complete and only measures
+    # file); fio then finds each file complete and only measures. File by file, the targets in
+    # turn, the first one rotating: which physical pages a file's cache gets depends on what was
+    # allocated and freed before it (the first file after the mounts come up gets the pages the
+    # last run freed), and that alone moves page-cache read rates by up to 10% here (BENCHMARKS.md)
     t0 = time.time()
-    layout_s = {}
+    layout_s = dict.fromkeys((t["name"] for t in targets), 0.0)
     names = list(dict.fromkeys(j for j, _ in jobs))
     size = parse_size(a.size)
     chunk = os.urandom(1 << 20)
-    for t in targets:
-        l0 = time.time()
-        for j in names:
+    for i, j in enumerate(names):
+        for t in rotated(targets, i):
+            l0 = time.time()
             layout(os.path.join(t["dir"], job_file(a.fio_dir, j)), size, chunk)
-        layout_s[t["name"]] = time.time() - l0
+            layout_s[t["name"]] += time.time() - l0
     log("laid out %d files of %s on each target in %.1f s (%s)" % (
         len(names), a.size, time.time() - t0, ", ".join("%s %.1f s" % kv for kv in layout_s.items())))
     meta["layout_s"] = layout_s
@@ -267,8 +276,7 @@ def main():
     t0 = time.time()
     for job, direct in jobs:
         for rep in range(a.reps):
-            order = targets[rep % len(targets):] + targets[:rep % len(targets)]
-            for t in order:
+            for t in rotated(targets, rep):
                 n += 1
                 rec = {"job": job, "direct": direct, "rep": rep, "target": t["name"]}
                 if t["name"] in dead:
