@@ -6,20 +6,36 @@ set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
 work="$(mktemp -d /tmp/tierfs-kill9.XXXXXX)"
-writer=
-trap '[[ -n "$writer" ]] && kill -9 "$writer" 2>/dev/null; cleanup_mounts; rm -rf "$work"' EXIT
+writer= holder=
+trap 'for p in $writer $holder; do kill -9 "$p" 2>/dev/null; done; cleanup_mounts; rm -rf "$work"' EXIT
 mnt="$work/mnt" data="$work/data" log="$work/acked.log"
 rounds="${KILL9_ROUNDS:-3}"
 
 tierfs_mount "$mnt" "$data" || { summary; exit 1; }
 mkdir "$mnt/w"
 for round in $(seq 1 "$rounds"); do
+  if [[ $round -eq 1 ]]; then
+    # An extending write whose new size never became durable: 100 bytes fsynced, 200 more
+    # appended, the file still open when the daemon dies. Its data is in the tier file, its size
+    # is not; once the file grows again, those bytes must read as zeros.
+    python3 - "$mnt/tail" "$work/tail.ready" <<'EOF' & holder=$!
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"a" * 100)
+os.fsync(fd)
+os.write(fd, b"x" * 200)
+open(sys.argv[2], "w").close()
+time.sleep(600)
+EOF
+    for _ in $(seq 100); do [[ -e "$work/tail.ready" ]] && break; sleep 0.05; done
+  fi
   python3 "$REPO/native-test/crashwriter.py" write "$mnt/w" "$log" "r$round" & writer=$!
   sleep "$(python3 -c 'import random; print(round(random.uniform(1.5, 4), 2))')"
   pid="$(daemon_pid "$data")"
   kill -9 "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   wait "$writer" 2>/dev/null; writer=
+  [[ -n "$holder" ]] && { kill -9 "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=; }
   out="$("$TIERFS" unmount "$mnt" 2>&1)"
   if [[ "$out" == *"cleared stale mount"* ]]; then pass "round $round: unmount clears the dead mount"; else fail "round $round: unmount of dead mount" "$out"; fi
   if ! tierfs_mount "$mnt" "$data"; then fail "round $round: mount after kill -9" "mount failed"; break; fi
@@ -30,6 +46,14 @@ for round in $(seq 1 "$rounds"); do
     pass "round $round: ${res##*$'\n'}"
   else
     fail "round $round: acknowledged data" "$(echo "$res" | tr '\n' ' ')"
+  fi
+  if [[ $round -eq 1 ]]; then
+    if [[ -e "$work/tail.ready" ]] && truncate -s 1000 "$mnt/tail" \
+       && python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.exit(d != b"a" * 100 + bytes(900))' "$mnt/tail"; then
+      pass "round 1: growing a file reads zeros where an unacknowledged extension was"
+    else
+      fail "round 1: unacknowledged extension" "$(od -c "$mnt/tail" 2>&1 | head -4 | tr '\n' ' ')"
+    fi
   fi
   if find "$mnt" -type f -exec cat {} + >/dev/null 2>"$work/err"; then pass "round $round: every file reads back"; else fail "round $round: reads" "$(head -3 "$work/err")"; fi
   last="$(grep -o 'recovery ([a-z]* shutdown)' "$data/tierfs.log" | tail -1)"

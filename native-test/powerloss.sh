@@ -52,6 +52,28 @@ for trial in $(seq 1 "$trials"); do
     python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.close(fd)' "$work/mnt/w/evicted"
     dfd_sync "$work/mnt/w"
     echo "file $work/mnt/w/evicted $(md5sum < "$work/evicted" | cut -c1-32)" >> "$log"
+    # A failed fsync stays failed. lossyfs fails the next fsync of a tier file and loses its
+    # unsynced writes, then answers the retry with success, as the kernel does after a failed
+    # write-back; tierfs must not pass that success on.
+    head -c 200000 /dev/urandom > "$work/mnt/failsync"
+    ino="$(stat -c %i "$work/mnt/failsync")"   # the tier file is data/ssd/<ino % 256 in hex>/<ino>
+    echo "fail_fsync /data/ssd/$(printf '%02x' $((ino & 255)))/$ino" > "$work/lossy/.lossyfs-crash"
+    out="$(python3 - "$work/mnt/failsync" <<'EOF'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+for attempt in ("first", "retried"):
+    try:
+        os.fsync(fd)
+        print(attempt, "ok")
+    except OSError as e:
+        print(attempt, errno.errorcode.get(e.errno, e.errno))
+EOF
+)"
+    if [[ "$out" == $'first EIO\nretried EIO' ]] && grep -qx 'fail_fsync=' "$work/lossy/.lossyfs-crash"; then
+      pass "a failed fsync keeps failing when retried"
+    else
+      fail "a failed fsync keeps failing when retried" "$(echo $out; grep fail_fsync "$work/lossy/.lossyfs-crash")"
+    fi
   fi
   [[ $trial -eq $trials ]] && { tierfs_unmount "$work/mnt"; break; }
   pid="$(daemon_pid "$work/lossy/data")"

@@ -35,7 +35,7 @@ else
 fi
 # a clean shutdown leaves nothing to repair (reserved space past a file's end is not a leftover)
 recovered="$(grep -o 'recovery (clean shutdown).*' "$data/tierfs.log" | tail -1)"
-if [[ "$recovered" == *" 0 orphans deleted, 0 block references dropped, 0 blocks past a file's end zeroed, 0 block counts fixed"* ]]; then
+if [[ "$recovered" == *" 0 orphans deleted, 0 block references dropped, 0 blocks past a file's end and 0 last blocks' tails zeroed, 0 block counts fixed"* ]]; then
   pass "remount: recovery after the clean shutdown repaired nothing"
 else
   fail remount "recovery after a clean shutdown: ${recovered:-no recovery line in $data/tierfs.log}"

@@ -91,6 +91,11 @@ static volatile int g_crash_thread_stop;
 static pthread_mutex_t g_timer_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct timespec g_deadline;           /* CLOCK_REALTIME, 0 = none    */
 static long g_ops_left;                      /* atomic; 0 = disarmed        */
+/* "fail_fsync PREFIX": the next fsync of a file whose path starts with PREFIX
+ * fails with EIO and loses that file's unsynced writes, as a failed write-back
+ * does in the kernel (which then reports success to a retried fsync). */
+static char g_fail_fsync[PATH_MAX];           /* under g_fail_mu; "" = none  */
+static pthread_mutex_t g_fail_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* statistics (atomic) */
 static long st_writes, st_syncs, st_dirty_pages, st_crash_lost_pages;
@@ -315,6 +320,15 @@ static size_t pg_drop_from(struct node *n, uint64_t first)
         n->nb = 0;
     }
     return dropped;
+}
+
+/* Forgets every write not yet synced: the file is as its backing file was
+ * left by the last sync.  Called with n->mu held. */
+static void node_discard_locked(struct node *n)
+{
+    pg_drop_from(n, 0);
+    n->size = n->valid = n->bsize;
+    n->mtime_set = 0;
 }
 
 /* Fills a fresh page buffer with the file's current contents outside the
@@ -923,9 +937,7 @@ static void crash_now(const char *reason)
                 if (node_dirty(n))
                     lost_files++;
                 lost_pages += (long)n->npages;
-                pg_drop_from(n, 0);
-                n->size = n->valid = n->bsize;
-                n->mtime_set = 0;
+                node_discard_locked(n);
                 pthread_mutex_unlock(&n->mu);
                 if (n->refs == 0) {
                     *pp = n->hnext;
@@ -1037,16 +1049,20 @@ static char *ctl_status(size_t *len)
     for (struct pcreate *e = g_pc; e; e = e->next)
         pending_creates++;
     pthread_mutex_unlock(&g_pc_mu);
+    char fail_fsync[PATH_MAX];
+    pthread_mutex_lock(&g_fail_mu);
+    strcpy(fail_fsync, g_fail_fsync);
+    pthread_mutex_unlock(&g_fail_mu);
     char *buf = NULL;
     int n = asprintf(&buf,
                      "state=%s\nreason=%s\ndirty_files=%ld\ndirty_bytes=%ld\nwrites=%ld\nsyncs=%ld\n"
-                     "pending_creates=%ld\nlost_pages=%ld\nops_left=%ld\n",
+                     "pending_creates=%ld\nlost_pages=%ld\nops_left=%ld\nfail_fsync=%s\n",
                      crashed() ? "crashed" : "running", crashed() ? g_crash_reason : "",
                      dirty_files, __atomic_load_n(&st_dirty_pages, __ATOMIC_RELAXED) * LFS_PAGE,
                      __atomic_load_n(&st_writes, __ATOMIC_RELAXED),
                      __atomic_load_n(&st_syncs, __ATOMIC_RELAXED), pending_creates,
                      __atomic_load_n(&st_crash_lost_pages, __ATOMIC_RELAXED),
-                     __atomic_load_n(&g_ops_left, __ATOMIC_RELAXED));
+                     __atomic_load_n(&g_ops_left, __ATOMIC_RELAXED), fail_fsync);
     if (n < 0)
         return NULL;
     *len = (size_t)n;
@@ -1055,10 +1071,11 @@ static char *ctl_status(size_t *len)
 
 static int ctl_write(const char *buf, size_t size)
 {
-    char cmd[128];
-    size_t l = size < sizeof cmd - 1 ? size : sizeof cmd - 1;
-    memcpy(cmd, buf, l);
-    cmd[l] = 0;
+    char cmd[PATH_MAX + 32];
+    if (size >= sizeof cmd)
+        return -EINVAL;
+    memcpy(cmd, buf, size);
+    cmd[size] = 0;
     char *s = cmd;
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
@@ -1084,8 +1101,18 @@ static int ctl_write(const char *buf, size_t size)
         lfs_log("armed: crash at mutating request #%lu from now", v);
         return (int)size;
     }
+    if (strncmp(s, "fail_fsync ", 11) == 0 && s[11] == '/' && strlen(s + 11) < sizeof g_fail_fsync) {
+        pthread_mutex_lock(&g_fail_mu);
+        strcpy(g_fail_fsync, s + 11);
+        pthread_mutex_unlock(&g_fail_mu);
+        lfs_log("armed: the next fsync under %s fails", s + 11);
+        return (int)size;
+    }
     if (strcmp(s, "disarm") == 0) {
         __atomic_store_n(&g_ops_left, 0, __ATOMIC_SEQ_CST);
+        pthread_mutex_lock(&g_fail_mu);
+        g_fail_fsync[0] = 0;
+        pthread_mutex_unlock(&g_fail_mu);
         pthread_mutex_lock(&g_timer_mu);
         g_deadline.tv_sec = g_deadline.tv_nsec = 0;
         pthread_mutex_unlock(&g_timer_mu);
@@ -1560,15 +1587,29 @@ static int lfs_release(const char *path, struct fuse_file_info *fi)
 
 static int lfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
-    (void)path;
     struct handle *h = (struct handle *)(uintptr_t)fi->fh;
     if (!h->n)
         return 0;
     MUTATION();
     ENTER();
-    pthread_mutex_lock(&h->n->mu);
-    int r = node_sync_locked(h->n, datasync);
-    pthread_mutex_unlock(&h->n->mu);
+    int fail = 0;
+    pthread_mutex_lock(&g_fail_mu);
+    if (g_fail_fsync[0] && path && strncmp(path, g_fail_fsync, strlen(g_fail_fsync)) == 0) {
+        g_fail_fsync[0] = 0;
+        fail = 1;
+    }
+    pthread_mutex_unlock(&g_fail_mu);
+    struct node *n = h->n;
+    pthread_mutex_lock(&n->mu);
+    int r;
+    if (fail) { /* the write-back failed: what was not synced is gone */
+        node_discard_locked(n);
+        lfs_log("injected: fsync of %s fails, its unsynced writes are lost", path);
+        r = -EIO;
+    } else {
+        r = node_sync_locked(n, datasync);
+    }
+    pthread_mutex_unlock(&n->mu);
     LEAVE(r);
 }
 
@@ -1756,7 +1797,8 @@ static void usage(const char *prog)
             "\n"
             "crash triggers: kill -USR1 PID, or write to MOUNTPOINT%s\n"
             "(\"crash\" or empty: crash now; \"crash_after_ms N\", \"crash_after_ops N\": arm;\n"
-            "\"disarm\"). Reading that file gives the status.\n"
+            "\"disarm\"; \"fail_fsync /PREFIX\": the next fsync of a file under /PREFIX fails\n"
+            "with EIO and loses its unsynced writes). Reading that file gives the status.\n"
             "\n",
             prog, CTL_NAME);
 }

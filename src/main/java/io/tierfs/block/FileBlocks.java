@@ -33,6 +33,10 @@ public final class FileBlocks implements AutoCloseable {
     private volatile long mapChangesSynced;
     /** Told how many blocks the file gained or lost, for st_blocks. */
     private final LongConsumer blockCountChange;
+    /** The first failed sync of the file's data: every later sync fails with it (see {@link #sync}). */
+    private volatile NativeIOException syncFailure;
+    /** Held across a sync of the tier files; never by the read and write path. */
+    private final Object syncLock = new Object();
 
     FileBlocks(BlockStore store, long ino, LongConsumer blockCountChange) {
         this.store = store;
@@ -188,11 +192,38 @@ public final class FileBlocks implements AutoCloseable {
      *     then reports {@link #mapSynced}), or -1 if it has none
      */
     public long sync() throws IOException {
-        long changes = mapChanges;
-        for (TierFile file : files) {
-            file.sync();
+        // One sync at a time per file: a sync that found nothing left to do while another was
+        // still under way would report success before the data is on disk, or after it failed.
+        synchronized (syncLock) {
+            NativeIOException failed = syncFailure;
+            if (failed != null) {
+                throw new NativeIOException("inode " + ino + ": an earlier sync failed (" + failed.getMessage()
+                    + "); its data may not be on disk", failed.errno());
+            }
+            long changes = mapChanges;
+            try {
+                for (TierFile file : files) {
+                    file.sync();
+                }
+            } catch (IOException e) {
+                // The kernel reports a failed write-back once and then forgets it: a retried
+                // fdatasync would succeed for data it dropped. So the failure sticks.
+                syncFailure = e instanceof NativeIOException n ? n
+                    : new NativeIOException("sync of inode " + ino + ": " + e.getMessage(), Errno.EIO);
+                throw e;
+            }
+            return changes != mapChangesSynced ? changes : -1;
         }
-        return changes != mapChangesSynced ? changes : -1;
+    }
+
+    /** The failure every sync of this file reports, or null if none failed. */
+    public NativeIOException syncFailure() {
+        return syncFailure;
+    }
+
+    /** For a file whose earlier table saw a sync fail: every sync through this one fails too. */
+    public void failSyncs(NativeIOException failure) {
+        syncFailure = failure;
     }
 
     /** The metadata holding the map's first {@code changes} changes is durable. */

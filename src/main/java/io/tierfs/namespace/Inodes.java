@@ -6,10 +6,14 @@ import io.tierfs.block.FileBlocks;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.NativeIOException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
 
 /**
  * The inodes in use: loaded from the metadata store on demand and kept while the kernel holds a
@@ -18,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Inodes {
     public static final long ROOT = 1;
+    private static final Logger LOG = Logger.getLogger(Inodes.class.getName());
 
     private final MetadataStore meta;
     private final BlockStore blocks;
@@ -28,6 +33,8 @@ public final class Inodes {
      * must still make those durable, though it comes through a fresh block table.
      */
     private final Set<Long> evictedUnsynced = ConcurrentHashMap.newKeySet();
+    /** Inodes dropped from memory after a sync of their data failed: the failure outlives the table. */
+    private final Map<Long, NativeIOException> evictedSyncFailures = new ConcurrentHashMap<>();
     private final AtomicLong nextIno;
 
     public Inodes(MetadataStore meta, BlockStore blocks) {
@@ -161,6 +168,10 @@ public final class Inodes {
                     i.sizeChanges++;
                 }
             }
+            NativeIOException failure = evictedSyncFailures.remove(i.ino);
+            if (failure != null) {
+                i.blocks.failSyncs(failure);
+            }
         }
         return i.blocks;
     }
@@ -185,6 +196,9 @@ public final class Inodes {
             if (sizeUnsynced || (i.blocks != null && i.blocks.hasUnsyncedChanges())) {
                 evictedUnsynced.add(i.ino);
             }
+            if (i.blocks != null && i.blocks.syncFailure() != null) {
+                evictedSyncFailures.put(i.ino, i.blocks.syncFailure());
+            }
         }
         cache.remove(i.ino);
         if (i.blocks != null) {
@@ -195,6 +209,8 @@ public final class Inodes {
 
     /** Deletes an inode's records now and its data once that is durable. */
     private void delete(Inode i) {
+        evictedUnsynced.remove(i.ino);
+        evictedSyncFailures.remove(i.ino);
         deleteRecords(meta, i.ino, tier -> blocks.addUsage(tier, -blocks.blockSize()));
         reclaimer.reclaim(i.ino);
     }
@@ -233,25 +249,29 @@ public final class Inodes {
             if (i.blocks != null) {
                 try {
                     i.blocks.sync();
-                } catch (java.io.IOException e) {
-                    java.util.logging.Logger.getLogger(Inodes.class.getName())
-                        .warning("syncing inode " + i.ino + " at shutdown failed: " + e);
+                } catch (IOException e) {
+                    LOG.warning("syncing inode " + i.ino + " at shutdown failed: " + e);
                     synced = false;
                 }
                 i.blocks.close();
             }
         }
+        if (!evictedSyncFailures.isEmpty()) {
+            LOG.warning("data syncs failed earlier, the volume is not marked clean: inodes "
+                + evictedSyncFailures.keySet());
+            synced = false;
+        }
         for (long ino : evictedUnsynced) {
             try (FileBlocks fb = blocks.open(ino, n -> { })) {
                 fb.assumeUnsynced();
                 fb.sync();
-            } catch (java.io.IOException e) {
-                java.util.logging.Logger.getLogger(Inodes.class.getName())
-                    .warning("syncing inode " + ino + " at shutdown failed: " + e);
+            } catch (IOException e) {
+                LOG.warning("syncing inode " + ino + " at shutdown failed: " + e);
                 synced = false;
             }
         }
         evictedUnsynced.clear();
+        evictedSyncFailures.clear();
         reclaimer.close();
         cache.clear();
         return synced;

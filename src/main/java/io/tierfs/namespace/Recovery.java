@@ -7,6 +7,7 @@ import io.tierfs.meta.MetadataStore;
 import io.tierfs.tier.Tier;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,7 +21,8 @@ import java.util.logging.Logger;
  * drops block references to a missing inode, corrects block counts and counts each tier's use.
  * Blocks past a file's end are space reserved by fallocate(KEEP_SIZE) and stay. After an unclean
  * shutdown such a block may instead hold an extending write whose new size never became durable:
- * it is zeroed, so that growing the file later reads zeros, not that unacknowledged data. An
+ * it is zeroed, so that growing the file later reads zeros, not that unacknowledged data; so is
+ * the rest of the block that holds the file's end, for the same reason. An
  * unclean shutdown also sweeps the tiers for data no reference points at (blocks written, or files
  * deleted, just before the crash) and frees it.
  */
@@ -32,6 +34,7 @@ public final class Recovery {
     private int orphans;
     private int droppedRefs;
     private int zeroedPastEnd;
+    private int zeroedTails;
     private int fixedCounts;
     private int sweptFiles;
     private int sweptBlocks;
@@ -49,9 +52,9 @@ public final class Recovery {
         }
         meta.sync();
         LOG.info(String.format("recovery (%s shutdown): %d orphans deleted, %d block references dropped, "
-                + "%d blocks past a file's end zeroed, %d block counts fixed, %d leaked tier files and %d leaked "
-                + "blocks freed", unclean ? "unclean" : "clean", orphans, droppedRefs, zeroedPastEnd, fixedCounts,
-            sweptFiles, sweptBlocks));
+                + "%d blocks past a file's end and %d last blocks' tails zeroed, %d block counts fixed, %d leaked "
+                + "tier files and %d leaked blocks freed", unclean ? "unclean" : "clean", orphans, droppedRefs,
+            zeroedPastEnd, zeroedTails, fixedCounts, sweptFiles, sweptBlocks));
     }
 
     private void deleteOrphans() throws IOException {
@@ -65,13 +68,22 @@ public final class Recovery {
         }
     }
 
-    /** One pass over the block map, inode by inode. */
     private void checkBlockMap(boolean unclean) throws IOException {
+        try {
+            scanBlockMap(unclean);
+        } catch (UncheckedIOException e) {
+            throw e.getCause(); // from zeroPastEnd, which the scan's visitor calls
+        }
+        // Inodes without any block reference must count zero blocks too.
+        fixBlockCountsOfInodesWithoutBlocks();
+    }
+
+    /** One pass over the block map, inode by inode. */
+    private void scanBlockMap(boolean unclean) throws IOException {
         int bs = blocks.blockSize();
         long[] current = {-1, 0, 0};  // ino, size, counted blocks
         Inode[] inode = {null};
         List<long[]> dropped = new ArrayList<>();  // ino, index, tier
-        List<long[]> toZero = new ArrayList<>();  // ino, index, tier
         try (MetadataStore.Batch fixes = meta.newBatch()) {
             meta.scan(Keys.all(Keys.BLOCK), Keys.allEnd(Keys.BLOCK), (k, v) -> {
                 long ino = Keys.inoOf(k);
@@ -84,14 +96,16 @@ public final class Recovery {
                     current[2] = 0;
                 }
                 long index = Keys.blockIndexOf(k);
-                int tier = BlockRef.decode(v).tier();
+                BlockRef ref = BlockRef.decode(v);
+                int tier = ref.tier();
                 if (inode[0] == null) {
                     fixes.delete(k);
                     droppedRefs++;
                     dropped.add(new long[] {ino, index, tier});
                 } else {
-                    if (unclean && index * bs >= current[1]) {
-                        toZero.add(new long[] {ino, index, tier});
+                    long fromByte = current[1] - index * bs;
+                    if (unclean && fromByte < bs) {
+                        zeroPastEnd(ino, index, ref, (int) Math.max(fromByte, 0));
                     }
                     blocks.addUsage(tier, bs);
                     current[2]++;
@@ -109,15 +123,9 @@ public final class Recovery {
                 file.sync();
             }
         }
-        for (long[] z : toZero) {
-            try (TierFile file = blocks.tier((int) z[2]).open(z[0])) {
-                file.discard(z[1], z[1] + 1);
-                file.reserve(z[1]);
-                file.sync();
-            }
-            zeroedPastEnd++;
-        }
-        // Inodes without any block reference must count zero blocks too.
+    }
+
+    private void fixBlockCountsOfInodesWithoutBlocks() {
         try (MetadataStore.Batch fixes = meta.newBatch()) {
             meta.scan(Keys.all(Keys.INODE), Keys.allEnd(Keys.INODE), (k, v) -> {
                 Inode i = InodeCodec.decode(Keys.inoOf(k), v);
@@ -129,6 +137,37 @@ public final class Recovery {
             if (fixes.size() > 0) {
                 meta.commit(fixes, true);
             }
+        }
+    }
+
+    /**
+     * Zeroes block {@code index} of {@code ino} from byte {@code from} to its end, where the file's
+     * size does not reach, unless it already reads as zeros (a hole, or space fallocate reserved):
+     * after an unclean shutdown it may hold an extending write whose new size never became durable.
+     * The space stays reserved, since the block is referenced and counted whole, and the zeros are
+     * synced before the mount serves, so no later growth of the file can make that data its own.
+     * Sealed or compressed blocks are left alone: they are only written whole, and so never extended.
+     */
+    private void zeroPastEnd(long ino, long index, BlockRef ref, int from) {
+        int bs = blocks.blockSize();
+        if (ref.codec() != BlockRef.CODEC_NONE || (ref.flags() & BlockRef.FLAG_SEALED) != 0) {
+            return;
+        }
+        try (TierFile file = blocks.tier(ref.tier()).open(ino)) {
+            if (file.readsZeros(index, from, bs - from)) {
+                return;
+            }
+            if (from == 0) {
+                file.discard(index, index + 1);
+                zeroedPastEnd++;
+            } else {
+                file.zero(index, from, bs - from);
+                zeroedTails++;
+            }
+            file.reserve(index);
+            file.sync();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -5,6 +5,7 @@ import static io.tierfs.nativeio.Memory.IO;
 import io.tierfs.nativeio.Durable;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.LibC;
+import io.tierfs.nativeio.Memory;
 import io.tierfs.nativeio.NativeIOException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import java.util.Arrays;
 /** One file's blocks in a {@link DirectoryTier}: a sparse file read and written with pread/pwrite. */
 final class DirectoryTierFile implements TierFile {
     private static final LibC C = LibC.INSTANCE;
+    /** Bytes read at a time to check data for zeros (recovery only, so allocated per call). */
+    private static final long ZERO_CHECK_CHUNK = 64 * 1024;
 
     private final DirectoryTier tier;
     private final long ino;
@@ -144,6 +147,60 @@ final class DirectoryTierFile implements TierFile {
             throw new NativeIOException("reserve space in " + tier.pathOf(ino), LibC.errno());
         }
         dirty = true;
+    }
+
+    @Override
+    public boolean readsZeros(long index, int offset, int length) throws IOException {
+        int f = fd(false);
+        long pos = index * blockSize + offset;
+        long end = pos + length;
+        long buf = 0;
+        try {
+            while (f >= 0 && pos < end) {
+                long data = C.lseek(f, pos, LibC.SEEK_DATA);
+                if (data < 0 && LibC.errno() != Errno.ENXIO) {
+                    throw new NativeIOException("seek " + tier.pathOf(ino), LibC.errno());
+                }
+                if (data < 0 || data >= end) {
+                    break; // only holes up to the end of the range (ENXIO: or of the file)
+                }
+                long stop = Math.min(C.lseek(f, data, LibC.SEEK_HOLE), end);
+                if (buf == 0) {
+                    buf = Memory.allocate(ZERO_CHECK_CHUNK);
+                }
+                for (long p = data; p < stop; ) {
+                    long n = C.pread(f, buf, Math.min(ZERO_CHECK_CHUNK, stop - p), p);
+                    if (n < 0) {
+                        throw new NativeIOException("read " + tier.pathOf(ino), LibC.errno());
+                    }
+                    if (n == 0 || !zeros(buf, n)) {
+                        return n == 0;
+                    }
+                    p += n;
+                }
+                pos = stop;
+            }
+            return true;
+        } finally {
+            if (buf != 0) {
+                Memory.free(buf);
+            }
+        }
+    }
+
+    private static boolean zeros(long address, long length) {
+        long i = 0;
+        for (; i + 8 <= length; i += 8) {
+            if (IO.getLong(address + i) != 0) {
+                return false;
+            }
+        }
+        for (; i < length; i++) {
+            if (IO.getByte(address + i) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -26,6 +26,12 @@ public interface TierFile extends AutoCloseable {
     /** Reserves space for a whole block so that later writes to it cannot fail for want of space. */
     void reserve(long index) throws IOException;
 
+    /**
+     * Whether [offset, offset+length) of block {@code index} reads as zeros. Cheap over holes, so
+     * that recovery can check the end of every file.
+     */
+    boolean readsZeros(long index, int offset, int length) throws IOException;
+
     /** Makes every write so far durable. Cheap when nothing was written since the last sync. */
     void sync() throws IOException;
 

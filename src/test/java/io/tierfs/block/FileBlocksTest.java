@@ -12,7 +12,9 @@ import io.tierfs.meta.Keys;
 import io.tierfs.meta.RocksMetadataStore;
 import io.tierfs.namespace.FsException;
 import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.testutil.NativeBuffer;
+import io.tierfs.testutil.SyncFailingTier;
 import io.tierfs.testutil.TierDirs;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.Tier;
@@ -24,7 +26,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +49,8 @@ class FileBlocksTest {
     private BlockStore store;
     private final List<FileBlocks> opened = new ArrayList<>();
     private final AtomicLong blockCount = new AtomicLong();
+    /** What the next {@link #openStore} puts around its ssd tier. */
+    private UnaryOperator<Tier> ssdWrapper = UnaryOperator.identity();
 
     /** Opens the volume with the given tier limits (0 = unlimited). */
     private void openStore(long ssdLimit, long hddLimit) throws IOException {
@@ -50,7 +58,7 @@ class FileBlocksTest {
         TierDirs.empty(tierRoot.resolve("hdd"));
         meta = new RocksMetadataStore(dir.resolve("meta"));
         Tier[] tiers = {
-            new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, ssdLimit),
+            ssdWrapper.apply(new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, ssdLimit)),
             new DirectoryTier("hdd", tierRoot.resolve("hdd"), BS, hddLimit),
         };
         store = new BlockStore(BS, tiers, meta);
@@ -227,6 +235,47 @@ class FileBlocksTest {
         assertZeros(read(f1, BS, BS), "file 1 block 1");
         assertZeros(read(f2, 0, BS), "file 2 block 0");
         assertEquals(2L * BS, store.usedBytes(0));
+    }
+
+    @Test
+    void aFailedSyncFailsEveryLaterSync() throws IOException {
+        SyncFailingTier[] ssd = new SyncFailingTier[1];
+        ssdWrapper = tier -> (ssd[0] = new SyncFailingTier(tier)).tier();
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        write(f, 0, NativeBuffer.pattern(1, BS));
+        ssd[0].failNextSync();
+        assertEquals(Errno.EIO, assertThrows(NativeIOException.class, f::sync).errno());
+        assertTrue(ssd[0].failureDelivered());
+        // the tier's next sync would succeed, as the kernel's does after reporting the failure once
+        assertEquals(Errno.EIO, assertThrows(NativeIOException.class, f::sync).errno(), "retried");
+        write(f, 0, NativeBuffer.pattern(2, BS));
+        assertEquals(Errno.EIO, assertThrows(NativeIOException.class, f::sync).errno(), "after a rewrite");
+    }
+
+    @Test
+    void aSyncRacingAFailingOneFailsToo() throws Exception {
+        SyncFailingTier[] ssd = new SyncFailingTier[1];
+        ssdWrapper = tier -> (ssd[0] = new SyncFailingTier(tier)).tier();
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        write(f, 0, NativeBuffer.pattern(1, BS));
+        CompletableFuture<Throwable> racing = new CompletableFuture<>();
+        ssd[0].failNextSync(() -> {
+            new Thread(() -> {
+                try {
+                    f.sync();
+                    racing.complete(null);
+                } catch (Throwable t) {
+                    racing.complete(t);
+                }
+            }).start();
+            // time for the racing sync to return, were it not made to wait for this one
+            assertThrows(TimeoutException.class, () -> racing.get(200, TimeUnit.MILLISECONDS));
+        });
+        assertThrows(NativeIOException.class, f::sync);
+        assertTrue(racing.get(10, TimeUnit.SECONDS) instanceof NativeIOException,
+            "a sync that ran alongside a failing one must not report success");
     }
 
     @Test

@@ -14,7 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tierfs.block.FileBlocks;
 import io.tierfs.meta.Keys;
 import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.testutil.NativeBuffer;
+import io.tierfs.testutil.SyncFailingTier;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -780,5 +782,28 @@ class NamespaceTest {
         assertEquals(-1, fresh.sync(), "and fsync makes it durable once");
         v.inodes.close(again);
         v.inodes.forget(again.ino, 1);
+    }
+
+    @Test
+    void aFailedSyncStillFailsAfterTheKernelDroppedTheInode() throws IOException {
+        v.close();
+        SyncFailingTier[] ssd = new SyncFailingTier[1];
+        v = TestVolume.create(dir, tiers, tier -> (ssd[0] = new SyncFailingTier(tier)).tier());
+        Inode f = v.mkfile(ROOT, "f");
+        v.write(f, 0, NativeBuffer.pattern(8, 1000));
+        ssd[0].failNextSync();
+        assertEquals(Errno.EIO, assertThrows(NativeIOException.class, () -> v.files.fsync(f, true)).errno());
+        assertTrue(ssd[0].failureDelivered());
+        v.inodes.forget(f.ino, 1);   // the kernel drops it, and with it the block table that saw the failure
+
+        Inode again = v.inodes.acquire(f.ino);
+        assertTrue(again != f, "reloaded from the store");
+        v.inodes.open(again);
+        assertEquals(Errno.EIO, assertThrows(NativeIOException.class, () -> v.files.fsync(again, true)).errno(),
+            "the tier would now report success for data it may have dropped");
+        v.inodes.close(again);
+        v.inodes.forget(again.ino, 1);
+        v.close();
+        assertFalse(v.closedClean, "a volume that lost a sync must not be marked clean");
     }
 }

@@ -293,6 +293,43 @@ class RecoveryTest {
     }
 
     @Test
+    void anUncleanRunZeroesTheRestOfTheBlockHoldingTheEnd() throws IOException {
+        // Files whose data runs past their end, as an extending write whose new size never became
+        // durable leaves them: 40 ends 100 bytes into block 1; 41 likewise, on the hdd; 42 ends
+        // exactly where block 1 begins.
+        putFile(40, BS + 100, 2);
+        putBlock(40, 0, SSD);
+        putBlock(40, 1, SSD);
+        putFile(41, BS + 100, 2);
+        putBlock(41, 0, SSD);
+        putBlock(41, 1, HDD);
+        putFile(42, BS, 2);
+        putBlock(42, 0, SSD);
+        putBlock(42, 1, SSD);
+        remount();
+        new Recovery(meta, blocks).run(false);
+        assertArrayEquals(data(40, 1), readData(SSD, 40, 1), "a clean shutdown leaves it alone");
+        assertArrayEquals(data(42, 1), readData(SSD, 42, 1), "a clean shutdown leaves it alone");
+
+        remount();
+        new Recovery(meta, blocks).run(true);
+        for (long ino : new long[] {40, 41}) {
+            byte[] last = readData(ino == 40 ? SSD : HDD, ino, 1);
+            assertArrayEquals(Arrays.copyOf(data(ino, 1), 100), Arrays.copyOf(last, 100), "the file's own bytes stay");
+            assertArrayEquals(new byte[BS - 100], Arrays.copyOfRange(last, 100, BS),
+                "growing the file must read zeros there, not the unacknowledged write");
+            assertArrayEquals(data(ino, 0), readData(SSD, ino, 0));
+        }
+        assertArrayEquals(data(42, 0), readData(SSD, 42, 0));
+        assertArrayEquals(new byte[BS], readData(SSD, 42, 1));
+        assertArrayEquals(new long[] {0, 1}, refIndexes(42), "the block stays referenced");
+        assertArrayEquals(new long[] {0, 1}, stored(SSD, 40));
+        assertArrayEquals(new long[] {1}, stored(HDD, 41));
+        assertEquals(5L * BS, blocks.usedBytes(SSD));
+        assertEquals(1L * BS, blocks.usedBytes(HDD));
+    }
+
+    @Test
     void anUncleanRunSweepsDataNoReferencePointsAt() throws IOException {
         // File 30: block 0 referenced on the ssd; blocks 2 and 5 written there without a reference;
         // block 0 also on the hdd (a copy whose reference now says ssd), block 1 on the hdd referenced.
@@ -327,7 +364,9 @@ class RecoveryTest {
 
         assertArrayEquals(new long[] {0, 1}, refIndexes(33));
         assertEquals(2, inode(33).blockCount);
-        assertArrayEquals(data(33, 0), readData(SSD, 33, 0));
+        byte[] first = readData(SSD, 33, 0);
+        assertArrayEquals(Arrays.copyOf(data(33, 0), 10), Arrays.copyOf(first, 10));
+        assertArrayEquals(new byte[BS - 10], Arrays.copyOfRange(first, 10, BS), "and past the end in the last block");
         assertArrayEquals(new byte[BS], readData(SSD, 33, 1), "unacknowledged data past the end is zeroed");
 
         assertEquals(3L * BS, blocks.usedBytes(SSD));

@@ -11,6 +11,7 @@ import io.tierfs.tier.Tier;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /** A volume as the daemon assembles it (metadata store, two directory tiers, namespace), without FUSE. */
 final class TestVolume implements AutoCloseable {
@@ -27,13 +28,15 @@ final class TestVolume implements AutoCloseable {
     final FileOps files;
     final Xattrs xattrs;
     private boolean closed;
+    /** Whether {@link #close} found every file's data synced (the daemon then marks the volume clean). */
+    boolean closedClean;
 
-    private TestVolume(Path dir, Path tierRoot) throws IOException {
+    private TestVolume(Path dir, Path tierRoot, UnaryOperator<Tier> ssdWrapper) throws IOException {
         this.dir = dir;
         this.tierRoot = tierRoot;
         meta = new RocksMetadataStore(dir.resolve("meta"));
         Tier[] tiers = {
-            new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, 0),
+            ssdWrapper.apply(new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, 0)),
             new DirectoryTier("hdd", tierRoot.resolve("hdd"), BS, 0),
         };
         blocks = new BlockStore(BS, tiers, meta);
@@ -48,16 +51,21 @@ final class TestVolume implements AutoCloseable {
      * emptied first (tests of one class share it, see {@link TierDirs}).
      */
     static TestVolume create(Path dir, Path tierRoot) throws IOException {
+        return create(dir, tierRoot, UnaryOperator.identity());
+    }
+
+    /** A new, formatted volume whose ssd tier is wrapped, e.g. to inject faults. */
+    static TestVolume create(Path dir, Path tierRoot, UnaryOperator<Tier> ssdWrapper) throws IOException {
         TierDirs.empty(tierRoot.resolve("ssd"));
         TierDirs.empty(tierRoot.resolve("hdd"));
-        TestVolume v = new TestVolume(dir, tierRoot);
+        TestVolume v = new TestVolume(dir, tierRoot, ssdWrapper);
         v.inodes.format(0, 0);
         return v;
     }
 
     /** The existing volume. */
     static TestVolume open(Path dir, Path tierRoot) throws IOException {
-        return new TestVolume(dir, tierRoot);
+        return new TestVolume(dir, tierRoot, UnaryOperator.identity());
     }
 
     /** Shuts down in the daemon's order: inodes (flush, free deleted files' data), metadata, tiers. */
@@ -65,7 +73,7 @@ final class TestVolume implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            inodes.closeAndSync();
+            closedClean = inodes.closeAndSync();
             meta.close();
             blocks.close();
         }

@@ -2,6 +2,7 @@ package io.tierfs.tier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tierfs.testutil.NativeBuffer;
@@ -326,6 +327,28 @@ public abstract class TierContractTest {
         TierFile again = open(tier, 21);
         assertArrayEquals(data, read(again, 0, 0, 100));
         assertArrayEquals(data, read(again, 1, 0, 100));
+    }
+
+    @Test
+    void readsZerosSeesDataAnywhereInTheRangeAndNothingElse() throws IOException {
+        TierFile absent = open(tier, 22);
+        assertTrue(absent.readsZeros(0, 0, BS), "a file never written");
+        assertEquals(0, tier.storedInodes().length, "the check must not create the file");
+        TierFile f = open(tier, 23);
+        write(f, 1, 0, NativeBuffer.pattern(23, 100));
+        write(f, 3, BS - 1, new byte[] {7});
+        write(f, 4, 0, new byte[BS]); // written, but zeros
+        assertTrue(f.readsZeros(0, 0, BS), "a hole before the data");
+        assertTrue(f.readsZeros(1, 100, BS - 100), "the rest of a block written in part");
+        assertFalse(f.readsZeros(1, 99, 2));
+        assertFalse(f.readsZeros(1, 0, BS));
+        assertTrue(f.readsZeros(2, 0, BS));
+        assertTrue(f.readsZeros(3, 0, BS - 1));
+        assertFalse(f.readsZeros(3, 0, BS), "the last byte of a block");
+        assertTrue(f.readsZeros(4, 0, BS), "zeros written");
+        assertTrue(f.readsZeros(9, 0, BS), "past the file's end");
+        f.reserve(6);
+        assertTrue(f.readsZeros(6, 0, BS), "reserved space");
     }
 
     @Test

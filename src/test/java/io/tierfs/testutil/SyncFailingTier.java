@@ -1,0 +1,72 @@
+package io.tierfs.testutil;
+
+import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.NativeIOException;
+import io.tierfs.tier.Tier;
+import io.tierfs.tier.TierFile;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A tier whose files' next sync fails once with EIO when armed, and then succeeds again: what the
+ * kernel does after a failed write-back, which it reports once and forgets.
+ */
+public final class SyncFailingTier {
+    private final AtomicBoolean failNextSync = new AtomicBoolean();
+    private volatile Runnable whileFailing = () -> { };
+    private final Tier tier;
+
+    public SyncFailingTier(Tier delegate) {
+        this.tier = forwarding(Tier.class, (m, args) -> {
+            Object result = m.invoke(delegate, args);
+            if (!m.getName().equals("open")) {
+                return result;
+            }
+            TierFile file = (TierFile) result;
+            return forwarding(TierFile.class, (fm, fargs) -> {
+                if (fm.getName().equals("sync") && failNextSync.compareAndSet(true, false)) {
+                    whileFailing.run();
+                    throw new NativeIOException("fdatasync (injected)", Errno.EIO);
+                }
+                return fm.invoke(file, fargs);
+            });
+        });
+    }
+
+    public Tier tier() {
+        return tier;
+    }
+
+    /** The next sync of any of this tier's files fails. */
+    public void failNextSync() {
+        failNextSync(() -> { });
+    }
+
+    /** The next sync fails, after running {@code whileFailing} (in the failing sync's thread). */
+    public void failNextSync(Runnable whileFailing) {
+        this.whileFailing = whileFailing;
+        failNextSync.set(true);
+    }
+
+    /** Whether the armed failure was delivered. */
+    public boolean failureDelivered() {
+        return !failNextSync.get();
+    }
+
+    @FunctionalInterface
+    private interface Call {
+        Object call(Method m, Object[] args) throws Throwable;
+    }
+
+    private static <T> T forwarding(Class<T> type, Call call) {
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, m, args) -> {
+            try {
+                return call.call(m, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        }));
+    }
+}
