@@ -164,13 +164,25 @@ def parse_size(text):
     return int(float(t[:-1] if mult > 1 else t) * mult)
 
 
-def layout(path, size, chunk):
-    if os.path.exists(path) and os.path.getsize(path) >= size:
-        return
-    with open(path, "wb") as f:
-        left = size
-        while left > 0:
-            left -= f.write(chunk[:min(left, len(chunk))])
+def layout_interleaved(paths, size, chunk, seconds):
+    """Writes SIZE bytes to each of PATHS that is not complete yet, a chunk to each in turn.
+
+    In turn, because which physical pages a file's cache gets depends on what was allocated and
+    freed before: whoever writes first takes the scattered pages the last run (or DAMON) freed,
+    whoever writes later gets fresh contiguous ones, and reading a page cache of scattered pages
+    runs up to 10% slower here (BENCHMARKS.md). Interleaved, every target draws from the same pool.
+    seconds: a dict path -> time spent writing it, added to."""
+    files = {p: open(p, "wb") for p in paths if not (os.path.exists(p) and os.path.getsize(p) >= size)}
+    try:
+        for offset in range(0, size, len(chunk)):
+            piece = chunk[:min(len(chunk), size - offset)]
+            for p, f in files.items():
+                t = time.time()
+                f.write(piece)
+                seconds[p] += time.time() - t
+    finally:
+        for f in files.values():
+            f.close()
 
 
 def warm(path):
@@ -252,20 +264,20 @@ def main():
 
     # lay out every job's file on every target first, untimed: SIZE bytes of random data written
     # buffered in 1 MiB pieces (what fio's own layout does, without its fsync and cache drop per
-    # file); fio then finds each file complete and only measures. File by file, the targets in
-    # turn, the first one rotating: which physical pages a file's cache gets depends on what was
-    # allocated and freed before it (the first file after the mounts come up gets the pages the
-    # last run freed), and that alone moves page-cache read rates by up to 10% here (BENCHMARKS.md)
+    # file), the targets' files interleaved (see layout_interleaved); fio then finds each file
+    # complete and only measures
     t0 = time.time()
-    layout_s = dict.fromkeys((t["name"] for t in targets), 0.0)
     names = list(dict.fromkeys(j for j, _ in jobs))
     size = parse_size(a.size)
     chunk = os.urandom(1 << 20)
-    for i, j in enumerate(names):
-        for t in rotated(targets, i):
-            l0 = time.time()
-            layout(os.path.join(t["dir"], job_file(a.fio_dir, j)), size, chunk)
-            layout_s[t["name"]] += time.time() - l0
+    spent = {}
+    for j in names:
+        paths = {os.path.join(t["dir"], job_file(a.fio_dir, j)): t["name"] for t in targets}
+        seconds = dict.fromkeys(paths, 0.0)
+        layout_interleaved(list(paths), size, chunk, seconds)
+        for p, name in paths.items():
+            spent[name] = spent.get(name, 0.0) + seconds[p]
+    layout_s = {t["name"]: spent[t["name"]] for t in targets}
     log("laid out %d files of %s on each target in %.1f s (%s)" % (
         len(names), a.size, time.time() - t0, ", ".join("%s %.1f s" % kv for kv in layout_s.items())))
     meta["layout_s"] = layout_s
