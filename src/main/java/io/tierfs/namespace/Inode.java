@@ -38,6 +38,8 @@ public final class Inode {
     long sizeChangesSynced;
     /** Whether this inode may have extended attributes; lets the frequent security.capability query skip the store. */
     Boolean mayHaveXattrs;
+    /** Whether it has security.capability, once known: null until then (see Xattrs#dropCapabilities). */
+    Boolean hasCapability;
     FileBlocks blocks;
 
     Inode(long ino) {

@@ -52,6 +52,9 @@ public final class Xattrs {
                 meta.commit(b, false);
             }
             i.mayHaveXattrs = Boolean.TRUE;
+            if (Arrays.equals(name, CAPABILITY)) {
+                i.hasCapability = Boolean.TRUE;
+            }
         }
     }
 
@@ -96,18 +99,25 @@ public final class Xattrs {
                 meta.commit(b, false);
             }
             i.mayHaveXattrs = null;
+            i.hasCapability = null;
         }
     }
 
     /**
      * Drops the file's capabilities (security.capability), as a write, truncate or chown by an
-     * unprivileged caller does on a local filesystem; free when the file has no xattrs.
+     * unprivileged caller does on a local filesystem; answered from memory after the first call.
      *
      * @return whether the file had capabilities
      */
     public boolean dropCapabilities(Inode i) {
-        if (!mayHave(i)) {
-            return false;
+        // every O_DIRECT write asks: answered from memory after the first time, not by a lookup
+        synchronized (i) {
+            if (i.hasCapability == null) {
+                i.hasCapability = mayHave(i) && meta.get(Keys.xattr(i.ino, CAPABILITY)) != null;
+            }
+            if (!i.hasCapability) {
+                return false;
+            }
         }
         try {
             remove(i, CAPABILITY);

@@ -237,16 +237,22 @@ class FileBlocksTest {
         assertEquals(2L * BS, store.usedBytes(0));
     }
 
-    @Test
-    void aFailedSyncFailsEveryLaterSync() throws IOException {
+    /** A store whose ssd tier can fail a sync, and a file with one block written on it. */
+    private SyncFailingTier openSyncFailingStore() throws IOException {
         SyncFailingTier[] ssd = new SyncFailingTier[1];
         ssdWrapper = tier -> (ssd[0] = new SyncFailingTier(tier)).tier();
         openStore(0, 0);
-        FileBlocks f = open(INO);
-        write(f, 0, NativeBuffer.pattern(1, BS));
-        ssd[0].failNextSync();
+        write(open(INO), 0, NativeBuffer.pattern(1, BS));
+        return ssd[0];
+    }
+
+    @Test
+    void aFailedSyncFailsEveryLaterSync() throws IOException {
+        SyncFailingTier ssd = openSyncFailingStore();
+        FileBlocks f = opened.get(0);
+        ssd.failNextSync();
         assertEquals(Errno.EIO, assertThrows(NativeIOException.class, f::sync).errno());
-        assertTrue(ssd[0].failureDelivered());
+        assertTrue(ssd.failureDelivered());
         // the tier's next sync would succeed, as the kernel's does after reporting the failure once
         assertEquals(Errno.EIO, assertThrows(NativeIOException.class, f::sync).errno(), "retried");
         write(f, 0, NativeBuffer.pattern(2, BS));
@@ -255,13 +261,10 @@ class FileBlocksTest {
 
     @Test
     void aSyncRacingAFailingOneFailsToo() throws Exception {
-        SyncFailingTier[] ssd = new SyncFailingTier[1];
-        ssdWrapper = tier -> (ssd[0] = new SyncFailingTier(tier)).tier();
-        openStore(0, 0);
-        FileBlocks f = open(INO);
-        write(f, 0, NativeBuffer.pattern(1, BS));
+        SyncFailingTier ssd = openSyncFailingStore();
+        FileBlocks f = opened.get(0);
         CompletableFuture<Throwable> racing = new CompletableFuture<>();
-        ssd[0].failNextSync(() -> {
+        ssd.failNextSync(() -> {
             new Thread(() -> {
                 try {
                     f.sync();

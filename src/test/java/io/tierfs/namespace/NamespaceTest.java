@@ -409,6 +409,17 @@ class NamespaceTest {
         assertTrue(v.xattrs.dropCapabilities(f));
         assertErrno(Errno.ENODATA, () -> v.xattrs.get(f, capability));
         assertFalse(v.xattrs.dropCapabilities(f));
+        // the answer is kept in memory: it must follow later changes
+        v.xattrs.set(f, n("user.other"), n("v"), 0);
+        assertFalse(v.xattrs.dropCapabilities(f), "another attribute is no capability");
+        v.xattrs.set(f, capability, new byte[20], 0);
+        assertTrue(v.xattrs.dropCapabilities(f), "capabilities set again go again");
+        v.xattrs.remove(f, n("user.other"));
+        v.xattrs.set(f, capability, new byte[20], 0);
+        v.inodes.forget(f.ino, 1);
+        Inode again = v.inodes.acquire(f.ino);
+        assertTrue(v.xattrs.dropCapabilities(again), "a reloaded inode asks the store");
+        v.inodes.forget(again.ino, 1);
     }
 
     @Test
