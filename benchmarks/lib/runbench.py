@@ -4,6 +4,9 @@
 Called by benchmarks/compare.sh, which mounts the targets and cleans them up; this script only
 measures. Order is job-major: for each (job, direct), for each repetition, every target once (the
 target order rotates each repetition so no target always runs right after the same neighbour).
+Before each repetition every target's file of the job is made hot again, interleaved
+(refill_interleaved), so every run measures hot data and no target's page cache is placed worse
+than another's by the order of the refills.
 
 Per run it records fio's figures (IOPS, bandwidth, clat percentiles), the disk's read and write
 bytes during the run (/sys/dev/block/MAJ:MIN/stat of the device holding the work directory) so the
@@ -145,9 +148,6 @@ def probe_odirect(mnt, backing, pid):
     return out
 
 
-READ_JOBS = ("randread", "seqread", "randrw")
-
-
 def job_file(fio_dir, job):
     """The data file a job file names (filename=...)."""
     with open(os.path.join(fio_dir, job + ".fio")) as f:
@@ -185,14 +185,33 @@ def layout_interleaved(paths, size, chunk, seconds):
             f.close()
 
 
-def warm(path):
-    """Read a file once, buffered, so the run that follows measures hot data: the mount's page
-    cache (keep_cache) and the daemon's backing file in the host page cache both hold it."""
-    t = time.time()
-    with open(path, "rb", buffering=0) as f:
-        while f.read(1 << 20):
-            pass
-    return time.time() - t
+def refill_interleaved(paths, chunk_size=1 << 20):
+    """Makes PATHS hot again, the same way for every target: drops each file's cached pages, then
+    reads them all back buffered, a chunk from each in turn. Returns path -> seconds spent reading.
+
+    Hot, because the issue measures data the mount has just written or read: at direct=0 the
+    mount's page cache holds it, at direct=1 the daemon's backing file is in the host page cache,
+    and a 1 KiB buffered write finds its page instead of reading it from the disk first. Dropped
+    and interleaved, because where the refilled pages lie in physical memory moves page-cache read
+    rates by 10% and more here, and pages idle for a minute are paged out by DAMON (BENCHMARKS.md):
+    refilled one file after another, the first takes the scattered pages others freed."""
+    seconds = dict.fromkeys(paths, 0.0)
+    files = {}
+    try:
+        for p in paths:
+            files[p] = open(p, "rb", buffering=0)
+            os.posix_fadvise(files[p].fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        live = list(files)
+        while live:
+            for p in list(live):
+                t = time.time()
+                if not files[p].read(chunk_size):
+                    live.remove(p)
+                seconds[p] += time.time() - t
+    finally:
+        for f in files.values():
+            f.close()
+    return seconds
 
 
 def rotated(items, k):
@@ -288,6 +307,13 @@ def main():
     t0 = time.time()
     for job, direct in jobs:
         for rep in range(a.reps):
+            live = [t for t in targets if t["name"] not in dead and (not t["pid"] or is_mounted(t["dir"]))]
+            paths = {os.path.join(t["dir"], job_file(a.fio_dir, job)): t["name"] for t in live}
+            try:
+                refill_s = {paths[p]: s for p, s in refill_interleaved(list(paths)).items()}
+                refill_error = None
+            except OSError as e:
+                refill_s, refill_error = {}, str(e)
             for t in rotated(targets, rep):
                 n += 1
                 rec = {"job": job, "direct": direct, "rep": rep, "target": t["name"]}
@@ -301,11 +327,10 @@ def main():
                     runs.append(rec)
                     log("[%d/%d] %s: its mount is gone; skipping it from now on" % (n, total, t["name"]))
                     continue
-                if job.startswith(READ_JOBS):
-                    try:
-                        rec["warm_s"] = warm(os.path.join(t["dir"], job_file(a.fio_dir, job)))
-                    except OSError as e:
-                        rec["warm_error"] = str(e)
+                if t["name"] in refill_s:
+                    rec["refill_s"] = refill_s[t["name"]]
+                if refill_error:
+                    rec["refill_error"] = refill_error
                 os.sync()  # write back earlier runs' dirty pages now, not during this run
                 env = dict(os.environ, DIR=t["dir"], DIRECT=str(direct), SIZE=a.size,
                            RUNTIME=str(a.runtime), RAMP=str(a.ramp))
