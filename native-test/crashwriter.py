@@ -2,9 +2,11 @@
 """Writes through a mount until it dies, logging what the filesystem acknowledged.
 
   crashwriter.py write DIR LOG TAG   files (written, fsynced, closed: logged with their checksum) and
-                                 in-place overwrites of 4 KiB records in DIR/records (logged once fsynced)
+                                 in-place overwrites of 4 KiB records in DIR/records (each record's
+                                 generation logged once an fdatasync acknowledged it)
   crashwriter.py check DIR LOG   every logged file has its checksum; every record is whole (a record
-                                 is its index and generation repeated, so a torn or garbage record shows)
+                                 is its index and generation repeated, so a torn or garbage record
+                                 shows) and no older than its last acknowledged generation
 """
 import hashlib, os, random, sys
 
@@ -16,6 +18,13 @@ def record(index, gen):
     return (head * (REC // len(head) + 1))[:REC]
 
 
+def generation(blob, index):
+    """The generation of record INDEX in BLOB (the records file), or -1 if it is not whole."""
+    r = blob[index * REC:(index + 1) * REC]
+    gen = int(r[9:17]) if r[:8].isdigit() and r[9:17].isdigit() else -1
+    return gen if gen >= 0 and r == record(index, gen) else -1
+
+
 def version(n):
     return (f"version {n:08d}\n" * 5000).encode()
 
@@ -23,11 +32,18 @@ def version(n):
 def write(d, log, tag):
     logf = open(log, "a", buffering=1)
     fd = os.open(os.path.join(d, "records"), os.O_CREAT | os.O_RDWR, 0o644)
-    for i in range(NREC):
-        os.pwrite(fd, record(i, 0), i * REC)
-    os.fsync(fd)
+    gen = 0
+    if os.fstat(fd).st_size == NREC * REC:
+        # an earlier run's records: go on from their generations, so each record's only grow
+        blob = os.pread(fd, NREC * REC, 0)
+        gen = max(generation(blob, i) for i in range(NREC))
+    else:
+        for i in range(NREC):
+            os.pwrite(fd, record(i, 0), i * REC)
+        os.fsync(fd)
     logf.write("records ready\n")
-    n, gen = 0, 0
+    n = 0
+    unsynced = {}  # record index -> generation written since the last fdatasync
     while True:
         name = os.path.join(d, f"{tag}-{n:06d}")
         data = os.urandom(random.choice([1, 4096, 65536, 200000]))
@@ -41,8 +57,11 @@ def write(d, log, tag):
             gen += 1
             i = random.randrange(NREC)
             os.pwrite(fd, record(i, gen), i * REC)
+            unsynced[i] = gen
         if n % 4 == 0:
             os.fdatasync(fd)
+            logf.write("synced " + " ".join(f"{i}:{g}" for i, g in unsynced.items()) + "\n")
+            unsynced.clear()
         if n % 5 == 0:  # replace a file atomically: write, fsync, rename over, fsync the directory
             tmp = os.path.join(d, "current.tmp")
             with open(tmp, "wb") as f:
@@ -60,9 +79,17 @@ def check(d, log):
     bad = []
     files = 0
     current = -1
+    synced = [0] * NREC
+    ready = False  # the records file was fsynced whole once; before that a crash may cut it short
     for line in open(log):
         parts = line.split()
-        if parts[0] == "current":
+        if parts[0] == "records":
+            ready = True
+        elif parts[0] == "synced":
+            for pair in parts[1:]:
+                i, g = pair.split(":")
+                synced[int(i)] = int(g)
+        elif parts[0] == "current":
             current = int(parts[1])
         elif parts[0] == "file":
             files += 1
@@ -80,17 +107,18 @@ def check(d, log):
         n = int(got[8:16]) if got[:8] == b"version " and got[8:16].isdigit() else -1
         if n < current or got != version(n):
             bad.append(f"current is not a whole version at least {current}: {got[:20]!r}")
-    blob = open(os.path.join(d, "records"), "rb").read()
-    if len(blob) != NREC * REC:
+    blob = open(os.path.join(d, "records"), "rb").read() if ready else b""
+    if ready and len(blob) != NREC * REC:
         bad.append(f"records file is {len(blob)} bytes")
     for i in range(min(NREC, len(blob) // REC)):
-        r = blob[i * REC:(i + 1) * REC]
-        gen = int(r[9:17]) if r[:8].isdigit() and r[9:17].isdigit() else -1
-        if gen < 0 or r != record(i, gen):
+        gen = generation(blob, i)
+        if gen < 0:
             bad.append(f"record {i} is torn or garbage")
+        elif gen < synced[i]:
+            bad.append(f"record {i} went back to generation {gen}; generation {synced[i]} was fdatasynced")
     for b in bad[:10]:
         print(b)
-    print(f"checked {files} acknowledged files and {NREC} records: {len(bad)} problems")
+    print(f"checked {files} acknowledged files and {len(blob) // REC} records: {len(bad)} problems")
     return not bad
 
 

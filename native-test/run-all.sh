@@ -48,6 +48,7 @@ run_suite "limits" native-test/limits.sh
 run_suite "remount" native-test/remount.sh
 run_suite "kill -9" native-test/kill9.sh
 run_suite "container" native-test/container-on-tierfs.sh
+run_suite "lossyfs self-test" native-test/lossyfs/selftest.sh
 run_suite "power loss" native-test/powerloss.sh
 
 leftover="$(grep -E ' fuse\.tierfs ' /proc/mounts || true)"

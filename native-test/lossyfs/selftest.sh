@@ -255,6 +255,30 @@ echo "crash_after_ms 200" > "$M/.lossyfs-crash"
 sleep 0.6
 check "crash_after_ms via the control file" crashed
 remount
+# fail_fsync: a failed write-back, reported once, as the kernel reports it
+FSYNC_TWICE='import errno, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+got = []
+for _ in range(2):
+    try:
+        os.fsync(fd)
+        got.append("ok")
+    except OSError as e:
+        got.append(errno.errorcode.get(e.errno, str(e.errno)))
+print(got)
+sys.exit(got != ["EIO", "ok"])'
+printf 'synced\n' > "$M/ff" && sync "$M/ff"
+printf 'unsynced\n' >> "$M/ff"
+printf 'other\n' > "$M/fg"
+echo "fail_fsync /ff" > "$M/.lossyfs-crash"
+check "fail_fsync: the status shows it armed" grep -qx 'fail_fsync=/ff' "$M/.lossyfs-crash"
+check "fail_fsync: a file outside the prefix syncs" sync "$M/fg"
+check "fail_fsync: the next fsync fails with EIO, the retry succeeds" python3 -c "$FSYNC_TWICE" "$M/ff"
+check "fail_fsync: disarmed once delivered" grep -qx 'fail_fsync=' "$M/.lossyfs-crash"
+check "fail_fsync: the write-back that failed lost the unsynced append" test "$(cat "$M/ff")" = synced
+echo "fail_fsync /fg" > "$M/.lossyfs-crash" && echo disarm > "$M/.lossyfs-crash"
+check "fail_fsync: disarm cancels it" bash -c "grep -qx 'fail_fsync=' '$M/.lossyfs-crash' && sync '$M/fg'"
+check "fail_fsync without a path is refused" bash -c "! echo 'fail_fsync ff' > '$M/.lossyfs-crash'"
 printf 'durable\n' > "$M/clean" 
 umount_lfs
 check "clean unmount flushes unsynced data (like a real unmount)" grep -q durable "$B/clean"

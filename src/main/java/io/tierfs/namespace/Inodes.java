@@ -9,6 +9,7 @@ import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.NativeIOException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,7 +19,8 @@ import java.util.logging.Logger;
 /**
  * The inodes in use: loaded from the metadata store on demand and kept while the kernel holds a
  * reference (lookup count) or a file handle is open. An inode whose last name is gone lives on as
- * an orphan record until its last reference goes, then it and its blocks are deleted.
+ * an orphan record until its last reference goes; then its records are deleted, and its orphan
+ * record goes once the reclaimer has freed its data.
  */
 public final class Inodes {
     public static final long ROOT = 1;
@@ -35,6 +37,13 @@ public final class Inodes {
     private final Set<Long> evictedUnsynced = ConcurrentHashMap.newKeySet();
     /** Inodes dropped from memory after a sync of their data failed: the failure outlives the table. */
     private final Map<Long, NativeIOException> evictedSyncFailures = new ConcurrentHashMap<>();
+    /**
+     * Released inodes whose records are being deleted outside this object's lock: they must not be
+     * loaded again meanwhile, and shutdown waits for them. Guarded by this.
+     */
+    private final Set<Long> dying = new HashSet<>();
+    /** Set by shutdown: inodes released from then on are left to recovery. Guarded by this. */
+    private boolean closing;
     private final AtomicLong nextIno;
 
     public Inodes(MetadataStore meta, BlockStore blocks) {
@@ -77,7 +86,7 @@ public final class Inodes {
         if (i != null) {
             return i;
         }
-        byte[] value = meta.get(Keys.inode(ino));
+        byte[] value = dying.contains(ino) ? null : meta.get(Keys.inode(ino));
         if (value == null) {
             throw new FsException(Errno.ENOENT, "no inode " + ino);
         }
@@ -140,12 +149,16 @@ public final class Inodes {
         return i;
     }
 
-    public synchronized void forget(long ino, long n) {
-        Inode i = cache.get(ino);
-        if (i != null) {
-            i.lookups -= n;
-            releaseIfUnused(i);
+    public void forget(long ino, long n) {
+        Inode dead = null;
+        synchronized (this) {
+            Inode i = cache.get(ino);
+            if (i != null) {
+                i.lookups -= n;
+                dead = releaseIfUnused(i);
+            }
         }
+        deleteIfDead(dead);
     }
 
     /** A file handle opened: the inode stays loaded, with its block table, until the last close. */
@@ -154,9 +167,13 @@ public final class Inodes {
         return blocksOf(i);
     }
 
-    public synchronized void close(Inode i) {
-        i.opens--;
-        releaseIfUnused(i);
+    public void close(Inode i) {
+        Inode dead;
+        synchronized (this) {
+            i.opens--;
+            dead = releaseIfUnused(i);
+        }
+        deleteIfDead(dead);
     }
 
     public synchronized FileBlocks blocksOf(Inode i) {
@@ -177,17 +194,31 @@ public final class Inodes {
     }
 
     /** After a change that may have dropped the last name of an unreferenced inode. */
-    synchronized void unlinked(Inode i) {
-        releaseIfUnused(i);
+    void unlinked(Inode i) {
+        Inode dead;
+        synchronized (this) {
+            dead = releaseIfUnused(i);
+        }
+        deleteIfDead(dead);
     }
 
-    private void releaseIfUnused(Inode i) {
-        if (i.lookups > 0 || i.opens > 0 || i.ino == ROOT) {
-            return;
+    /**
+     * Drops an inode nobody references from memory.
+     *
+     * @return the inode if it has no name left either, for {@link #deleteIfDead} to delete
+     */
+    private Inode releaseIfUnused(Inode i) {
+        if (i.lookups > 0 || i.opens > 0 || i.ino == ROOT || cache.get(i.ino) != i) {
+            return null;
         }
-        if (i.nlink() == 0) {
-            delete(i);
-        } else {
+        // once shutdown began, a dead inode's orphan record (durable at the shutdown's sync) tells
+        // recovery to delete it: the metadata store may be closing under a late forget
+        boolean dead = i.nlink() == 0 && !closing;
+        if (dead) {
+            evictedUnsynced.remove(i.ino);
+            evictedSyncFailures.remove(i.ino);
+            dying.add(i.ino);
+        } else if (i.nlink() > 0) {
             persistIfDirty(i, false);
             boolean sizeUnsynced;
             synchronized (i) {
@@ -205,20 +236,35 @@ public final class Inodes {
             i.blocks.close();
             i.blocks = null;
         }
-    }
-
-    /** Deletes an inode's records now and its data once that is durable. */
-    private void delete(Inode i) {
-        evictedUnsynced.remove(i.ino);
-        evictedSyncFailures.remove(i.ino);
-        deleteRecords(meta, i.ino, tier -> blocks.addUsage(tier, -blocks.blockSize()));
-        reclaimer.reclaim(i.ino);
+        return dead ? i : null;
     }
 
     /**
-     * Removes every record of {@code ino}, telling {@code freedOnTier} the tier of each block freed.
-     * Keys are deleted one by one: RocksDB range tombstones slow every later read while they sit in
-     * the memtable, and a deletion per file made `rm -r` quadratic.
+     * Deletes a released inode's records now and its data once that is durable. Outside this
+     * object's lock, as the records of a large file take long to scan: nothing can reach the inode
+     * any more (no name, no kernel reference, no open file), and {@link #load} refuses it while
+     * it is dying.
+     */
+    private void deleteIfDead(Inode dead) {
+        if (dead == null) {
+            return;
+        }
+        try {
+            deleteRecords(meta, dead.ino, tier -> blocks.addUsage(tier, -blocks.blockSize()));
+            reclaimer.reclaim(dead.ino);
+        } finally {
+            synchronized (this) {
+                dying.remove(dead.ino);
+                notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Removes every record of {@code ino} but its orphan record, which stays until its data is freed
+     * (Reclaimer), telling {@code freedOnTier} the tier of each block freed. Keys are deleted one by
+     * one: RocksDB range tombstones slow every later read while they sit in the memtable, and a
+     * deletion per file made `rm -r` quadratic.
      */
     public static void deleteRecords(MetadataStore meta, long ino, java.util.function.IntConsumer freedOnTier) {
         try (MetadataStore.Batch b = meta.newBatch()) {
@@ -232,7 +278,6 @@ public final class Inodes {
                 return true;
             });
             b.delete(Keys.inode(ino));
-            b.delete(Keys.orphan(ino));
             meta.commit(b, false);
         }
     }
@@ -243,6 +288,8 @@ public final class Inodes {
      * @return whether every file's data was synced (if not, the volume must not be marked clean)
      */
     public synchronized boolean closeAndSync() {
+        closing = true;
+        awaitDeletions();
         boolean synced = true;
         for (Inode i : cache.values()) {
             persistIfDirty(i, false);
@@ -275,5 +322,19 @@ public final class Inodes {
         reclaimer.close();
         cache.clear();
         return synced;
+    }
+
+    private void awaitDeletions() {
+        boolean interrupted = false;
+        while (!dying.isEmpty()) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

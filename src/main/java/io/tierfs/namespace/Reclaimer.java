@@ -1,29 +1,39 @@
 package io.tierfs.namespace;
 
 import io.tierfs.block.BlockStore;
+import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Frees the data of deleted files in the background. The deletion of a file's records must be
- * durable before its data goes, or a power loss could bring back a file whose blocks are gone; one
- * metadata sync covers every deletion queued meanwhile, so `rm -r` does not pay a sync per file.
- * Data left behind by a crash before this runs is found by recovery at the next mount.
+ * Frees the data of deleted files in the background. A deleted file's orphan record is the durable
+ * note that its data is still to be freed: it goes only after the data has gone, so data whose
+ * freeing failed, or was cut short by a crash or a shutdown, is freed by recovery at the next
+ * mount, clean or not. The deletion of a file's other records must be durable before its data
+ * goes, or a power loss could bring back a file whose blocks are gone; one metadata sync covers
+ * every deletion queued meanwhile, so `rm -r` does not pay a sync per file.
  */
 final class Reclaimer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Reclaimer.class.getName());
     private static final long STOP = -1;
+    private static final long FIRST_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long LAST_RETRY_NANOS = TimeUnit.MINUTES.toNanos(5);
 
     private final MetadataStore meta;
     private final BlockStore blocks;
     private final BlockingQueue<Long> queue = new LinkedBlockingQueue<>();
+    /** Inodes whose data could not be freed yet, retried less and less often while it fails. */
+    private final Set<Long> failed = new LinkedHashSet<>();
+    private long retryDelayNanos = FIRST_RETRY_NANOS;
+    private long nextRetryNanos;
     private final Thread thread;
 
     Reclaimer(MetadataStore meta, BlockStore blocks) {
@@ -34,9 +44,21 @@ final class Reclaimer implements AutoCloseable {
         thread.start();
     }
 
-    /** Queues the data of {@code ino}, whose records' deletion has been committed. */
+    /** Queues the data of {@code ino}, whose records but its orphan record are deleted. */
     void reclaim(long ino) {
         queue.add(ino);
+    }
+
+    /**
+     * Frees the data of deleted inode {@code ino}, then forgets its orphan record. The caller has
+     * made the deletion of its other records durable.
+     */
+    static void freeData(MetadataStore meta, BlockStore blocks, long ino) throws IOException {
+        blocks.deleteFile(ino);
+        try (MetadataStore.Batch b = meta.newBatch()) {
+            b.delete(Keys.orphan(ino));
+            meta.commit(b, false);
+        }
     }
 
     private void run() {
@@ -45,29 +67,58 @@ final class Reclaimer implements AutoCloseable {
         while (!stopping) {
             try {
                 Long first = queue.poll(1, TimeUnit.SECONDS);
-                if (first == null) {
-                    continue;
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch);
+                    stopping = batch.remove(Long.valueOf(STOP));
                 }
-                batch.add(first);
-                queue.drainTo(batch);
-                stopping = batch.remove(Long.valueOf(STOP));
+                if (!failed.isEmpty() && (stopping || System.nanoTime() - nextRetryNanos >= 0)) {
+                    batch.addAll(failed);
+                }
                 if (!batch.isEmpty()) {
-                    meta.sync();
-                    for (long ino : batch) {
-                        blocks.deleteFile(ino);
-                    }
+                    free(batch);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "freeing the data of deleted files failed; recovery will retry at mount", e);
             }
             batch.clear();
         }
+        if (!failed.isEmpty()) {
+            LOG.warning("the data of deleted inodes " + failed + " could not be freed; the next mount frees it");
+        }
     }
 
-    /** Frees everything queued, then stops. */
+    /** Frees the data of {@code batch}; what fails joins {@link #failed}, warned about once. */
+    private void free(List<Long> batch) {
+        boolean anyFailed = false;
+        try {
+            meta.sync();
+            for (long ino : batch) {
+                try {
+                    freeData(meta, blocks, ino);
+                    failed.remove(ino);
+                } catch (IOException | RuntimeException e) {
+                    anyFailed = true;
+                    if (failed.add(ino)) {
+                        LOG.warning("freeing the data of deleted inode " + ino + " failed, will retry: " + e);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warning("freeing the data of deleted files waits: syncing the metadata failed: " + e);
+            failed.addAll(batch);
+            anyFailed = true;
+        }
+        if (failed.isEmpty()) {
+            retryDelayNanos = FIRST_RETRY_NANOS;
+        } else if (anyFailed) {
+            nextRetryNanos = System.nanoTime() + retryDelayNanos;
+            retryDelayNanos = Math.min(retryDelayNanos * 2, LAST_RETRY_NANOS);
+        }
+    }
+
+    /** Frees everything queued, retries what failed once more, then stops. */
     @Override
     public void close() {
         queue.add(STOP);

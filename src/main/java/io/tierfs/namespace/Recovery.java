@@ -17,7 +17,9 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * Runs at every mount, before the filesystem serves: deletes orphans (files unlinked while open),
+ * Runs at every mount, before the filesystem serves: deletes orphans (files without a name whose
+ * data was not freed yet: unlinked while open, or still queued, or failing, to be freed when the
+ * daemon stopped),
  * drops block references to a missing inode, corrects block counts and counts each tier's use.
  * Blocks past a file's end are space reserved by fallocate(KEEP_SIZE) and stay. After an unclean
  * shutdown such a block may instead hold an extending write whose new size never became durable:
@@ -62,9 +64,15 @@ public final class Recovery {
         meta.scan(Keys.all(Keys.ORPHAN), Keys.allEnd(Keys.ORPHAN), (k, v) -> found.add(Keys.inoOf(k)));
         for (long ino : found) {
             Inodes.deleteRecords(meta, ino, tier -> { }); // usage is counted afterwards, from what remains
-            meta.sync();
-            blocks.deleteFile(ino);
-            orphans++;
+        }
+        meta.sync();
+        for (long ino : found) {
+            try {
+                Reclaimer.freeData(meta, blocks, ino);
+                orphans++;
+            } catch (IOException e) {
+                LOG.warning("could not free the data of deleted inode " + ino + ", the next mount tries again: " + e);
+            }
         }
     }
 
@@ -183,14 +191,33 @@ public final class Recovery {
         }
     }
 
+    /**
+     * Deletes the tier file of an inode that does not exist. One that cannot be deleted gets an
+     * orphan record, so that every later mount tries again; an orphan's was tried already.
+     */
+    private void sweepFile(Tier tier, long ino) {
+        if (meta.get(Keys.orphan(ino)) != null) {
+            return;
+        }
+        try {
+            tier.delete(ino);
+            sweptFiles++;
+        } catch (IOException e) {
+            LOG.warning("could not free the leaked tier file of inode " + ino + ", the next mount tries again: " + e);
+            try (MetadataStore.Batch b = meta.newBatch()) {
+                b.put(Keys.orphan(ino), new byte[0]);
+                meta.commit(b, false);
+            }
+        }
+    }
+
     /** Frees tier data that no block reference points at. */
     private void sweepTiers() throws IOException {
         for (int t = 0; t < blocks.tierCount(); t++) {
             Tier tier = blocks.tier(t);
             for (long ino : tier.storedInodes()) {
                 if (meta.get(Keys.inode(ino)) == null) {
-                    tier.delete(ino);
-                    sweptFiles++;
+                    sweepFile(tier, ino);
                     continue;
                 }
                 Map<Long, Integer> refs = new HashMap<>();

@@ -14,7 +14,7 @@ import io.tierfs.namespace.FsException;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.testutil.NativeBuffer;
-import io.tierfs.testutil.SyncFailingTier;
+import io.tierfs.testutil.FaultyTier;
 import io.tierfs.testutil.TierDirs;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.Tier;
@@ -238,9 +238,9 @@ class FileBlocksTest {
     }
 
     /** A store whose ssd tier can fail a sync, and a file with one block written on it. */
-    private SyncFailingTier openSyncFailingStore() throws IOException {
-        SyncFailingTier[] ssd = new SyncFailingTier[1];
-        ssdWrapper = tier -> (ssd[0] = new SyncFailingTier(tier)).tier();
+    private FaultyTier openFaultyStore() throws IOException {
+        FaultyTier[] ssd = new FaultyTier[1];
+        ssdWrapper = tier -> (ssd[0] = new FaultyTier(tier)).tier();
         openStore(0, 0);
         write(open(INO), 0, NativeBuffer.pattern(1, BS));
         return ssd[0];
@@ -248,7 +248,7 @@ class FileBlocksTest {
 
     @Test
     void aFailedSyncFailsEveryLaterSync() throws IOException {
-        SyncFailingTier ssd = openSyncFailingStore();
+        FaultyTier ssd = openFaultyStore();
         FileBlocks f = opened.get(0);
         ssd.failNextSync();
         assertEquals(Errno.EIO, assertThrows(NativeIOException.class, f::sync).errno());
@@ -261,7 +261,7 @@ class FileBlocksTest {
 
     @Test
     void aSyncRacingAFailingOneFailsToo() throws Exception {
-        SyncFailingTier ssd = openSyncFailingStore();
+        FaultyTier ssd = openFaultyStore();
         FileBlocks f = opened.get(0);
         CompletableFuture<Throwable> racing = new CompletableFuture<>();
         ssd.failNextSync(() -> {

@@ -16,7 +16,7 @@ import io.tierfs.meta.Keys;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.testutil.NativeBuffer;
-import io.tierfs.testutil.SyncFailingTier;
+import io.tierfs.testutil.FaultyTier;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -231,7 +231,7 @@ class NamespaceTest {
     // ---------------------------------------------------------------- rename
 
     @Test
-    void renameFileOverFile() throws IOException {
+    void renameFileOverFile() throws Exception {
         Inode a = v.mkfile(ROOT, "a");
         Inode b = v.mkfile(ROOT, "b");
         v.write(a, 0, n("from a"));
@@ -244,9 +244,9 @@ class NamespaceTest {
         assertTrue(v.hasKey(Keys.orphan(b.ino)), "the replaced file is still referenced by the kernel");
         v.inodes.forget(b.ino, 1);
         assertNull(v.stored(b.ino));
-        assertFalse(v.hasKey(Keys.orphan(b.ino)));
         assertEquals(0, v.countKeys(Keys.BLOCK, b.ino));
         assertEquals(1, a.nlink());
+        awaitFreed(b.ino);
     }
 
     @Test
@@ -610,12 +610,11 @@ class NamespaceTest {
 
         v.inodes.close(f);
         assertNull(v.stored(ino), "the last close deletes the inode");
-        assertFalse(v.hasKey(Keys.orphan(ino)));
         assertEquals(0, v.countKeys(Keys.BLOCK, ino));
         assertEquals(0, v.countKeys(Keys.XATTR, ino));
         assertEquals(0, v.blocks.usedBytes(0), "its space is given back");
         assertErrno(Errno.ENOENT, () -> v.inodes.get(ino));
-        awaitNoTierFile(ino);
+        awaitFreed(ino);
     }
 
     @Test
@@ -626,13 +625,12 @@ class NamespaceTest {
         v.inodes.forget(ino, 1); // the kernel lets go
         v.ns.unlink(ROOT, n("f"), false);
         assertNull(v.stored(ino));
-        assertFalse(v.hasKey(Keys.orphan(ino)));
         assertEquals(0, v.countKeys(Keys.BLOCK, ino));
-        awaitNoTierFile(ino);
+        awaitFreed(ino);
     }
 
     @Test
-    void aRemovedDirectoryStillLookedUpIsAnOrphanUntilForgotten() {
+    void aRemovedDirectoryStillLookedUpIsAnOrphanUntilForgotten() throws Exception {
         Inode d = v.mkdir(ROOT, "d");
         v.ns.unlink(ROOT, n("d"), true);
         assertTrue(v.hasKey(Keys.orphan(d.ino)));
@@ -640,7 +638,47 @@ class NamespaceTest {
         assertErrno(Errno.ENOENT, () -> v.ns.list(d.ino));
         v.inodes.forget(d.ino, 1);
         assertNull(v.stored(d.ino));
-        assertFalse(v.hasKey(Keys.orphan(d.ino)));
+        awaitFreed(d.ino);
+    }
+
+    @Test
+    void dataThatCouldNotBeFreedIsFreedOnARetry() throws Exception {
+        FaultyTier ssd = reopenWithFaultySsd();
+        Inode f = v.mkfile(ROOT, "f");
+        v.write(f, 0, NativeBuffer.pattern(3, BS));
+        ssd.failDeletes(true);
+        v.inodes.forget(f.ino, 1);
+        v.ns.unlink(ROOT, n("f"), false);
+        assertNull(v.stored(f.ino), "its records go at once");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (ssd.failedDeletes() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(ssd.failedDeletes() > 0, "the reclaimer tried");
+        assertTrue(v.hasKey(Keys.orphan(f.ino)), "the orphan record notes that its data is still to be freed");
+        assertTrue(hasTierFile(f.ino));
+        ssd.failDeletes(false);
+        awaitFreed(f.ino);
+    }
+
+    @Test
+    void dataStillNotFreedAtShutdownIsFreedByTheNextMount() throws Exception {
+        FaultyTier ssd = reopenWithFaultySsd();
+        Inode f = v.mkfile(ROOT, "f");
+        v.write(f, 0, NativeBuffer.pattern(4, BS));
+        ssd.failDeletes(true);
+        v.inodes.forget(f.ino, 1);
+        v.ns.unlink(ROOT, n("f"), false);
+        v.close();
+        assertTrue(ssd.failedDeletes() > 0, "the reclaimer tried before it stopped");
+        assertTrue(v.closedClean, "a leftover orphan needs no unclean recovery");
+
+        v = TestVolume.open(dir, tiers);
+        assertTrue(v.hasKey(Keys.orphan(f.ino)));
+        assertTrue(hasTierFile(f.ino));
+        new Recovery(v.meta, v.blocks).run(false);
+        assertFalse(v.hasKey(Keys.orphan(f.ino)));
+        assertFalse(hasTierFile(f.ino));
     }
 
     @Test
@@ -651,21 +689,27 @@ class NamespaceTest {
         assertFalse(names(ROOT).containsKey("back"));
     }
 
-    private void awaitNoTierFile(long ino) throws Exception {
+    /** Waits for the reclaimer to free a deleted inode's data and drop its orphan record. */
+    private void awaitFreed(long ino) throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (true) {
-            boolean present = false;
-            for (int t = 0; t < v.blocks.tierCount(); t++) {
-                present |= Arrays.stream(v.blocks.tier(t).storedInodes()).anyMatch(i -> i == ino);
-            }
-            if (!present) {
+            if (!v.hasKey(Keys.orphan(ino)) && !hasTierFile(ino)) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the tier file of deleted inode " + ino + " is still there");
+                throw new AssertionError("the tier file or orphan record of deleted inode " + ino + " is still there");
             }
             Thread.sleep(20);
         }
+    }
+
+    private boolean hasTierFile(long ino) throws IOException {
+        for (int t = 0; t < v.blocks.tierCount(); t++) {
+            if (Arrays.stream(v.blocks.tier(t).storedInodes()).anyMatch(i -> i == ino)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- persistence
@@ -797,14 +841,12 @@ class NamespaceTest {
 
     @Test
     void aFailedSyncStillFailsAfterTheKernelDroppedTheInode() throws IOException {
-        v.close();
-        SyncFailingTier[] ssd = new SyncFailingTier[1];
-        v = TestVolume.create(dir, tiers, tier -> (ssd[0] = new SyncFailingTier(tier)).tier());
+        FaultyTier ssd = reopenWithFaultySsd();
         Inode f = v.mkfile(ROOT, "f");
         v.write(f, 0, NativeBuffer.pattern(8, 1000));
-        ssd[0].failNextSync();
+        ssd.failNextSync();
         assertEquals(Errno.EIO, assertThrows(NativeIOException.class, () -> v.files.fsync(f, true)).errno());
-        assertTrue(ssd[0].failureDelivered());
+        assertTrue(ssd.failureDelivered());
         v.inodes.forget(f.ino, 1);   // the kernel drops it, and with it the block table that saw the failure
 
         Inode again = v.inodes.acquire(f.ino);
@@ -816,5 +858,13 @@ class NamespaceTest {
         v.inodes.forget(again.ino, 1);
         v.close();
         assertFalse(v.closedClean, "a volume that lost a sync must not be marked clean");
+    }
+
+    /** Replaces the volume with a new one whose ssd tier fails on request. */
+    private FaultyTier reopenWithFaultySsd() throws IOException {
+        v.close();
+        FaultyTier[] ssd = new FaultyTier[1];
+        v = TestVolume.create(dir, tiers, tier -> (ssd[0] = new FaultyTier(tier)).tier());
+        return ssd[0];
     }
 }

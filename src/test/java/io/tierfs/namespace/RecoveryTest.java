@@ -14,6 +14,7 @@ import io.tierfs.block.BlockStore;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.testutil.FaultyTier;
 import io.tierfs.testutil.NativeBuffer;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.Tier;
@@ -25,6 +26,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,9 +64,13 @@ class RecoveryTest {
     }
 
     private void openRaw() throws IOException {
+        openRaw(UnaryOperator.identity());
+    }
+
+    private void openRaw(UnaryOperator<Tier> ssdWrapper) throws IOException {
         meta = new RocksMetadataStore(dir.resolve("meta"));
         Tier[] tiers = {
-            new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, 0),
+            ssdWrapper.apply(new DirectoryTier("ssd", tierRoot.resolve("ssd"), BS, 0)),
             new DirectoryTier("hdd", tierRoot.resolve("hdd"), BS, 0),
         };
         blocks = new BlockStore(BS, tiers, meta);
@@ -223,6 +229,31 @@ class RecoveryTest {
         assertNull(inode(11));
         assertEquals(0, count(Keys.BLOCK, 11));
         assertFalse(hasTierFile(HDD, 11));
+    }
+
+    @Test
+    void dataThatCannotBeFreedIsLeftAsAnOrphanForTheNextMount() throws IOException {
+        putInode(11, TestVolume.FILE, 0, BS, 1);   // an orphan
+        putBlock(11, 0, SSD);
+        put(Keys.orphan(11), new byte[0]);
+        writeData(SSD, 12, 0);                     // a leaked tier file: no inode 12
+        closeRaw();
+        FaultyTier[] ssd = new FaultyTier[1];
+        openRaw(tier -> (ssd[0] = new FaultyTier(tier)).tier());
+        ssd[0].failDeletes(true);
+
+        new Recovery(meta, blocks).run(true);      // the mount goes on
+
+        assertEquals(2, ssd[0].failedDeletes(), "one try each: the sweep skips the orphan");
+        assertNull(inode(11), "the orphan's records are gone");
+        assertNotNull(meta.get(Keys.orphan(11)), "its orphan record stays, to free its data later");
+        assertNotNull(meta.get(Keys.orphan(12)), "the leaked file gets one");
+        remount();
+        new Recovery(meta, blocks).run(false);     // a clean mount, with a tier that deletes again
+        assertNull(meta.get(Keys.orphan(11)));
+        assertNull(meta.get(Keys.orphan(12)));
+        assertFalse(hasTierFile(SSD, 11));
+        assertFalse(hasTierFile(SSD, 12));
     }
 
     @Test

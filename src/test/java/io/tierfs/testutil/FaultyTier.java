@@ -8,18 +8,26 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A tier whose files' next sync fails once with EIO when armed, and then succeeds again: what the
- * kernel does after a failed write-back, which it reports once and forgets.
+ * A tier that fails on request. Its files' next sync fails once with EIO when armed, and then
+ * succeeds again: what the kernel does after a failed write-back, which it reports once and
+ * forgets. Deleting a file fails with EIO while deletes are switched off.
  */
-public final class SyncFailingTier {
+public final class FaultyTier {
     private final AtomicBoolean failNextSync = new AtomicBoolean();
     private volatile Runnable whileFailing = () -> { };
+    private volatile boolean failDeletes;
+    private final AtomicInteger failedDeletes = new AtomicInteger();
     private final Tier tier;
 
-    public SyncFailingTier(Tier delegate) {
+    public FaultyTier(Tier delegate) {
         this.tier = forwarding(Tier.class, (m, args) -> {
+            if (m.getName().equals("delete") && failDeletes) {
+                failedDeletes.incrementAndGet();
+                throw new NativeIOException("unlink (injected)", Errno.EIO);
+            }
             Object result = m.invoke(delegate, args);
             if (!m.getName().equals("open")) {
                 return result;
@@ -48,6 +56,16 @@ public final class SyncFailingTier {
     public void failNextSync(Runnable whileFailing) {
         this.whileFailing = whileFailing;
         failNextSync.set(true);
+    }
+
+    /** Whether deleting a file fails from now on. */
+    public void failDeletes(boolean fail) {
+        failDeletes = fail;
+    }
+
+    /** How many deletes have failed so far. */
+    public int failedDeletes() {
+        return failedDeletes.get();
     }
 
     /** Whether the armed failure was delivered. */
