@@ -25,7 +25,7 @@ done
 # both ways, and the fdatasync commit.
 QUICK_JOBS="randread-4k:1 randwrite-4k:0 randwrite-4k:1 seqread-1m:1 seqwrite-1m:1 write-fdatasync-4k:0"
 
-QUICK=0 REPS=3 RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS=""
+QUICK=0 REPS="" RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS=""
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -44,10 +44,13 @@ done
 if [[ $QUICK -eq 1 ]]; then
   # mergerfs-direct only in full runs: four targets keep the quick mode under two minutes
   TARGETS="${TARGETS:-tierfs passthrough mergerfs backing}"
-  RUNTIME="${RUNTIME:-1}" RAMP="${RAMP:-0}" SIZE="${SIZE:-32m}" JOBS="${JOBS:-$QUICK_JOBS}" MODE="quick"
+  REPS="${REPS:-3}" RUNTIME="${RUNTIME:-1}" RAMP="${RAMP:-0}" SIZE="${SIZE:-32m}" JOBS="${JOBS:-$QUICK_JOBS}" MODE="quick"
 else
   TARGETS="${TARGETS:-tierfs passthrough mergerfs mergerfs-direct backing}"
-  RUNTIME="${RUNTIME:-5}" RAMP="${RAMP:-1}" SIZE="${SIZE:-256m}" JOBS="${JOBS:-$ALL_JOBS}" MODE="full"
+  # five repetitions: as many as the targets, so the rotation runs each target once in each
+  # position (the run right after a job's refill included); medians of five hold still where
+  # page placement moves single runs by 10% (BENCHMARKS.md)
+  REPS="${REPS:-5}" RUNTIME="${RUNTIME:-3}" RAMP="${RAMP:-1}" SIZE="${SIZE:-256m}" JOBS="${JOBS:-$ALL_JOBS}" MODE="full"
 fi
 [[ "$REPS" =~ ^[0-9]+$ && "$REPS" -ge 1 ]] || { echo "compare.sh: --reps must be a positive number" >&2; exit 2; }
 [[ "$REPS" -ge 3 ]] || echo "compare.sh: warning: fewer than 3 repetitions; the medians mean little" >&2
