@@ -644,11 +644,7 @@ class NamespaceTest {
     @Test
     void dataThatCouldNotBeFreedIsFreedOnARetry() throws Exception {
         FaultyTier ssd = reopenWithFaultySsd();
-        Inode f = v.mkfile(ROOT, "f");
-        v.write(f, 0, NativeBuffer.pattern(3, BS));
-        ssd.failDeletes(true);
-        v.inodes.forget(f.ino, 1);
-        v.ns.unlink(ROOT, n("f"), false);
+        Inode f = deleteFileWhileDeletesFail(ssd);
         assertNull(v.stored(f.ino), "its records go at once");
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (ssd.failedDeletes() == 0 && System.nanoTime() < deadline) {
@@ -664,11 +660,7 @@ class NamespaceTest {
     @Test
     void dataStillNotFreedAtShutdownIsFreedByTheNextMount() throws Exception {
         FaultyTier ssd = reopenWithFaultySsd();
-        Inode f = v.mkfile(ROOT, "f");
-        v.write(f, 0, NativeBuffer.pattern(4, BS));
-        ssd.failDeletes(true);
-        v.inodes.forget(f.ino, 1);
-        v.ns.unlink(ROOT, n("f"), false);
+        Inode f = deleteFileWhileDeletesFail(ssd);
         v.close();
         assertTrue(ssd.failedDeletes() > 0, "the reclaimer tried before it stopped");
         assertTrue(v.closedClean, "a leftover orphan needs no unclean recovery");
@@ -679,6 +671,16 @@ class NamespaceTest {
         new Recovery(v.meta, v.blocks).run(false);
         assertFalse(v.hasKey(Keys.orphan(f.ino)));
         assertFalse(hasTierFile(f.ino));
+    }
+
+    /** A file with data, deleted (no name, no reference) while the ssd tier fails every delete. */
+    private Inode deleteFileWhileDeletesFail(FaultyTier ssd) throws IOException {
+        Inode f = v.mkfile(ROOT, "f");
+        v.write(f, 0, NativeBuffer.pattern(3, BS));
+        ssd.failDeletes(true);
+        v.inodes.forget(f.ino, 1);
+        v.ns.unlink(ROOT, n("f"), false);
+        return f;
     }
 
     @Test
