@@ -82,7 +82,7 @@ t_fallocate() {
         fallocate 0 0 0 0 : fallocate 0 0 -1 4096
     # optional modes, each on a fresh 64 KiB pattern file (8 KiB at 16 KiB)
     "$FSOP" open "$T/ref" O_CREAT,O_RDWR : writepat 0 0 64k 6 >/dev/null
-    local mode got
+    local mode got b
     for mode in KEEP_SIZE PUNCH_HOLE,KEEP_SIZE ZERO_RANGE COLLAPSE_RANGE INSERT_RANGE; do
         rm -f h
         expect "$(L 0 65536)" open h O_CREAT,O_RDWR : writepat 0 0 64k 6
@@ -96,6 +96,11 @@ t_fallocate() {
         KEEP_SIZE)
             expect "$(L 0 65536 ok)" open h O_RDONLY : fstat 0 size : checkpat 0 0 64k 6
             expect "$(L 0 0 65536 "")" open h O_RDWR : fallocate 0 KEEP_SIZE 65536 65536 : fstat 0 size : pread 0 65536 10
+            # the reserved space past the end shows in st_blocks, as du reports it
+            rm -f k && : > k
+            expect "$(L 0 0)" open k O_RDWR : fallocate 0 KEEP_SIZE 0 1048576
+            b=$(bytes_of k)
+            ((b >= 1048576 && b <= 1048576 + 131072)) || fail "fallocate KEEP_SIZE of 1 MiB on an empty file: st_blocks*512 = $b"
             ;;
         PUNCH_HOLE,KEEP_SIZE | ZERO_RANGE)
             expect "$(L 0 65536 ok zero ok)" open h O_RDONLY : fstat 0 size : checkpat 0 0 16384 6 : \

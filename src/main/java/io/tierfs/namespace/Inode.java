@@ -70,7 +70,12 @@ public final class Inode {
         a.nlink = nlink;
         a.rdev = rdev;
         a.size = size;
-        long stored = Math.min(blockCount * blockSize, (size + 4095) & ~4095L);
+        // The blocks that hold the data count no more than the size rounded up to a page: their
+        // tier slots are sparse past what was written. Blocks wholly past the end (fallocate
+        // KEEP_SIZE) count whole; at least this many of them lie there.
+        long covering = (size + blockSize - 1) / blockSize;
+        long pastEnd = Math.max(0, blockCount - covering);
+        long stored = Math.min((blockCount - pastEnd) * blockSize, (size + 4095) & ~4095L) + pastEnd * blockSize;
         a.blocks512 = stored / 512;
         a.atimeNanos = atimeNanos;
         a.mtimeNanos = mtimeNanos;

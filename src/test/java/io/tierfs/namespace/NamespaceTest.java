@@ -513,9 +513,16 @@ class NamespaceTest {
         v.files.fallocate(f, 0, 0, 2L * BS + 1);
         assertEquals(2L * BS + 1, f.size());
         assertEquals(3, v.countKeys(Keys.BLOCK, f.ino));
-        v.files.fallocate(f, 1 /* KEEP_SIZE */, 3L * BS, BS);
+        assertEquals((2L * BS + 4096) / 512, TestVolume.attrs(f).blocks512);
+        v.files.fallocate(f, 1 /* KEEP_SIZE */, 3L * BS, 2L * BS);
         assertEquals(2L * BS + 1, f.size());
-        assertEquals(4, v.countKeys(Keys.BLOCK, f.ino));
+        assertEquals(5, v.countKeys(Keys.BLOCK, f.ino));
+        assertEquals((4L * BS + 4096) / 512, TestVolume.attrs(f).blocks512,
+            "st_blocks counts the reserved blocks past the end whole, as du shows them");
+        Inode empty = v.mkfile(ROOT, "e");
+        v.files.fallocate(empty, 1 /* KEEP_SIZE */, 0, 3L * BS);
+        assertEquals(0, empty.size());
+        assertEquals(3L * BS / 512, TestVolume.attrs(empty).blocks512);
         assertErrno(Errno.EOPNOTSUPP, () -> v.files.fallocate(f, 2 /* PUNCH_HOLE */, 0, BS));
         assertErrno(Errno.EINVAL, () -> v.files.fallocate(f, 0, 0, 0));
         assertErrno(Errno.EINVAL, () -> v.files.fallocate(f, 0, -1, 10));
