@@ -158,13 +158,18 @@ final class DirectoryTierFile implements TierFile {
         try {
             while (f >= 0 && pos < end) {
                 long data = C.lseek(f, pos, LibC.SEEK_DATA);
-                if (data < 0 && LibC.errno() != Errno.ENXIO) {
-                    throw new NativeIOException("seek " + tier.pathOf(ino), LibC.errno());
+                int errno = data < 0 ? LibC.errno() : 0;
+                if (data < 0 && errno != Errno.ENXIO) {
+                    throw new NativeIOException("seek " + tier.pathOf(ino), errno);
                 }
                 if (data < 0 || data >= end) {
                     break; // only holes up to the end of the range (ENXIO: or of the file)
                 }
-                long stop = Math.min(C.lseek(f, data, LibC.SEEK_HOLE), end);
+                long hole = C.lseek(f, data, LibC.SEEK_HOLE);
+                if (hole < 0) {
+                    throw new NativeIOException("seek " + tier.pathOf(ino), LibC.errno());
+                }
+                long stop = Math.min(hole, end);
                 if (buf == 0) {
                     buf = Memory.allocate(ZERO_CHECK_CHUNK);
                 }
