@@ -93,10 +93,17 @@ public final class BlockStore implements AutoCloseable {
         }
     }
 
-    /** Frees every block of a deleted file on every tier. */
+    /** Frees every block of a deleted file on every tier; durable after {@link #syncDeletes}. */
     public void deleteFile(long ino) throws IOException {
         for (Tier tier : tiers) {
             tier.delete(ino);
+        }
+    }
+
+    /** Makes every {@link #deleteFile} so far durable. */
+    public void syncDeletes() throws IOException {
+        for (Tier tier : tiers) {
+            tier.syncDeletes();
         }
     }
 

@@ -5,8 +5,11 @@ import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -50,15 +53,34 @@ final class Reclaimer implements AutoCloseable {
     }
 
     /**
-     * Frees the data of deleted inode {@code ino}, then forgets its orphan record. The caller has
-     * made the deletion of its other records durable.
+     * Frees the data of deleted inodes, whose other records' deletion the caller has made durable,
+     * and forgets their orphan records once the data's removal is durable too: an orphan record
+     * dropped before that could outlive a power loss that brings the data back.
+     *
+     * @return the inodes whose data could not be freed, each with why; their orphan records stay
      */
-    static void freeData(MetadataStore meta, BlockStore blocks, long ino) throws IOException {
-        blocks.deleteFile(ino);
+    static Map<Long, Exception> freeData(MetadataStore meta, BlockStore blocks, Collection<Long> inos) {
+        Map<Long, Exception> failures = new LinkedHashMap<>();
+        List<Long> freed = new ArrayList<>();
+        for (long ino : inos) {
+            try {
+                blocks.deleteFile(ino);
+                freed.add(ino);
+            } catch (IOException | RuntimeException e) {
+                failures.put(ino, e);
+            }
+        }
+        try {
+            blocks.syncDeletes();
+        } catch (IOException | RuntimeException e) {
+            freed.forEach(ino -> failures.put(ino, e));
+            return failures;
+        }
         try (MetadataStore.Batch b = meta.newBatch()) {
-            b.delete(Keys.orphan(ino));
+            freed.forEach(ino -> b.delete(Keys.orphan(ino)));
             meta.commit(b, false);
         }
+        return failures;
     }
 
     private void run() {
@@ -91,28 +113,26 @@ final class Reclaimer implements AutoCloseable {
 
     /** Frees the data of {@code batch}; what fails joins {@link #failed}, warned about once. */
     private void free(List<Long> batch) {
-        boolean anyFailed = false;
+        Map<Long, Exception> failures = new LinkedHashMap<>();
         try {
             meta.sync();
-            for (long ino : batch) {
-                try {
-                    freeData(meta, blocks, ino);
-                    failed.remove(ino);
-                } catch (IOException | RuntimeException e) {
-                    anyFailed = true;
-                    if (failed.add(ino)) {
-                        LOG.warning("freeing the data of deleted inode " + ino + " failed, will retry: " + e);
-                    }
-                }
-            }
+            failures = freeData(meta, blocks, batch);
         } catch (RuntimeException e) {
-            LOG.warning("freeing the data of deleted files waits: syncing the metadata failed: " + e);
-            failed.addAll(batch);
-            anyFailed = true;
+            for (long ino : batch) {
+                failures.put(ino, e);
+            }
+        }
+        for (long ino : batch) {
+            Exception why = failures.get(ino);
+            if (why == null) {
+                failed.remove(ino);
+            } else if (failed.add(ino)) {
+                LOG.warning("freeing the data of deleted inode " + ino + " failed, will retry: " + why);
+            }
         }
         if (failed.isEmpty()) {
             retryDelayNanos = FIRST_RETRY_NANOS;
-        } else if (anyFailed) {
+        } else if (!failures.isEmpty()) {
             nextRetryNanos = System.nanoTime() + retryDelayNanos;
             retryDelayNanos = Math.min(retryDelayNanos * 2, LAST_RETRY_NANOS);
         }

@@ -66,14 +66,10 @@ public final class Recovery {
             Inodes.deleteRecords(meta, ino, tier -> { }); // usage is counted afterwards, from what remains
         }
         meta.sync();
-        for (long ino : found) {
-            try {
-                Reclaimer.freeData(meta, blocks, ino);
-                orphans++;
-            } catch (IOException e) {
-                LOG.warning("could not free the data of deleted inode " + ino + ", the next mount tries again: " + e);
-            }
-        }
+        Map<Long, Exception> failures = Reclaimer.freeData(meta, blocks, found);
+        failures.forEach((ino, e) ->
+            LOG.warning("could not free the data of deleted inode " + ino + ", the next mount tries again: " + e));
+        orphans += found.size() - failures.size();
     }
 
     private void checkBlockMap(boolean unclean) throws IOException {
@@ -237,5 +233,6 @@ public final class Recovery {
                 }
             }
         }
+        blocks.syncDeletes(); // else a clean shutdown after this mount could leave them to come back
     }
 }

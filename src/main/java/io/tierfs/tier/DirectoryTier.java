@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * A tier in a directory of a local filesystem (the ssd and hdd tiers). Each file's blocks on this
@@ -22,6 +23,8 @@ public final class DirectoryTier implements Tier {
     private final int blockSize;
     private final long limitBytes;
     private final FileStore store;
+    /** Shards a file was deleted from since the last {@link #syncDeletes}. Guarded by itself. */
+    private final BitSet unsyncedDeletes = new BitSet(SHARDS);
 
     /**
      * @param limitBytes the most this tier may hold, or 0 for as much as its filesystem has
@@ -48,7 +51,11 @@ public final class DirectoryTier implements Tier {
     }
 
     Path pathOf(long ino) {
-        return root.resolve(shardName((int) (ino & (SHARDS - 1)))).resolve(Long.toString(ino));
+        return root.resolve(shardName(shardOf(ino))).resolve(Long.toString(ino));
+    }
+
+    private static int shardOf(long ino) {
+        return (int) (ino & (SHARDS - 1));
     }
 
     int blockSize() {
@@ -67,7 +74,31 @@ public final class DirectoryTier implements Tier {
 
     @Override
     public void delete(long ino) throws IOException {
-        Files.deleteIfExists(pathOf(ino));
+        if (Files.deleteIfExists(pathOf(ino))) {
+            synchronized (unsyncedDeletes) {
+                unsyncedDeletes.set(shardOf(ino));
+            }
+        }
+    }
+
+    @Override
+    public void syncDeletes() throws IOException {
+        BitSet shards;
+        synchronized (unsyncedDeletes) {
+            shards = (BitSet) unsyncedDeletes.clone();
+            unsyncedDeletes.clear();
+        }
+        for (int i = shards.nextSetBit(0); i >= 0; i = shards.nextSetBit(i + 1)) {
+            try {
+                Durable.syncDirectory(root.resolve(shardName(i)));
+            } catch (IOException e) {
+                shards.clear(0, i); // those are durable; this one and the rest are not
+                synchronized (unsyncedDeletes) {
+                    unsyncedDeletes.or(shards);
+                }
+                throw e;
+            }
+        }
     }
 
     @Override

@@ -14,8 +14,14 @@ public interface Tier extends AutoCloseable {
     /** The handle for {@code ino}'s blocks here. Nothing is created on disk until the first write. */
     TierFile open(long ino);
 
-    /** Frees every block of {@code ino} on this tier. */
+    /**
+     * Frees every block of {@code ino} on this tier. That the data is gone may not survive a power
+     * loss until {@link #syncDeletes}.
+     */
     void delete(long ino) throws IOException;
+
+    /** Makes every {@link #delete} so far durable. */
+    void syncDeletes() throws IOException;
 
     /** The inode numbers that have blocks on this tier (for recovery's sweep of leaked data). */
     long[] storedInodes() throws IOException;

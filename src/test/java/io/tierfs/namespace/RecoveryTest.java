@@ -257,6 +257,25 @@ class RecoveryTest {
     }
 
     @Test
+    void anOrphanStaysUntilTheRemovalOfItsDataIsDurable() throws IOException {
+        putInode(11, TestVolume.FILE, 0, BS, 1);
+        putBlock(11, 0, SSD);
+        put(Keys.orphan(11), new byte[0]);
+        closeRaw();
+        FaultyTier[] ssd = new FaultyTier[1];
+        openRaw(tier -> (ssd[0] = new FaultyTier(tier)).tier());
+        ssd[0].failDeleteSyncs(true);
+
+        new Recovery(meta, blocks).run(false);
+
+        assertFalse(hasTierFile(SSD, 11), "the data is deleted");
+        assertNotNull(meta.get(Keys.orphan(11)), "but a power loss could bring it back: the orphan record stays");
+        remount();
+        new Recovery(meta, blocks).run(false);
+        assertNull(meta.get(Keys.orphan(11)));
+    }
+
+    @Test
     void usageAfterRecoveryCountsExactlyTheRemainingBlocks() throws IOException {
         putFile(10, BS, 1);
         putBlock(10, 0, HDD);

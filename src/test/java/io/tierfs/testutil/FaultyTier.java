@@ -13,12 +13,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A tier that fails on request. Its files' next sync fails once with EIO when armed, and then
  * succeeds again: what the kernel does after a failed write-back, which it reports once and
- * forgets. Deleting a file fails with EIO while deletes are switched off.
+ * forgets. Deleting a file, or making deletions durable, fails with EIO while switched off.
  */
 public final class FaultyTier {
     private final AtomicBoolean failNextSync = new AtomicBoolean();
     private volatile Runnable whileFailing = () -> { };
     private volatile boolean failDeletes;
+    private volatile boolean failDeleteSyncs;
     private final AtomicInteger failedDeletes = new AtomicInteger();
     private final Tier tier;
 
@@ -27,6 +28,9 @@ public final class FaultyTier {
             if (m.getName().equals("delete") && failDeletes) {
                 failedDeletes.incrementAndGet();
                 throw new NativeIOException("unlink (injected)", Errno.EIO);
+            }
+            if (m.getName().equals("syncDeletes") && failDeleteSyncs) {
+                throw new NativeIOException("fsync of a directory (injected)", Errno.EIO);
             }
             Object result = m.invoke(delegate, args);
             if (!m.getName().equals("open")) {
@@ -61,6 +65,11 @@ public final class FaultyTier {
     /** Whether deleting a file fails from now on. */
     public void failDeletes(boolean fail) {
         failDeletes = fail;
+    }
+
+    /** Whether making deletions durable fails from now on. */
+    public void failDeleteSyncs(boolean fail) {
+        failDeleteSyncs = fail;
     }
 
     /** How many deletes have failed so far. */

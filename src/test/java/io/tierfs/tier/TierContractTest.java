@@ -392,6 +392,8 @@ public abstract class TierContractTest {
         assertArrayEquals(NativeBuffer.pattern(32, BS), read(b, 1, 0, BS), "the other file is untouched");
         tier.delete(30);  // again: nothing there
         tier.delete(999); // never existed
+        tier.syncDeletes();
+        tier.syncDeletes(); // nothing left to sync
         assertArrayEquals(new long[] {31}, tier.storedInodes());
     }
 
