@@ -76,6 +76,14 @@ class RecoveryTest {
         blocks = new BlockStore(BS, tiers, meta);
     }
 
+    /** Like {@link #remount}, with an ssd tier that fails on request. */
+    private FaultyTier remountWithFaultySsd() throws IOException {
+        closeRaw();
+        FaultyTier[] ssd = new FaultyTier[1];
+        openRaw(tier -> (ssd[0] = new FaultyTier(tier)).tier());
+        return ssd[0];
+    }
+
     /** Closes and reopens the store and tiers, so recovery starts from zero usage as at a mount. */
     private void remount() throws IOException {
         closeRaw();
@@ -124,6 +132,13 @@ class RecoveryTest {
             }
             f.sync();
         }
+    }
+
+    /** A file unlinked while open, then the crash: no name, nlink 0, one block, an orphan record. */
+    private void putOrphan(long ino, int tier) throws IOException {
+        putInode(ino, TestVolume.FILE, 0, BS, 1);
+        putBlock(ino, 0, tier);
+        put(Keys.orphan(ino), new byte[0]);
     }
 
     /** A block both referenced and written: what a healthy file has. */
@@ -221,9 +236,7 @@ class RecoveryTest {
 
     @Test
     void orphansAreDeletedOnACleanRunToo() throws IOException {
-        putInode(11, TestVolume.FILE, 0, BS, 1);
-        putBlock(11, 0, HDD);
-        put(Keys.orphan(11), new byte[0]);
+        putOrphan(11, HDD);
         remount();
         new Recovery(meta, blocks).run(false);
         assertNull(inode(11));
@@ -233,18 +246,14 @@ class RecoveryTest {
 
     @Test
     void dataThatCannotBeFreedIsLeftAsAnOrphanForTheNextMount() throws IOException {
-        putInode(11, TestVolume.FILE, 0, BS, 1);   // an orphan
-        putBlock(11, 0, SSD);
-        put(Keys.orphan(11), new byte[0]);
+        putOrphan(11, SSD);
         writeData(SSD, 12, 0);                     // a leaked tier file: no inode 12
-        closeRaw();
-        FaultyTier[] ssd = new FaultyTier[1];
-        openRaw(tier -> (ssd[0] = new FaultyTier(tier)).tier());
-        ssd[0].failDeletes(true);
+        FaultyTier ssd = remountWithFaultySsd();
+        ssd.failDeletes(true);
 
         new Recovery(meta, blocks).run(true);      // the mount goes on
 
-        assertEquals(2, ssd[0].failedDeletes(), "one try each: the sweep skips the orphan");
+        assertEquals(2, ssd.failedDeletes(), "one try each: the sweep skips the orphan");
         assertNull(inode(11), "the orphan's records are gone");
         assertNotNull(meta.get(Keys.orphan(11)), "its orphan record stays, to free its data later");
         assertNotNull(meta.get(Keys.orphan(12)), "the leaked file gets one");
@@ -258,13 +267,8 @@ class RecoveryTest {
 
     @Test
     void anOrphanStaysUntilTheRemovalOfItsDataIsDurable() throws IOException {
-        putInode(11, TestVolume.FILE, 0, BS, 1);
-        putBlock(11, 0, SSD);
-        put(Keys.orphan(11), new byte[0]);
-        closeRaw();
-        FaultyTier[] ssd = new FaultyTier[1];
-        openRaw(tier -> (ssd[0] = new FaultyTier(tier)).tier());
-        ssd[0].failDeleteSyncs(true);
+        putOrphan(11, SSD);
+        remountWithFaultySsd().failDeleteSyncs(true);
 
         new Recovery(meta, blocks).run(false);
 
