@@ -14,6 +14,7 @@ public interface LibC {
     int SEEK_DATA = 3, SEEK_HOLE = 4;
     int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2;
     int MNT_DETACH = 2;
+    int SYNC_FILE_RANGE_WRITE = 2;
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
 
@@ -37,6 +38,8 @@ public interface LibC {
     int fsync(int fd);
 
     int fallocate(int fd, int mode, long offset, long len);
+
+    int sync_file_range(int fd, long offset, long nbytes, int flags);
 
     int ftruncate(int fd, long length);
 

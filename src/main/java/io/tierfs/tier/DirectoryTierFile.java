@@ -104,6 +104,14 @@ final class DirectoryTierFile implements TierFile {
     }
 
     @Override
+    public void startWriteBack(long index, int offset, int length) {
+        int f = fd;
+        if (f >= 0) {
+            C.sync_file_range(f, index * blockSize + offset, length, LibC.SYNC_FILE_RANGE_WRITE);
+        }
+    }
+
+    @Override
     public void zero(long index, int offset, int length) throws IOException {
         int f = fd(false);
         if (f >= 0 && length > 0) {

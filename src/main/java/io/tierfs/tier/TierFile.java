@@ -32,6 +32,13 @@ public interface TierFile extends AutoCloseable {
      */
     boolean readsZeros(long index, int offset, int length) throws IOException;
 
+    /**
+     * Starts writing [offset, offset+length) of block {@code index} to the disk without waiting, so
+     * that a sync expected soon finds it already on its way. Does nothing where there is nothing to
+     * write back; a failure to start is left for that sync to report.
+     */
+    void startWriteBack(long index, int offset, int length);
+
     /** Makes every write so far durable. Cheap when nothing was written since the last sync. */
     void sync() throws IOException;
 

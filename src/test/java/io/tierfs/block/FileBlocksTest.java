@@ -282,6 +282,27 @@ class FileBlocksTest {
     }
 
     @Test
+    void writesOfAFileSyncedAfterEveryFewStartTheirWriteBackAtOnce() throws IOException {
+        FaultyTier ssd = openFaultyStore();
+        FileBlocks f = opened.get(0);
+        write(f, 0, NativeBuffer.pattern(2, 100));
+        assertEquals(0, ssd.writeBacksStarted(), "never synced: left to the kernel's write-back");
+        f.sync();
+        write(f, 0, NativeBuffer.pattern(3, 100));
+        assertEquals(1, ssd.writeBacksStarted(), "synced after two writes: a commit log");
+        write(f, BS - 50, NativeBuffer.pattern(4, 100));
+        assertEquals(3, ssd.writeBacksStarted(), "one start for each block a write touches");
+        for (int i = 0; i < 20; i++) {
+            write(f, 0, NativeBuffer.pattern(5, 100));
+        }
+        f.sync();
+        int before = ssd.writeBacksStarted();
+        write(f, 0, NativeBuffer.pattern(6, 100));
+        assertEquals(before, ssd.writeBacksStarted(), "synced after many writes: back to the kernel's pace");
+        assertArrayEquals(NativeBuffer.pattern(6, 100), read(f, 0, 100));
+    }
+
+    @Test
     void syncReportsWhetherTheMapChanged() throws IOException {
         openStore(0, 0);
         FileBlocks f = open(INO);

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A tier that fails on request. Its files' next sync fails once with EIO when armed, and then
  * succeeds again: what the kernel does after a failed write-back, which it reports once and
- * forgets. Deleting a file, or making deletions durable, fails with EIO while switched off.
+ * forgets. Deleting a file, or making deletions durable, fails with EIO while switched off. It
+ * also counts the write-backs its files were asked to start.
  */
 public final class FaultyTier {
     private final AtomicBoolean failNextSync = new AtomicBoolean();
@@ -21,6 +22,7 @@ public final class FaultyTier {
     private volatile boolean failDeletes;
     private volatile boolean failDeleteSyncs;
     private final AtomicInteger failedDeletes = new AtomicInteger();
+    private final AtomicInteger writeBacksStarted = new AtomicInteger();
     private final Tier tier;
 
     public FaultyTier(Tier delegate) {
@@ -41,6 +43,9 @@ public final class FaultyTier {
                 if (fm.getName().equals("sync") && failNextSync.compareAndSet(true, false)) {
                     whileFailing.run();
                     throw new NativeIOException("fdatasync (injected)", Errno.EIO);
+                }
+                if (fm.getName().equals("startWriteBack")) {
+                    writeBacksStarted.incrementAndGet();
                 }
                 return fm.invoke(file, fargs);
             });
@@ -75,6 +80,11 @@ public final class FaultyTier {
     /** How many deletes have failed so far. */
     public int failedDeletes() {
         return failedDeletes.get();
+    }
+
+    /** How many times a file of this tier was asked to start writing a range back. */
+    public int writeBacksStarted() {
+        return writeBacksStarted.get();
     }
 
     /** Whether the armed failure was delivered. */

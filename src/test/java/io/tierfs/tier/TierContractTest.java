@@ -315,9 +315,14 @@ public abstract class TierContractTest {
         absent.sync(); // nothing written: nothing to do, and nothing created
         assertEquals(0, tier.storedInodes().length);
 
+        absent.startWriteBack(0, 0, BS); // nothing to write back, and nothing created
+        assertEquals(0, tier.storedInodes().length);
+
         TierFile f = open(tier, 21);
         byte[] data = NativeBuffer.pattern(21, 100);
         write(f, 0, 0, data);
+        f.startWriteBack(0, 0, data.length);
+        assertTrue(f.hasUnsyncedWrites(), "started is not durable: the sync still has to wait for it");
         f.sync();
         f.sync(); // clean now
         assertArrayEquals(new long[] {21}, tier.storedInodes());
