@@ -29,6 +29,11 @@ loose="$(find "$data" \( -type d -perm /077 \) -o \( -type f -perm /077 \) | hea
 
 for sig in TERM INT; do
   pid="$(daemon_pid "$data")"
+  # A process started from a background job inherits SIGINT ignored, and the JVM then leaves it so
+  if [[ $sig == INT ]] && (( 0x$(awk '/^SigIgn/ {print $2}' "/proc/$pid/status") & 2 )); then
+    fail "SIGINT" "the daemon inherited SIGINT ignored (this suite was started from a background job); run it in the foreground"
+    continue
+  fi
   echo "$sig" > "$mnt/last-signal"
   kill -"$sig" "$pid"
   for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done

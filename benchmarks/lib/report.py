@@ -272,6 +272,13 @@ def notes(doc, s):
     if noisy:
         out.append("repetitions spread more than 25%% of the median (the machine is shared; read these with "
                    "care): %s." % ", ".join(noisy))
+    reclaimed = [r for r in doc["runs"] if r.get("reclaim_scanned_pages")]
+    if reclaimed:
+        worst = max(reclaimed, key=lambda r: r["reclaim_scanned_pages"])
+        out.append("the kernel was reclaiming memory during %d of %d runs (most in %s direct=%d %s: %d pages "
+                   "scanned); those runs shared the CPU with reclaim." % (
+                       len(reclaimed), len(doc["runs"]), worst["job"], worst["direct"], worst["target"],
+                       worst["reclaim_scanned_pages"]))
     for r in s["rows"]:
         if r["errors"]:
             out.append("%s direct=%d %s: %d of %d runs failed: %s" % (r["job"], r["direct"], r["target"],

@@ -55,6 +55,18 @@ def cpu_seconds(pid):
     return (int(f[11]) + int(f[12])) / CLK_TCK  # utime + stime, all threads
 
 
+def pages_scanned_for_reclaim():
+    """Pages the kernel has scanned to reclaim memory so far (kswapd and direct reclaim): a run
+    during which this grows measured a machine short of memory, whatever the target."""
+    n = 0
+    with open("/proc/vmstat") as f:
+        for line in f:
+            k, v = line.split()
+            if k in ("pgscan_kswapd", "pgscan_direct"):
+                n += int(v)
+    return n
+
+
 def is_mounted(path):
     path = os.path.realpath(path)
     with open("/proc/mounts") as f:
@@ -281,34 +293,49 @@ def main():
                       False: "stripped (direct=1 is served from the host page cache)"}.get(b, "unknown"),
                v.get("odirect_write", v.get("error"))))
 
-    # lay out every job's file on every target first, untimed: SIZE bytes of random data written
-    # buffered in 1 MiB pieces (what fio's own layout does, without its fsync and cache drop per
-    # file), the targets' files interleaved (see layout_interleaved); fio then finds each file
-    # complete and only measures
-    t0 = time.time()
-    names = list(dict.fromkeys(j for j, _ in jobs))
+    # Each job's file is laid out on every target just before the job's first configuration and
+    # removed after its last, untimed: SIZE bytes of random data written buffered in 1 MiB pieces
+    # (what fio's own layout does, without its fsync and cache drop per file), the targets' files
+    # interleaved (see layout_interleaved); fio then finds each file complete and only measures.
+    # One job's files at a time, because all of them at once (ten files on five targets, a FUSE
+    # target's held twice: in the mount's cache and in its backing file's) outgrow this machine's
+    # memory, and reclaim then runs through every measurement.
     size = parse_size(a.size)
     chunk = os.urandom(1 << 20)
-    spent = {}
-    for j in names:
-        paths = {os.path.join(t["dir"], job_file(a.fio_dir, j)): t["name"] for t in targets}
+    layout_s = {t["name"]: 0.0 for t in targets}
+    dead = {}
+    last_config = {name: i for i, (name, _) in enumerate(jobs)}
+    laid_out = set()
+
+    def alive():
+        return [t for t in targets if t["name"] not in dead and (not t["pid"] or is_mounted(t["dir"]))]
+
+    def lay_out(job):
+        t0 = time.time()
+        paths = {os.path.join(t["dir"], job_file(a.fio_dir, job)): t["name"] for t in alive()}
         seconds = dict.fromkeys(paths, 0.0)
         layout_interleaved(list(paths), size, chunk, seconds)
         for p, name in paths.items():
-            spent[name] = spent.get(name, 0.0) + seconds[p]
-    layout_s = {t["name"]: spent[t["name"]] for t in targets}
-    log("laid out %d files of %s on each target in %.1f s (%s)" % (
-        len(names), a.size, time.time() - t0, ", ".join("%s %.1f s" % kv for kv in layout_s.items())))
-    meta["layout_s"] = layout_s
+            layout_s[name] += seconds[p]
+        log("laid out %s (%s) on each target in %.1f s" % (job_file(a.fio_dir, job), a.size, time.time() - t0))
+
+    def remove(job):
+        for t in alive():
+            try:
+                os.unlink(os.path.join(t["dir"], job_file(a.fio_dir, job)))
+            except OSError as e:
+                log("could not remove %s's file of %s: %s" % (t["name"], job, e))
 
     total = len(jobs) * a.reps * len(targets)
-    runs, dead = [], {}
+    runs = []
     n = 0
     t0 = time.time()
-    for job, direct in jobs:
+    for index, (job, direct) in enumerate(jobs):
+        if job not in laid_out:
+            lay_out(job)
+            laid_out.add(job)
         for rep in range(a.reps):
-            live = [t for t in targets if t["name"] not in dead and (not t["pid"] or is_mounted(t["dir"]))]
-            paths = {os.path.join(t["dir"], job_file(a.fio_dir, job)): t["name"] for t in live}
+            paths = {os.path.join(t["dir"], job_file(a.fio_dir, job)): t["name"] for t in alive()}
             try:
                 refill_s = {paths[p]: s for p, s in refill_interleaved(list(paths)).items()}
                 refill_error = None
@@ -336,6 +363,7 @@ def main():
                            RUNTIME=str(a.runtime), RAMP=str(a.ramp))
                 d0 = disk_bytes(stat_path)
                 c0 = cpu_seconds(t["pid"])
+                r0 = pages_scanned_for_reclaim()
                 w0 = time.time()
                 p = subprocess.run(["fio", "--output-format=json", os.path.join(a.fio_dir, job + ".fio")],
                                    env=env, capture_output=True, text=True,
@@ -343,6 +371,7 @@ def main():
                 wall = time.time() - w0
                 c1 = cpu_seconds(t["pid"])
                 d1 = disk_bytes(stat_path)
+                rec["reclaim_scanned_pages"] = pages_scanned_for_reclaim() - r0
                 try:
                     doc = json.loads(p.stdout[p.stdout.index("{"):])
                     rec.update(parse_fio(doc, job))
@@ -370,7 +399,10 @@ def main():
                                                 fmt_us(rec["p50_ns"]), fmt_us(rec["p99_ns"]))
                 log("[%3d/%d] %-18s direct=%d rep %d/%d %-11s %s  (about %ds left)"
                     % (n, total, job, direct, rep + 1, a.reps, t["name"], msg, left))
+        if last_config[job] == index:
+            remove(job)
 
+    meta["layout_s"] = layout_s
     meta["elapsed_s"] = time.time() - t0
     doc = {"meta": meta, "targets": [{k: t[k] for k in ("name", "dir", "backing")} for t in targets],
            "odirect_probe": probes, "jobs": [{"job": j, "direct": d} for j, d in jobs], "runs": runs}
