@@ -82,6 +82,8 @@ public final class FileBlocks implements AutoCloseable {
 
     /** Writes {@code length} bytes from native memory at {@code offset}. */
     public void write(long offset, long address, int length) throws IOException {
+        // a file that stops being synced goes back to the kernel's pace after a few writes
+        boolean eager = eagerWriteBack && writesSinceSync < EAGER_WRITES_PER_SYNC;
         int done = 0;
         while (done < length) {
             long pos = offset + done;
@@ -94,13 +96,14 @@ public final class FileBlocks implements AutoCloseable {
             } else {
                 files[ref.tier()].write(index, inBlock, address + done, n);
             }
-            if (eagerWriteBack) {
+            if (eager) {
                 files[ref.tier()].startWriteBack(index, inBlock, n);
             }
             done += n;
         }
         writesSinceSync++;
     }
+
     /** A new block that finds its tier full when written goes to the next slower tier instead. */
     private BlockRef writeNewBlock(long index, int inBlock, long address, int n) throws IOException {
         BlockRef ref = allocate(index, false);

@@ -295,6 +295,7 @@ class FileBlocksTest {
         for (int i = 0; i < 20; i++) {
             write(f, 0, NativeBuffer.pattern(5, 100));
         }
+        assertEquals(3 + 6, ssd.writeBacksStarted(), "no sync for a while: back to the kernel's pace after 8 writes");
         f.sync();
         int before = ssd.writeBacksStarted();
         write(f, 0, NativeBuffer.pattern(6, 100));
