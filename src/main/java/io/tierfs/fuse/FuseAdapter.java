@@ -27,8 +27,8 @@ import jnr.ffi.Runtime;
 import jnr.ffi.provider.ClosureManager;
 
 /**
- * Turns libfuse's low-level requests into calls on the namespace and the block layer, and their
- * results into replies. Inode numbers are the kernel's node ids, so one file is one kernel inode
+ * Turns libfuse's low-level requests, and the reads the workers take from the device themselves,
+ * into calls on the namespace and the block layer, and their results into replies. Inode numbers are the kernel's node ids, so one file is one kernel inode
  * whatever its names: hard links share attributes and page cache. Every request gets exactly one
  * reply; a failure becomes an errno, never an exception into native code.
  */
@@ -91,29 +91,39 @@ public final class FuseAdapter {
     }
 
     private boolean enter(long req) {
-        inFlight.increment();
-        if (closed) {
-            inFlight.decrement();
+        if (!admit()) {
             fuse.fuse_reply_err(req, Errno.ENOTCONN);
             return false;
         }
         return true;
     }
 
+    /** Counts a request in flight, unless draining; one that is admitted must be counted out. */
+    private boolean admit() {
+        inFlight.increment();
+        if (closed) {
+            inFlight.decrement();
+            return false;
+        }
+        return true;
+    }
+
     private void fail(long req, Throwable t) {
-        int errno;
+        fuse.fuse_reply_err(req, errnoOf(t));
+    }
+
+    private static int errnoOf(Throwable t) {
         if (t instanceof FsException e) {
-            errno = e.errno();
-        } else if (t instanceof NativeIOException e) {
-            errno = e.errno();
-            if (errno != Errno.ENOSPC) {
+            return e.errno();
+        }
+        if (t instanceof NativeIOException e) {
+            if (e.errno() != Errno.ENOSPC) {
                 LOG.log(Level.WARNING, "I/O error", t);
             }
-        } else {
-            errno = Errno.EIO;
-            LOG.log(t instanceof MetadataException ? Level.SEVERE : Level.WARNING, "request failed", t);
+            return e.errno();
         }
-        fuse.fuse_reply_err(req, errno);
+        LOG.log(t instanceof MetadataException ? Level.SEVERE : Level.WARNING, "request failed", t);
+        return Errno.EIO;
     }
 
     @FunctionalInterface
@@ -271,24 +281,37 @@ public final class FuseAdapter {
         });
     }
 
-    private void read(long req, long ino, long size, long off, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
-            OpenFile f = openFiles.get(IO.getLong(fi + Structs.FI_FH));
-            if (f == null) {
-                throw new FsException(Errno.EBADF, "unknown file handle");
+    /**
+     * Answers the FUSE_READ {@code request} (raw, as the worker received it) on the device: the
+     * data goes from the tier files straight behind the reply's header (see {@link RawRead}).
+     */
+    void read(FuseWorker w, long request, int deviceFd) {
+        long size = RawRead.size(request);
+        long reply = w.replyBuffer(RawRead.OUT_HEADER + size);
+        long n = 0;
+        int errno = 0;
+        if (!admit()) {
+            errno = Errno.ENOTCONN;
+        } else {
+            try {
+                n = readFile(RawRead.fh(request), RawRead.offset(request), size, reply + RawRead.OUT_HEADER);
+            } catch (Throwable t) {
+                errno = errnoOf(t);
+            } finally {
+                inFlight.decrement();
             }
-            long n = Math.max(0, Math.min(size, f.inode.size() - off));
-            long buf = worker().replyBuffer(n);
-            f.blocks.read(off, buf, (int) n);
-            fuse.fuse_reply_buf(req, buf, n);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
         }
+        RawRead.reply(deviceFd, request, reply, n, errno);
+    }
+
+    private long readFile(long fh, long off, long size, long buf) throws java.io.IOException {
+        OpenFile f = openFiles.get(fh);
+        if (f == null) {
+            throw new FsException(Errno.EBADF, "unknown file handle");
+        }
+        long n = Math.max(0, Math.min(size, f.inode.size() - off));
+        f.blocks.read(off, buf, (int) n);
+        return n;
     }
 
     private void write(long req, long ino, long buf, long size, long off, long fi) {
@@ -502,7 +525,7 @@ public final class FuseAdapter {
         set(ops, cm, 12, Callbacks.Rename.class, (Callbacks.Rename) this::rename);
         set(ops, cm, 13, Callbacks.Link.class, (Callbacks.Link) this::link);
         set(ops, cm, 14, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::open);
-        set(ops, cm, 15, Callbacks.ReadLike.class, (Callbacks.ReadLike) this::read);
+        // 15, read: answered by the workers from the raw request (RawRead)
         set(ops, cm, 16, Callbacks.Write.class, (Callbacks.Write) this::write);
         set(ops, cm, 17, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::flush);
         set(ops, cm, 18, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::release);

@@ -53,7 +53,7 @@ public final class FuseSession {
         long bufferSize = Math.max(fuse.fuse_chan_bufsize(channel), InitNegotiation.MAX_WRITE + 4096);
         running = new CountDownLatch(threads);
         for (int i = 0; i < threads; i++) {
-            new FuseWorker(this, i, channel, bufferSize).start();
+            new FuseWorker(this, adapter, i, channel, bufferSize).start();
         }
     }
 

@@ -5,12 +5,15 @@ import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.Memory;
 
 /**
- * A thread that reads requests from the FUSE device and processes them; libfuse calls back into
- * {@link FuseAdapter} on this same thread. Each worker owns its receive buffer and the scratch
- * memory its replies are built in, so a request allocates nothing.
+ * A thread that reads requests from the FUSE device and processes them: reads it hands to
+ * {@link FuseAdapter} itself (see {@link RawRead}), the rest through libfuse, which calls back into
+ * the adapter on this same thread. Each worker owns its receive buffer and the scratch memory its
+ * replies are built in, so a request allocates nothing.
  */
 final class FuseWorker extends Thread {
     private final FuseSession session;
+    private final FuseAdapter adapter;
+    private final int deviceFd;
     final long receiveBuffer;
     final long receiveSize;
     /** Holds the channel pointer that fuse_chan_recv may update. */
@@ -22,9 +25,11 @@ final class FuseWorker extends Thread {
     private long reply;
     private long replyCapacity;
 
-    FuseWorker(FuseSession session, int number, long channel, long receiveSize) {
+    FuseWorker(FuseSession session, FuseAdapter adapter, int number, long channel, long receiveSize) {
         super("tierfs-fuse-" + number);
         this.session = session;
+        this.adapter = adapter;
+        this.deviceFd = LibFuse.INSTANCE.fuse_chan_fd(channel);
         this.receiveSize = receiveSize;
         this.receiveBuffer = Memory.allocate(receiveSize);
         this.channelCell = Memory.allocate(8);
@@ -77,10 +82,12 @@ final class FuseWorker extends Thread {
             if (n <= 0) {
                 break;
             }
-            long channel = Memory.IO.getLong(channelCell);
-            if (InitNegotiation.isInit(receiveBuffer)) {
-                InitNegotiation.process(se, receiveBuffer, n, fuse.fuse_chan_fd(channel));
+            if (RawRead.isRead(receiveBuffer)) {
+                adapter.read(this, receiveBuffer, deviceFd);
+            } else if (InitNegotiation.isInit(receiveBuffer)) {
+                InitNegotiation.process(se, receiveBuffer, n, deviceFd);
             } else {
+                long channel = Memory.IO.getLong(channelCell);
                 privilegeRequest = Structs.privilegeRequest(receiveBuffer);
                 fuse.fuse_session_process(se, receiveBuffer, n, channel);
             }
