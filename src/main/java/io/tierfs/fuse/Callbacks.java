@@ -58,10 +58,6 @@ public final class Callbacks {
         @Delegate void call(long req, long ino, long size, long off, long fi);
     }
 
-    public interface Write {
-        @Delegate void call(long req, long ino, long buf, long size, long off, long fi);
-    }
-
     public interface Fsync {
         @Delegate void call(long req, long ino, int datasync, long fi);
     }

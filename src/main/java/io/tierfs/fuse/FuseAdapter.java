@@ -18,6 +18,7 @@ import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.LibC;
 import io.tierfs.nativeio.Memory;
 import io.tierfs.nativeio.NativeIOException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
@@ -152,6 +153,15 @@ public final class FuseAdapter {
         return (FuseWorker) Thread.currentThread();
     }
 
+    /** The caller of the request being served, from its raw header (libfuse processes it in place). */
+    private static int callerUid() {
+        return RawRequests.callerUid(worker().receiveBuffer);
+    }
+
+    private static int callerGid() {
+        return RawRequests.callerGid(worker().receiveBuffer);
+    }
+
     private void replyEntry(long req, Inode inode) {
         FuseWorker w = worker();
         inode.copyTo(w.attributes, blockSize);
@@ -202,9 +212,9 @@ public final class FuseAdapter {
         serve(req, () -> {
             Inode inode = inodes.get(ino);
             int set = toSet;
-            int request = worker().privilegeRequest;
-            if (request != Privileges.NONE) {
-                set |= privileges.forSetattr(req, inode, request);
+            FuseWorker w = worker();
+            if (w.privilegeRequest != Privileges.NONE) {
+                set |= privileges.forSetattr(w.receiveBuffer, inode, w.privilegeRequest);
             }
             files.setattr(inode, set, IO.getInt(st + 24), IO.getInt(st + 28), IO.getInt(st + 32),
                 IO.getLong(st + 48), Structs.statAtime(st), Structs.statMtime(st));
@@ -225,7 +235,7 @@ public final class FuseAdapter {
     private void make(long req, long parent, long name, int mode, long rdev, byte[] target) {
         serve(req, () -> {
             replyEntry(req, namespace.create(parent, Memory.readCString(name), mode, rdev, target,
-                Structs.callerUid(req), Structs.callerGid(req)));
+                callerUid(), callerGid()));
         });
     }
 
@@ -272,7 +282,7 @@ public final class FuseAdapter {
 
     private void create(long req, long parent, long name, int mode, long fi) {
         serve(req, () -> {
-            Inode inode = namespace.create(parent, Memory.readCString(name), mode, 0, null, Structs.callerUid(req), Structs.callerGid(req));
+            Inode inode = namespace.create(parent, Memory.readCString(name), mode, 0, null, callerUid(), callerGid());
             openHandle(inode, fi);
             FuseWorker w = worker();
             inode.copyTo(w.attributes, blockSize);
@@ -283,28 +293,28 @@ public final class FuseAdapter {
 
     /**
      * Answers the FUSE_READ {@code request} (raw, as the worker received it) on the device: the
-     * data goes from the tier files straight behind the reply's header (see {@link RawRead}).
+     * data goes from the tier files straight behind the reply's header (see {@link RawRequests}).
      */
     void read(FuseWorker w, long request, int deviceFd) {
-        long size = RawRead.size(request);
-        long reply = w.replyBuffer(RawRead.OUT_HEADER + size);
+        long size = RawRequests.size(request);
+        long reply = w.replyBuffer(RawRequests.OUT_HEADER + size);
         long n = 0;
         int errno = 0;
         if (!admit()) {
             errno = Errno.ENOTCONN;
         } else {
             try {
-                n = readFile(RawRead.fh(request), RawRead.offset(request), size, reply + RawRead.OUT_HEADER);
+                n = readFile(RawRequests.fh(request), RawRequests.offset(request), size, reply + RawRequests.OUT_HEADER);
             } catch (Throwable t) {
                 errno = errnoOf(t);
             } finally {
                 inFlight.decrement();
             }
         }
-        RawRead.reply(deviceFd, request, reply, n, errno);
+        RawRequests.reply(deviceFd, request, reply, n, errno);
     }
 
-    private long readFile(long fh, long off, long size, long buf) throws java.io.IOException {
+    private long readFile(long fh, long off, long size, long buf) throws IOException {
         OpenFile f = openFiles.get(fh);
         if (f == null) {
             throw new FsException(Errno.EBADF, "unknown file handle");
@@ -314,29 +324,40 @@ public final class FuseAdapter {
         return n;
     }
 
-    private void write(long req, long ino, long buf, long size, long off, long fi) {
-        if (!enter(req)) {
-            return;
-        }
-        try {
-            OpenFile f = openFiles.get(IO.getLong(fi + Structs.FI_FH));
-            if (f == null) {
-                throw new FsException(Errno.EBADF, "unknown file handle");
+    /** Answers the FUSE_WRITE {@code request} (raw, as the worker received it) on the device. */
+    void write(FuseWorker w, long request, int deviceFd) {
+        long size = RawRequests.size(request);
+        int errno = 0;
+        if (!admit()) {
+            errno = Errno.ENOTCONN;
+        } else {
+            try {
+                writeFile(w, request, size);
+            } catch (Throwable t) {
+                errno = errnoOf(t);
+            } finally {
+                inFlight.decrement();
             }
-            FileOps.checkWriteRange(off, size);
-            FuseWorker w = worker();
-            boolean flagged = w.privilegeRequest == Privileges.FLAGGED;
-            if ((flagged || f.direct) && privileges.beforeWrite(req, f.inode, flagged, f.direct)) {
-                w.invalidateAttributes(ino);
-            }
-            f.blocks.write(off, buf, (int) size);
-            files.wrote(f.inode, off + size);
-            fuse.fuse_reply_write(req, size);
-        } catch (Throwable t) {
-            fail(req, t);
-        } finally {
-            inFlight.decrement();
         }
+        long reply = w.replyBuffer(RawRequests.OUT_HEADER + RawRequests.WRITE_OUT);
+        IO.putInt(reply + RawRequests.OUT_HEADER, (int) size);
+        IO.putInt(reply + RawRequests.OUT_HEADER + 4, 0);
+        RawRequests.reply(deviceFd, request, reply, RawRequests.WRITE_OUT, errno);
+    }
+
+    private void writeFile(FuseWorker w, long request, long size) throws IOException {
+        OpenFile f = openFiles.get(RawRequests.fh(request));
+        if (f == null) {
+            throw new FsException(Errno.EBADF, "unknown file handle");
+        }
+        long off = RawRequests.offset(request);
+        FileOps.checkWriteRange(off, size);
+        boolean flagged = RawRequests.privilegeRequest(request) == Privileges.FLAGGED;
+        if ((flagged || f.direct) && privileges.beforeWrite(request, f.inode, flagged, f.direct)) {
+            w.invalidateAttributes(f.inode.ino);
+        }
+        f.blocks.write(off, RawRequests.writeData(request), (int) size);
+        files.wrote(f.inode, off + size);
     }
 
     private void flush(long req, long ino, long fi) {
@@ -525,8 +546,7 @@ public final class FuseAdapter {
         set(ops, cm, 12, Callbacks.Rename.class, (Callbacks.Rename) this::rename);
         set(ops, cm, 13, Callbacks.Link.class, (Callbacks.Link) this::link);
         set(ops, cm, 14, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::open);
-        // 15, read: answered by the workers from the raw request (RawRead)
-        set(ops, cm, 16, Callbacks.Write.class, (Callbacks.Write) this::write);
+        // 15 and 16, read and write: answered by the workers from the raw request (RawRequests)
         set(ops, cm, 17, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::flush);
         set(ops, cm, 18, Callbacks.ReqInoFi.class, (Callbacks.ReqInoFi) this::release);
         set(ops, cm, 19, Callbacks.Fsync.class, (Callbacks.Fsync) this::fsync);

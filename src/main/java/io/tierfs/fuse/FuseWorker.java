@@ -5,9 +5,9 @@ import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.Memory;
 
 /**
- * A thread that reads requests from the FUSE device and processes them: reads it hands to
- * {@link FuseAdapter} itself (see {@link RawRead}), the rest through libfuse, which calls back into
- * the adapter on this same thread. Each worker owns its receive buffer and the scratch memory its
+ * A thread that reads requests from the FUSE device and processes them: reads and writes it hands
+ * to {@link FuseAdapter} itself (see {@link RawRequests}), the rest through libfuse, which calls
+ * back into the adapter on this same thread, while the raw request stays in the receive buffer. Each worker owns its receive buffer and the scratch memory its
  * replies are built in, so a request allocates nothing.
  */
 final class FuseWorker extends Thread {
@@ -37,9 +37,6 @@ final class FuseWorker extends Thread {
         setDaemon(true);
     }
 
-    /** Whether the request being processed drops privileges (see {@link Structs#privilegeRequest}). */
-    int privilegeRequest;
-
     /**
      * Tells the kernel to fetch the inode's attributes again: a change it did not ask for (a
      * write that dropped set-user-ID) must not hide behind its attribute cache.
@@ -59,6 +56,12 @@ final class FuseWorker extends Thread {
         }
         return reply;
     }
+
+    /**
+     * Whether the request being processed drops privileges ({@link RawRequests#privilegeRequest}),
+     * read before libfuse masks the kernel's flags out of a setattr in place.
+     */
+    int privilegeRequest;
 
     @Override
     public void run() {
@@ -82,14 +85,16 @@ final class FuseWorker extends Thread {
             if (n <= 0) {
                 break;
             }
-            if (RawRead.isRead(receiveBuffer)) {
+            int opcode = RawRequests.opcode(receiveBuffer);
+            if (opcode == RawRequests.FUSE_READ) {
                 adapter.read(this, receiveBuffer, deviceFd);
-            } else if (InitNegotiation.isInit(receiveBuffer)) {
+            } else if (opcode == RawRequests.FUSE_WRITE) {
+                adapter.write(this, receiveBuffer, deviceFd);
+            } else if (opcode == InitNegotiation.FUSE_INIT) {
                 InitNegotiation.process(se, receiveBuffer, n, deviceFd);
             } else {
-                long channel = Memory.IO.getLong(channelCell);
-                privilegeRequest = Structs.privilegeRequest(receiveBuffer);
-                fuse.fuse_session_process(se, receiveBuffer, n, channel);
+                privilegeRequest = RawRequests.privilegeRequest(receiveBuffer);
+                fuse.fuse_session_process(se, receiveBuffer, n, Memory.IO.getLong(channelCell));
             }
         }
     }

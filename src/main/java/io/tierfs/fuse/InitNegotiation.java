@@ -38,10 +38,6 @@ final class InitNegotiation {
     private InitNegotiation() {
     }
 
-    static boolean isInit(long request) {
-        return IO.getInt(request + 4) == FUSE_INIT;
-    }
-
     /**
      * Lets libfuse process the INIT request in {@code request} (so its session state is set up
      * as usual), then sends the kernel libfuse's reply with our additions.

@@ -53,18 +53,11 @@ public interface LibFuse {
 
     int fuse_reply_open(long req, long fi);
 
-    int fuse_reply_write(long req, long count);
-
     int fuse_reply_buf(long req, long buf, long size);
 
     int fuse_reply_statfs(long req, long statvfs);
 
     int fuse_reply_xattr(long req, long count);
-
-    long fuse_req_ctx(long req);
-
-    /** The caller's supplementary groups into {@code list} (gid_t[size]); returns their count or -errno. */
-    int fuse_req_getgroups(long req, int size, long list);
 
     /** With {@code off} -1: drops only the kernel's cached attributes of {@code ino}. */
     int fuse_lowlevel_notify_inval_inode(long ch, long ino, long off, long len);

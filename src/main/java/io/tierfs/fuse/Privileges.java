@@ -1,18 +1,19 @@
 package io.tierfs.fuse;
 
-import static io.tierfs.nativeio.Memory.IO;
-
 import io.tierfs.namespace.FileMode;
 import io.tierfs.namespace.FileOps;
 import io.tierfs.namespace.Inode;
 import io.tierfs.namespace.Xattrs;
-import io.tierfs.nativeio.Memory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Linux's rules for dropping privileges (set-user-ID, set-group-ID, file capabilities) when a
  * file changes. tierfs applies them itself because it took them over from the kernel
  * (FUSE_HANDLE_KILLPRIV_V2, see {@link InitNegotiation}); the kernel only flags the requests
- * that drop something, see {@link Structs#privilegeRequest}.
+ * that drop something, see {@link RawRequests#privilegeRequest}. The caller is read from the raw
+ * request's header ({@code request}).
  */
 final class Privileges {
     static final int NONE = 0, FLAGGED = 1, EMPTY_SETATTR = 2;
@@ -32,8 +33,8 @@ final class Privileges {
      *
      * @return whether the file's attributes changed (the kernel's cached copy is then stale)
      */
-    boolean beforeWrite(long req, Inode inode, boolean flagged, boolean direct) {
-        boolean changed = flagged && files.dropSetId(inode, dropsLockMark(req, inode));
+    boolean beforeWrite(long request, Inode inode, boolean flagged, boolean direct) {
+        boolean changed = flagged && files.dropSetId(inode, dropsLockMark(request, inode));
         if (flagged || direct) {
             changed |= xattrs.dropCapabilities(inode);
         }
@@ -47,54 +48,51 @@ final class Privileges {
      * capabilities, which keeps it; root keeps it, so that updating a program in place does not
      * silently lose its set-user-ID.
      */
-    int forSetattr(long req, Inode inode, int request) {
+    int forSetattr(long request, Inode inode, int kind) {
         if (FileMode.isDirectory(inode.mode())) {
             return 0; // Linux never drops a directory's set-group-ID on chown (it marks inheritance)
         }
         xattrs.dropCapabilities(inode);
-        if (request == EMPTY_SETATTR && Structs.callerUid(req) == 0) {
+        if (kind == EMPTY_SETATTR && RawRequests.callerUid(request) == 0) {
             return 0;
         }
-        return FileOps.SET_DROP_SETID | (dropsLockMark(req, inode) ? FileOps.SET_DROP_LOCK_MARK : 0);
+        return FileOps.SET_DROP_SETID | (dropsLockMark(request, inode) ? FileOps.SET_DROP_LOCK_MARK : 0);
     }
 
     /**
      * A set-group-ID without group execute goes only if the caller is neither root nor a member
      * of the file's group (Linux's in_group_or_capable). Rare, so reading the caller's groups
-     * (libfuse reads /proc) costs nothing on the usual path.
+     * from /proc (as libfuse's fuse_req_getgroups does) costs nothing on the usual path.
      */
-    private static boolean dropsLockMark(long req, Inode inode) {
+    private static boolean dropsLockMark(long request, Inode inode) {
         if (!FileMode.isSetGidLockMark(inode.mode())) {
             return false;
         }
         int gid = inode.gid();
-        if (Structs.callerUid(req) == 0 || Structs.callerGid(req) == gid) {
+        if (RawRequests.callerUid(request) == 0 || RawRequests.callerGid(request) == gid) {
             return false;
         }
-        return !inSupplementaryGroups(req, gid);
+        return !inSupplementaryGroups(RawRequests.callerPid(request), gid);
     }
 
-    private static boolean inSupplementaryGroups(long req, int gid) {
-        int capacity = 64;
-        while (true) {
-            long list = Memory.allocate(4L * capacity);
-            try {
-                int n = LibFuse.INSTANCE.fuse_req_getgroups(req, capacity, list);
-                if (n < 0) {
-                    return false; // unknown groups: drop, as for a caller outside the group
-                }
-                if (n <= capacity) {
-                    for (int i = 0; i < n; i++) {
-                        if (IO.getInt(list + 4L * i) == gid) {
+    /** Whether thread {@code tid}'s supplementary groups hold {@code gid}; unknown groups do not. */
+    static boolean inSupplementaryGroups(int tid, int gid) {
+        String task = Integer.toUnsignedString(tid);
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", task, "task", task, "status"))) {
+                if (line.startsWith("Groups:")) {
+                    String groups = line.substring("Groups:".length()).trim();
+                    for (String g : groups.isEmpty() ? new String[0] : groups.split("\\s+")) {
+                        if (Integer.parseUnsignedInt(g) == gid) {
                             return true;
                         }
                     }
                     return false;
                 }
-                capacity = n;
-            } finally {
-                Memory.free(list);
             }
+        } catch (IOException | NumberFormatException e) {
+            // the caller is gone or its status unreadable: drop, as for a caller outside the group
         }
+        return false;
     }
 }

@@ -18,51 +18,7 @@ public final class Structs {
     public static final int FI_FLAGS = 0, FI_BITS = 20, FI_FH = 24;
     public static final int FI_DIRECT_IO = 1, FI_KEEP_CACHE = 2;
 
-    /**
-     * The kernel's "kill" flags, which libfuse2 does not pass on (it even masks them out of a
-     * setattr request in place), read from the raw request: fuse_write_in.write_flags (at 20
-     * past the 40-byte fuse_in_header) and fuse_setattr_in.valid (at 0).
-     */
-    private static final int IN_HEADER = 40, FUSE_SETATTR = 4, FUSE_WRITE = 16;
-    private static final int FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800, FATTR_FH = 8;
-
-    /**
-     * Whether the raw request asks the filesystem to drop set-user-ID, set-group-ID and
-     * capabilities (the kernel flags these once the filesystem handles privileges, see
-     * {@link InitNegotiation}): {@link Privileges#FLAGGED} for a write or truncate by a caller
-     * without CAP_FSETID and any chown; {@link Privileges#EMPTY_SETATTR} for the setattr without
-     * attributes the kernel sends when nothing but privileges changes (before an unprivileged
-     * fallocate, for chown(f, -1, -1), and before a write that drops capabilities).
-     */
-    static int privilegeRequest(long request) {
-        int opcode = IO.getInt(request + 4);
-        if (opcode == FUSE_WRITE) {
-            boolean flagged = (IO.getInt(request + IN_HEADER + 20) & FUSE_WRITE_KILL_SUIDGID) != 0;
-            return flagged ? Privileges.FLAGGED : Privileges.NONE;
-        }
-        if (opcode != FUSE_SETATTR) {
-            return Privileges.NONE;
-        }
-        int valid = IO.getInt(request + IN_HEADER);
-        if ((valid & FATTR_KILL_SUIDGID) != 0) {
-            return Privileges.FLAGGED;
-        }
-        return (valid & ~FATTR_FH) == 0 ? Privileges.EMPTY_SETATTR : Privileges.NONE;
-    }
-
-    /** struct fuse_ctx: uid at 0, gid at 4, pid at 8. */
-    private static final int CTX_UID = 0, CTX_GID = 4;
-
     private Structs() {
-    }
-
-    /** The uid of the process that made the request (fuse_req_ctx). */
-    static int callerUid(long req) {
-        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + CTX_UID);
-    }
-
-    static int callerGid(long req) {
-        return IO.getInt(LibFuse.INSTANCE.fuse_req_ctx(req) + CTX_GID);
     }
 
     public static void writeStat(long st, Attributes a) {
