@@ -6,9 +6,9 @@
 #                         [--jobs "JOB:DIRECT ..."]
 #                         [--targets "tierfs passthrough mergerfs mergerfs-direct backing"]
 #
-# Needs root (mounting: /dev/fuse is 0600 here), fio, mergerfs, gcc, libfuse-dev, python3, java and
-# a built target/tierfs.jar (mvn -q -Dmaven.test.skip=true package). Everything it mounts lives
-# in a fresh directory under /tmp and is unmounted and removed on exit, failure or Ctrl-C.
+# Needs root (mounting: /dev/fuse is 0600 here); installs what is missing (fio, mergerfs, gcc,
+# libfuse-dev) and builds target/tierfs.jar if there is none. Everything it mounts lives in a fresh
+# directory under /tmp and is unmounted and removed on exit, failure or Ctrl-C.
 # Results: benchmarks/results/<timestamp>/{results.json,results.md,chart.svg}.
 set -euo pipefail
 
@@ -57,11 +57,8 @@ fi
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 [[ $EUID -eq 0 ]] || die "run as root (mounting needs /dev/fuse, which is 0600 here)"
-for tool in fio gcc pkg-config python3 java fusermount; do
-  command -v "$tool" >/dev/null || die "$tool is missing (apt-get install fio gcc libfuse-dev fuse3 python3 openjdk-17-jre-headless)"
-done
-[[ " $TARGETS " != *" mergerfs"* ]] || command -v mergerfs >/dev/null || die "mergerfs is missing (apt-get install mergerfs)"
-pkg-config --exists fuse || die "libfuse2's headers are missing (apt-get install libfuse-dev)"
+# a fresh machine lacks fio, mergerfs and libfuse2's headers: install what is missing (Debian packages)
+"$REPO/mount-scripts/install-deps.sh" --bench || die "could not install what the benchmarks need"
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
 
@@ -135,6 +132,11 @@ jar_ok() {
   python3 -c 'import sys, zipfile; sys.exit(0 if zipfile.ZipFile(sys.argv[1]).testzip() is None else 1)' "$JAR" 2>/dev/null
 }
 if [[ " $TARGETS " == *" tierfs "* ]]; then
+  if [[ ! -f "$JAR" ]]; then
+    log "building $JAR (mvn -q -B -Dmaven.test.skip=true package)"
+    (cd "$REPO" && mvn -q -B -Dmaven.test.skip=true package) || die "the build failed"
+    touch -d '-10 seconds' "$JAR"  # built just now by us, not being written by someone else
+  fi
   waited=0
   until jar_ok; do
     (( waited % 15 == 0 )) && log "waiting for a complete $JAR (missing or being built; build it with: mvn -q -Dmaven.test.skip=true package)"

@@ -2,6 +2,7 @@
 # Installs what tierfs needs on Debian 12, skipping what is already there.
 #   install-deps.sh          to build and mount: a JDK 17, Maven, libfuse2, fusermount (fuse3)
 #   install-deps.sh --test   also what the test suite drives: fio, attr, sqlite3, gcc, podman, runc, busybox-static, stress-ng, strace
+#   install-deps.sh --bench  also what benchmarks/compare.sh measures with and against: fio, gcc, libfuse-dev, mergerfs
 set -euo pipefail
 
 packages=()
@@ -27,6 +28,14 @@ if [[ "${1:-}" == "--test" ]]; then
   need stress-ng stress-ng
   need python3 python3
   need strace strace
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  need fio fio
+  need gcc gcc
+  need pkg-config pkg-config
+  need /usr/include/fuse/fuse.h libfuse-dev
+  need mergerfs mergerfs
+  need python3 python3
 fi
 
 if ((${#packages[@]})); then
