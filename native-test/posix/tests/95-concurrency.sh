@@ -30,3 +30,20 @@ t_fio_verify_buffered() { fio_verify 0; }
 T fio_verify_buffered
 t_fio_verify_direct() { fio_verify 1; }
 T fio_verify_direct
+
+# stress-ng's filesystem stressors, all at once for a few seconds, with
+# --verify where a stressor checks its own data: every stressor passes.
+t_stress_ng() {
+    command -v stress-ng >/dev/null || fail "stress-ng is not installed"
+    local rc
+    stress-ng --temp-path "$PWD" --timeout 4s --verify --metrics-brief \
+        --hdd 2 --dir 1 --dentry 1 --link 1 --symlink 1 --rename 1 --fallocate 1 --seek 1 \
+        --xattr 1 --filename 1 --lockf 1 --flock 1 --fcntl 1 --sync-file 1 --mmap 1 --mmap-file \
+        --readahead 1 --fstat 1 --chmod 1 --utime 1 --copy-file 1 >"$T/stress-ng.out" 2>&1
+    rc=$?
+    ((rc == 0)) || fail "stress-ng exited $rc: $(grep -iE 'fail|error|abort' "$T/stress-ng.out" | head -n 3 | tr '\n' ' ')"
+    grep -qiE 'verif.*fail|failed: [1-9]' "$T/stress-ng.out" &&
+        fail "stress-ng reported failures: $(grep -iE 'fail' "$T/stress-ng.out" | head -n 3 | tr '\n' ' ')"
+    return 0
+}
+T stress_ng
