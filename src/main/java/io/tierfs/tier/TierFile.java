@@ -5,7 +5,9 @@ import java.io.IOException;
 /**
  * One file's blocks on one tier, addressed by block index and offset within the block. Buffers are
  * native addresses so that bytes move between FUSE and the tier without a copy in Java.
- * Safe for concurrent use; it takes no lock around I/O.
+ * A range given as (index, offset, length) may run past the end of block {@code index} into the
+ * blocks after it: one call then covers consecutive blocks, which a tier that keeps them side by
+ * side serves in one system call. Safe for concurrent use; it takes no lock around I/O.
  */
 public interface TierFile extends AutoCloseable {
 

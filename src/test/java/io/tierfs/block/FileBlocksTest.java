@@ -286,20 +286,20 @@ class FileBlocksTest {
         FaultyTier ssd = openFaultyStore();
         FileBlocks f = opened.get(0);
         write(f, 0, NativeBuffer.pattern(2, 100));
-        assertEquals(0, ssd.writeBacksStarted(), "never synced: left to the kernel's write-back");
+        assertEquals(0, ssd.fileCalls("startWriteBack"), "never synced: left to the kernel's write-back");
         f.sync();
         write(f, 0, NativeBuffer.pattern(3, 100));
-        assertEquals(1, ssd.writeBacksStarted(), "synced after two writes: a commit log");
+        assertEquals(1, ssd.fileCalls("startWriteBack"), "synced after two writes: a commit log");
         write(f, BS - 50, NativeBuffer.pattern(4, 100));
-        assertEquals(3, ssd.writeBacksStarted(), "one start for each block a write touches");
+        assertEquals(3, ssd.fileCalls("startWriteBack"), "one start for each block a write touches");
         for (int i = 0; i < 20; i++) {
             write(f, 0, NativeBuffer.pattern(5, 100));
         }
-        assertEquals(3 + 6, ssd.writeBacksStarted(), "no sync for a while: back to the kernel's pace after 8 writes");
+        assertEquals(3 + 6, ssd.fileCalls("startWriteBack"), "no sync for a while: back to the kernel's pace after 8 writes");
         f.sync();
-        int before = ssd.writeBacksStarted();
+        int before = ssd.fileCalls("startWriteBack");
         write(f, 0, NativeBuffer.pattern(6, 100));
-        assertEquals(before, ssd.writeBacksStarted(), "synced after many writes: back to the kernel's pace");
+        assertEquals(before, ssd.fileCalls("startWriteBack"), "synced after many writes: back to the kernel's pace");
         assertArrayEquals(NativeBuffer.pattern(6, 100), read(f, 0, 100));
     }
 
@@ -419,6 +419,41 @@ class FileBlocksTest {
         write(f, 4L * BS + 7, more);
         assertArrayEquals(more, read(f, 4L * BS + 7, 300));
         assertEquals(4, blockCount.get());
+    }
+
+    @Test
+    void aRequestOverBlocksOfOneTierIsOneCallOnIt() throws IOException {
+        FaultyTier ssd = openFaultyStore();  // block 0 written
+        FileBlocks f = opened.get(0);
+        byte[] data = NativeBuffer.pattern(7, 4 * BS);
+        write(f, 0, data);  // block 0 exists, blocks 1-3 are new: one call each
+        assertEquals(1 + 4, ssd.fileCalls("write"));
+        write(f, 100, Arrays.copyOfRange(data, 100, 4 * BS - 100));
+        assertEquals(1 + 4 + 1, ssd.fileCalls("write"), "blocks 0-3 all exist on the ssd: one write");
+        assertArrayEquals(data, read(f, 0, 4 * BS));
+        assertEquals(1, ssd.fileCalls("read"), "one read for the four blocks");
+        byte[] wide = read(f, 0, 7 * BS);  // the four blocks, then three holes
+        assertArrayEquals(data, Arrays.copyOf(wide, 4 * BS));
+        assertZeros(Arrays.copyOfRange(wide, 4 * BS, 7 * BS), "the holes after the blocks");
+        assertEquals(2, ssd.fileCalls("read"));
+    }
+
+    @Test
+    void aRequestOverBlocksOnTwoTiersAndHolesReadsEachRunFromItsOwnTier() throws IOException {
+        openStore(2L * BS, 0);
+        FileBlocks f = open(INO);
+        byte[] head = NativeBuffer.pattern(14, 2 * BS);
+        write(f, 0, head);  // blocks 0, 1 on the ssd, which is then full
+        byte[] tail = NativeBuffer.pattern(15, 2 * BS);
+        write(f, 4L * BS, tail);  // blocks 4, 5 on the hdd; 2, 3 are holes
+        byte[] all = read(f, 10, 6 * BS - 20);
+        assertArrayEquals(Arrays.copyOfRange(head, 10, 2 * BS), Arrays.copyOf(all, 2 * BS - 10));
+        assertZeros(Arrays.copyOfRange(all, 2 * BS - 10, 4 * BS - 10), "the holes");
+        assertArrayEquals(Arrays.copyOf(tail, 2 * BS - 10), Arrays.copyOfRange(all, 4 * BS - 10, all.length));
+        byte[] over = NativeBuffer.pattern(16, 6 * BS - 20);
+        write(f, 10, over);  // the holes get new blocks (on the hdd) between the two runs
+        assertArrayEquals(over, read(f, 10, over.length));
+        assertArrayEquals(new long[] {0, 0, 1, 1, 1, 1}, refs(INO).stream().mapToLong(r -> r[1]).toArray());
     }
 
     // ---------------------------------------------------------------- placement and space

@@ -7,6 +7,8 @@ import io.tierfs.tier.TierFile;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A tier that fails on request. Its files' next sync fails once with EIO when armed, and then
  * succeeds again: what the kernel does after a failed write-back, which it reports once and
  * forgets. Deleting a file, or making deletions durable, fails with EIO while switched off. It
- * also counts the write-backs its files were asked to start.
+ * also counts the calls made on its files, by method name.
  */
 public final class FaultyTier {
     private final AtomicBoolean failNextSync = new AtomicBoolean();
@@ -22,7 +24,7 @@ public final class FaultyTier {
     private volatile boolean failDeletes;
     private volatile boolean failDeleteSyncs;
     private final AtomicInteger failedDeletes = new AtomicInteger();
-    private final AtomicInteger writeBacksStarted = new AtomicInteger();
+    private final Map<String, AtomicInteger> fileCalls = new ConcurrentHashMap<>();
     private final Tier tier;
 
     public FaultyTier(Tier delegate) {
@@ -44,9 +46,7 @@ public final class FaultyTier {
                     whileFailing.run();
                     throw new NativeIOException("fdatasync (injected)", Errno.EIO);
                 }
-                if (fm.getName().equals("startWriteBack")) {
-                    writeBacksStarted.incrementAndGet();
-                }
+                fileCalls.computeIfAbsent(fm.getName(), k -> new AtomicInteger()).incrementAndGet();
                 return fm.invoke(file, fargs);
             });
         });
@@ -82,9 +82,10 @@ public final class FaultyTier {
         return failedDeletes.get();
     }
 
-    /** How many times a file of this tier was asked to start writing a range back. */
-    public int writeBacksStarted() {
-        return writeBacksStarted.get();
+    /** How many times {@code method} was called on this tier's files ("read", "startWriteBack"...). */
+    public int fileCalls(String method) {
+        AtomicInteger n = fileCalls.get(method);
+        return n == null ? 0 : n.get();
     }
 
     /** Whether the armed failure was delivered. */

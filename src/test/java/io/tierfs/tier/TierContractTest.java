@@ -184,6 +184,28 @@ public abstract class TierContractTest {
     }
 
     @Test
+    void aRangeRunsOnIntoTheBlocksAfterIt() throws IOException {
+        TierFile f = open(tier, 13);
+        byte[] data = NativeBuffer.pattern(13, 3 * BS);
+        write(f, 4, 50, data);  // from 50 bytes into block 4 to 50 bytes into block 7
+        assertArrayEquals(data, read(f, 4, 50, data.length), "one read over the same range");
+        for (int i = 0; i < 3; i++) {
+            int from = i == 0 ? 50 : 0;
+            byte[] block = read(f, 4 + i, from, BS - from);
+            assertArrayEquals(slice(data, i == 0 ? 0 : i * BS - 50, (i + 1) * BS - 50), block,
+                "block " + (4 + i) + " read alone");
+        }
+        byte[] last = read(f, 7, 0, BS);
+        assertArrayEquals(slice(data, 3 * BS - 50, data.length), slice(last, 0, 50), "block 7 read alone");
+        assertZeros(slice(last, 50, BS), "block 7 past the data");
+        byte[] wide = read(f, 3, 0, 6 * BS);  // a hole, the data, the end of the file
+        assertZeros(slice(wide, 0, BS + 50), "the hole before the data");
+        assertArrayEquals(data, slice(wide, BS + 50, BS + 50 + data.length));
+        assertZeros(slice(wide, BS + 50 + data.length, wide.length), "past the data");
+        assertArrayEquals(new long[] {4, 5, 6, 7}, f.storedBlocks());
+    }
+
+    @Test
     void dataSurvivesANewHandleAndAReopenedTier() throws IOException {
         TierFile f = open(tier, 12);
         byte[] data = NativeBuffer.pattern(12, 5000);
