@@ -28,9 +28,10 @@ import jnr.ffi.Runtime;
 import jnr.ffi.provider.ClosureManager;
 
 /**
- * Turns libfuse's low-level requests, and the reads the workers take from the device themselves,
- * into calls on the namespace and the block layer, and their results into replies. Inode numbers are the kernel's node ids, so one file is one kernel inode
- * whatever its names: hard links share attributes and page cache. Every request gets exactly one
+ * Turns libfuse's low-level requests, and the reads and writes the workers take from the device
+ * themselves, into calls on the namespace and the block layer, and their results into replies.
+ * Inode numbers are the kernel's node ids, so one file is one kernel inode whatever its names:
+ * hard links share attributes and page cache. Every request gets exactly one
  * reply; a failure becomes an errno, never an exception into native code.
  */
 public final class FuseAdapter {

@@ -7,8 +7,9 @@ import io.tierfs.nativeio.Memory;
 /**
  * A thread that reads requests from the FUSE device and processes them: reads and writes it hands
  * to {@link FuseAdapter} itself (see {@link RawRequests}), the rest through libfuse, which calls
- * back into the adapter on this same thread, while the raw request stays in the receive buffer. Each worker owns its receive buffer and the scratch memory its
- * replies are built in, so a request allocates nothing.
+ * back into the adapter on this same thread, while the raw request stays in the receive buffer.
+ * Each worker owns its receive buffer and the scratch memory its replies are built in, so a
+ * request allocates nothing.
  */
 final class FuseWorker extends Thread {
     private final FuseSession session;

@@ -5,6 +5,7 @@ import io.tierfs.namespace.FileOps;
 import io.tierfs.namespace.Inode;
 import io.tierfs.namespace.Xattrs;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -79,7 +80,10 @@ final class Privileges {
     static boolean inSupplementaryGroups(int tid, int gid) {
         String task = Integer.toUnsignedString(tid);
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", task, "task", task, "status"))) {
+            // Latin-1 maps every byte to a char: the Name line holds the task's name as raw bytes,
+            // which need not be UTF-8 (a name cut at 15 bytes inside a character, say)
+            for (String line : Files.readAllLines(Path.of("/proc", task, "task", task, "status"),
+                StandardCharsets.ISO_8859_1)) {
                 if (line.startsWith("Groups:")) {
                     String groups = line.substring("Groups:".length()).trim();
                     for (String g : groups.isEmpty() ? new String[0] : groups.split("\\s+")) {

@@ -14,8 +14,8 @@ import java.util.logging.Logger;
  * the device ourselves leaves one Java-to-C call per request (the reply), as in a C server.
  *
  * <p>Nothing libfuse does for a read or write is lost: it keeps no state for them but an entry for
- * FUSE_INTERRUPT to find, and an interrupt it cannot match it answers EAGAIN with its next
- * request, which the kernel drops once the request is answered.
+ * FUSE_INTERRUPT to find. An interrupt it cannot match it queues and answers EAGAIN with the next
+ * request it dispatches itself; the kernel drops that answer, as the request was answered.
  */
 final class RawRequests {
     static final int FUSE_SETATTR = 4, FUSE_READ = 15, FUSE_WRITE = 16;

@@ -12,8 +12,9 @@ import java.io.IOException;
 public interface TierFile extends AutoCloseable {
 
     /**
-     * Reads {@code length} bytes of block {@code index} from {@code offset} into {@code address}.
-     * Bytes never written read as zeros.
+     * Reads {@code length} bytes from {@code offset} of block {@code index} on (into the blocks
+     * after it, if the range runs past its end) into {@code address}. Bytes never written read as
+     * zeros.
      */
     void read(long index, int offset, long address, int length) throws IOException;
 
@@ -35,8 +36,8 @@ public interface TierFile extends AutoCloseable {
     boolean readsZeros(long index, int offset, int length) throws IOException;
 
     /**
-     * Starts writing [offset, offset+length) of block {@code index} to the disk without waiting, so
-     * that a sync expected soon finds it already on its way. Does nothing where there is nothing to
+     * Starts writing the range from {@code offset} of block {@code index} to the disk without
+     * waiting, so that a sync expected soon finds it already on its way. Does nothing where there is nothing to
      * write back; a failure to start is left for that sync to report.
      */
     void startWriteBack(long index, int offset, int length);

@@ -291,7 +291,7 @@ class FileBlocksTest {
         write(f, 0, NativeBuffer.pattern(3, 100));
         assertEquals(1, ssd.fileCalls("startWriteBack"), "synced after two writes: a commit log");
         write(f, BS - 50, NativeBuffer.pattern(4, 100));
-        assertEquals(3, ssd.fileCalls("startWriteBack"), "one start for each block a write touches");
+        assertEquals(3, ssd.fileCalls("startWriteBack"), "one start for the existing block, one for the new one");
         for (int i = 0; i < 20; i++) {
             write(f, 0, NativeBuffer.pattern(5, 100));
         }

@@ -4,6 +4,7 @@ import static io.tierfs.nativeio.Memory.IO;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tierfs.block.BlockStore;
 import io.tierfs.meta.RocksMetadataStore;
@@ -16,8 +17,9 @@ import io.tierfs.nativeio.LibC;
 import io.tierfs.testutil.NativeBuffer;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.Tier;
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.io.InputStreamReader;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -128,12 +130,14 @@ class RawRequestsTest {
 
     @Test
     void supplementaryGroupsAreThoseOfTheCallingThread() throws Exception {
-        Process p = new ProcessBuilder("setpriv", "--groups", "4321,4322", "sleep", "30").start();
+        assumeTrue(LibC.INSTANCE.getuid() == 0, "setting a process's groups needs root");
+        // a task name need not be UTF-8: this one ends inside a three-byte character
+        String child = "import ctypes, time; ctypes.CDLL(None).prctl(15, b'tierfs-\\xe2\\x82', 0, 0, 0); "
+            + "print('ready', flush=True); time.sleep(30)";
+        Process p = new ProcessBuilder("setpriv", "--groups", "4321,4322", "python3", "-c", child).start();
         try {
+            assertEquals("ready", new BufferedReader(new InputStreamReader(p.getInputStream())).readLine());
             int pid = (int) p.pid();
-            for (int i = 0; i < 100 && !Files.readString(Path.of("/proc", "" + pid, "status")).contains("4322"); i++) {
-                Thread.sleep(20); // until setpriv has set the groups
-            }
             assertTrue(Privileges.inSupplementaryGroups(pid, 4322));
             assertTrue(Privileges.inSupplementaryGroups(pid, 4321));
             assertFalse(Privileges.inSupplementaryGroups(pid, 4323));
