@@ -169,19 +169,18 @@ class RawRequestsTest {
     @Test
     void anUnknownHandleIsEbadfAndADrainingVolumeAnswersEnotconn() throws InterruptedException {
         FuseWorker worker = new FuseWorker(null, adapter, 0, channel, 4096);
-        adapter.read(worker, request(RawRequests.FUSE_READ, 12345, 0, 4096), writeEnd);
-        assertEquals(RawRequests.OUT_HEADER, takeReply());
-        assertEquals(-Errno.EBADF, IO.getInt(answer.address + 4));
-        adapter.write(worker, request(RawRequests.FUSE_WRITE, 12345, 0, 16), writeEnd);
-        assertEquals(RawRequests.OUT_HEADER, takeReply());
-        assertEquals(-Errno.EBADF, IO.getInt(answer.address + 4));
-
+        assertReadAndWriteFail(worker, Errno.EBADF);
         assertTrue(adapter.drain(1000), "nothing is in flight");
+        assertReadAndWriteFail(worker, Errno.ENOTCONN);
+    }
+
+    /** A read and a write on an unknown handle are each answered by the header alone, with {@code errno}. */
+    private void assertReadAndWriteFail(FuseWorker worker, int errno) {
         adapter.read(worker, request(RawRequests.FUSE_READ, 12345, 0, 4096), writeEnd);
         assertEquals(RawRequests.OUT_HEADER, takeReply());
-        assertEquals(-Errno.ENOTCONN, IO.getInt(answer.address + 4));
+        assertEquals(-errno, IO.getInt(answer.address + 4), "read");
         adapter.write(worker, request(RawRequests.FUSE_WRITE, 12345, 0, 16), writeEnd);
         assertEquals(RawRequests.OUT_HEADER, takeReply());
-        assertEquals(-Errno.ENOTCONN, IO.getInt(answer.address + 4));
+        assertEquals(-errno, IO.getInt(answer.address + 4), "write");
     }
 }
