@@ -86,17 +86,27 @@ final class FuseWorker extends Thread {
             if (n <= 0) {
                 break;
             }
-            int opcode = RawRequests.opcode(receiveBuffer);
-            if (opcode == RawRequests.FUSE_READ) {
-                adapter.read(this, receiveBuffer, deviceFd);
-            } else if (opcode == RawRequests.FUSE_WRITE) {
-                adapter.write(this, receiveBuffer, deviceFd);
-            } else if (opcode == InitNegotiation.FUSE_INIT) {
-                InitNegotiation.process(se, receiveBuffer, n, deviceFd);
-            } else {
-                privilegeRequest = RawRequests.privilegeRequest(receiveBuffer);
-                fuse.fuse_session_process(se, receiveBuffer, n, Memory.IO.getLong(channelCell));
-            }
+            process(fuse, se, n);
+        }
+    }
+
+    /** Answers the request of {@code n} bytes in the receive buffer. */
+    void process(LibFuse fuse, long se, int n) {
+        int opcode = RawRequests.opcode(receiveBuffer);
+        if (opcode == RawRequests.FUSE_READ) {
+            adapter.read(this, receiveBuffer, deviceFd);
+        } else if (opcode == RawRequests.FUSE_WRITE) {
+            adapter.write(this, receiveBuffer, deviceFd);
+        } else if (opcode == RawRequests.FUSE_INTERRUPT) {
+            // tierfs never abandons a request, so it declines interrupts: after ENOSYS the kernel
+            // sends none. libfuse2 would queue each one it cannot match (those for reads and
+            // writes, which it never sees) until it dispatches some other request.
+            RawRequests.reply(deviceFd, receiveBuffer, replyBuffer(RawRequests.OUT_HEADER), 0, Errno.ENOSYS);
+        } else if (opcode == InitNegotiation.FUSE_INIT) {
+            InitNegotiation.process(se, receiveBuffer, n, deviceFd);
+        } else {
+            privilegeRequest = RawRequests.privilegeRequest(receiveBuffer);
+            fuse.fuse_session_process(se, receiveBuffer, n, Memory.IO.getLong(channelCell));
         }
     }
 }

@@ -14,11 +14,10 @@ import java.util.logging.Logger;
  * the device ourselves leaves one Java-to-C call per request (the reply), as in a C server.
  *
  * <p>Nothing libfuse does for a read or write is lost: it keeps no state for them but an entry for
- * FUSE_INTERRUPT to find. An interrupt it cannot match it queues and answers EAGAIN with the next
- * request it dispatches itself; the kernel drops that answer, as the request was answered.
+ * FUSE_INTERRUPT to find, and tierfs answers interrupts itself (ENOSYS, see {@link FuseWorker}).
  */
 final class RawRequests {
-    static final int FUSE_SETATTR = 4, FUSE_READ = 15, FUSE_WRITE = 16;
+    static final int FUSE_SETATTR = 4, FUSE_READ = 15, FUSE_WRITE = 16, FUSE_INTERRUPT = 36;
     /** fuse_out_header: len, error (a negated errno), unique; the reply's payload follows it. */
     static final int OUT_HEADER = 16;
     /** fuse_write_out: the size written, padding. */

@@ -174,6 +174,21 @@ class RawRequestsTest {
         assertReadAndWriteFail(worker, Errno.ENOTCONN);
     }
 
+    @Test
+    void anInterruptIsDeclinedWithEnosysSoTheKernelSendsNoMore() {
+        FuseWorker worker = new FuseWorker(null, adapter, 0, channel, 4096);
+        long interrupt = request(RawRequests.FUSE_INTERRUPT, 0, 0, 0);
+        IO.putLong(interrupt + 8, UNIQUE | 1);  // FUSE_INT_REQ_BIT: the interrupt's own id
+        IO.putLong(interrupt + 40, UNIQUE);     // fuse_interrupt_in: the request it interrupts
+        IO.copyMemory(interrupt, worker.receiveBuffer, 48);
+        worker.process(LibFuse.INSTANCE, 0, 48);
+        long n = LibC.INSTANCE.read(readEnd, answer.address, answer.size);
+        assertEquals(RawRequests.OUT_HEADER, n, "the header alone, as the kernel requires of an interrupt's answer");
+        assertEquals(RawRequests.OUT_HEADER, IO.getInt(answer.address));
+        assertEquals(-Errno.ENOSYS, IO.getInt(answer.address + 4));
+        assertEquals(UNIQUE | 1, IO.getLong(answer.address + 8), "answered under the interrupt's id");
+    }
+
     /** A read and a write on an unknown handle are each answered by the header alone, with {@code errno}. */
     private void assertReadAndWriteFail(FuseWorker worker, int errno) {
         adapter.read(worker, request(RawRequests.FUSE_READ, 12345, 0, 4096), writeEnd);
