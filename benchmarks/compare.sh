@@ -132,13 +132,14 @@ jar_ok() {
   python3 -c 'import sys, zipfile; sys.exit(0 if zipfile.ZipFile(sys.argv[1]).testzip() is None else 1)' "$JAR" 2>/dev/null
 }
 if [[ " $TARGETS " == *" tierfs "* ]]; then
+  built=0
   if [[ ! -f "$JAR" ]]; then
     log "building $JAR (mvn -q -B -Dmaven.test.skip=true package)"
     (cd "$REPO" && mvn -q -B -Dmaven.test.skip=true package) || die "the build failed"
-    touch -d '-10 seconds' "$JAR"  # built just now by us, not being written by someone else
+    built=1  # complete, and nobody else is writing it: no need to wait for it to settle
   fi
   waited=0
-  until jar_ok; do
+  until ((built)) || jar_ok; do
     (( waited % 15 == 0 )) && log "waiting for a complete $JAR (missing or being built; build it with: mvn -q -Dmaven.test.skip=true package)"
     (( waited < 300 )) || die "no usable $JAR after 5 minutes"
     sleep 1; waited=$((waited + 1))

@@ -15,28 +15,25 @@ need mvn maven
 need /usr/lib/x86_64-linux-gnu/libfuse.so.2 libfuse2
 need fusermount fuse3
 need setsid util-linux
+case "${1:-}" in
+  --test|--bench)  # both drive fio and compile C programs against libfuse2
+    need fio fio
+    need gcc gcc
+    need pkg-config pkg-config
+    need /usr/include/fuse/fuse.h libfuse-dev
+    need python3 python3
+    ;;
+esac
 if [[ "${1:-}" == "--test" ]]; then
-  need fio fio
   need setfattr attr
   need sqlite3 sqlite3
-  need gcc gcc
-  need pkg-config pkg-config
-  need /usr/include/fuse/fuse.h libfuse-dev
   need podman podman
   need runc runc
   need /bin/busybox busybox-static
   need stress-ng stress-ng
-  need python3 python3
   need strace strace
 fi
-if [[ "${1:-}" == "--bench" ]]; then
-  need fio fio
-  need gcc gcc
-  need pkg-config pkg-config
-  need /usr/include/fuse/fuse.h libfuse-dev
-  need mergerfs mergerfs
-  need python3 python3
-fi
+[[ "${1:-}" != "--bench" ]] || need mergerfs mergerfs
 
 if ((${#packages[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
