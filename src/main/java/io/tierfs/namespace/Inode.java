@@ -40,6 +40,8 @@ public final class Inode {
     Boolean mayHaveXattrs;
     /** Whether it has security.capability, once known: null until then (see Xattrs#dropCapabilities). */
     Boolean hasCapability;
+    /** The length of its listxattr answer, once known: -1 until then (see Xattrs#set). */
+    int xattrListBytes = -1;
     FileBlocks blocks;
 
     Inode(long ino) {

@@ -40,7 +40,8 @@ public final class Xattrs {
             if ((flags & XATTR_REPLACE) != 0 && !exists) {
                 throw new FsException(Errno.ENODATA, "no such xattr");
             }
-            if (!exists && list(i).length + name.length + 1 > LIST_MAX) {
+            int listBytes = exists ? 0 : listBytes(i) + name.length + 1;
+            if (listBytes > LIST_MAX) {
                 throw new FsException(Errno.ENOSPC, "no room for another xattr name on this file");
             }
             i.ctimeNanos = NanoClock.now();
@@ -52,6 +53,9 @@ public final class Xattrs {
                 meta.commit(b, false);
             }
             i.mayHaveXattrs = Boolean.TRUE;
+            if (!exists) {
+                i.xattrListBytes = listBytes;
+            }
             if (Arrays.equals(name, CAPABILITY)) {
                 i.hasCapability = Boolean.TRUE;
             }
@@ -84,6 +88,18 @@ public final class Xattrs {
         return out.toByteArray();
     }
 
+    /**
+     * The length of the file's names as listxattr returns them, kept on the inode after one scan
+     * and followed by set and remove: counting them again before each new name made adding n
+     * names cost n squared.
+     */
+    private int listBytes(Inode i) {
+        if (i.xattrListBytes < 0) {
+            i.xattrListBytes = list(i).length;
+        }
+        return i.xattrListBytes;
+    }
+
     public void remove(Inode i, byte[] name) {
         checkName(name);
         synchronized (i) {
@@ -91,6 +107,7 @@ public final class Xattrs {
             if (!mayHave(i) || meta.get(key) == null) {
                 throw new FsException(Errno.ENODATA, "no such xattr");
             }
+            int listBytes = listBytes(i) - name.length - 1;
             i.ctimeNanos = NanoClock.now();
             try (MetadataStore.Batch b = meta.newBatch()) {
                 b.delete(key);
@@ -98,8 +115,11 @@ public final class Xattrs {
                 i.attributesDirty = false;
                 meta.commit(b, false);
             }
-            i.mayHaveXattrs = null;
-            i.hasCapability = null;
+            // known from the count: asking the store would scan the tombstones of every name
+            // removed before, making the removal of n names cost n squared
+            i.xattrListBytes = listBytes;
+            i.mayHaveXattrs = listBytes > 0;
+            i.hasCapability = Arrays.equals(name, CAPABILITY) ? Boolean.FALSE : i.hasCapability;
         }
     }
 

@@ -530,6 +530,29 @@ class NamespaceTest {
 
     // ---------------------------------------------------------------- xattrs
 
+    /** 256 names of 255 bytes, each listed with its NUL, fill the 64 KiB listxattr can return. */
+    @Test
+    void xattrNamesStopAtWhatListxattrCanReturnAlsoAfterRemovesAndAReload() {
+        Inode f = v.mkfile(ROOT, "f");
+        java.util.function.IntFunction<byte[]> name = k -> n(String.format("user.%03d", k) + "n".repeat(247));
+        for (int k = 0; k < 256; k++) {
+            v.xattrs.set(f, name.apply(k), n("v"), 0);
+        }
+        assertEquals(65536, v.xattrs.list(f).length);
+        assertErrno(Errno.ENOSPC, () -> v.xattrs.set(f, name.apply(256), n("v"), 0));
+        v.xattrs.set(f, name.apply(3), n("replaced"), 0);  // a name already there takes no room
+        v.xattrs.remove(f, name.apply(7));
+        v.xattrs.set(f, name.apply(256), n("v"), 0);  // the room the removed name left
+        assertErrno(Errno.ENOSPC, () -> v.xattrs.set(f, name.apply(257), n("v"), 0));
+        v.inodes.forget(f.ino, 1);
+        Inode again = v.inodes.acquire(f.ino);
+        assertErrno(Errno.ENOSPC, () -> v.xattrs.set(again, name.apply(257), n("v"), 0));  // counted again from the store
+        v.xattrs.remove(again, name.apply(0));
+        v.xattrs.set(again, name.apply(257), n("v"), 0);
+        assertEquals(65536, v.xattrs.list(again).length);
+        v.inodes.forget(again.ino, 1);
+    }
+
     @Test
     void xattrs() {
         Inode f = v.mkfile(ROOT, "f");
