@@ -3,7 +3,7 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
-work="$(mktemp -d /tmp/tierfs-badinput.XXXXXX)"
+work="$(mktemp -d -t tierfs-badinput.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 
 # expect NAME PATTERN COMMAND...: non-zero exit, exactly one stderr line, matching PATTERN

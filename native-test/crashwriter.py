@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Writes through a mount until it dies, logging what the filesystem acknowledged.
 
-  crashwriter.py write DIR LOG TAG   files (written, fsynced, closed: logged with their checksum) and
+  crashwriter.py write DIR LOG TAG   files (written, fsynced, closed: logged with their checksum),
                                  in-place overwrites of 4 KiB records in DIR/records (each record's
-                                 generation logged once an fdatasync acknowledged it)
+                                 generation logged once an fdatasync acknowledged it), and 128 KiB
+                                 segments of DIR/holes written and fsynced, or punched out
   crashwriter.py check DIR LOG   every logged file has its checksum; every record is whole (a record
                                  is its index and generation repeated, so a torn or garbage record
-                                 shows) and no older than its last acknowledged generation
+                                 shows) and no older than its last acknowledged generation; every
+                                 segment holds its last synced generation, or zeros where it was
+                                 punched since: freed data never comes back
 """
 import hashlib, os, random, sys
 
 REC, NREC = 4096, 256
+SEG, NSEG = 131072, 32
+FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
 
 
 def record(index, gen):
@@ -23,6 +28,41 @@ def generation(blob, index):
     r = blob[index * REC:(index + 1) * REC]
     gen = int(r[9:17]) if r[:8].isdigit() and r[9:17].isdigit() else -1
     return gen if gen >= 0 and r == record(index, gen) else -1
+
+
+def punch(fd, offset, length):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+    if libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def segment_pages(blob, index):
+    """Per 4 KiB page of segment INDEX: its generation, 0 for zeros, -1 for anything else."""
+    gens = []
+    for p in range(SEG // REC):
+        page = blob[index * SEG + p * REC:index * SEG + (p + 1) * REC]
+        if page == bytes(REC):
+            gens.append(0)
+        else:
+            head = page[:18]
+            ok = head[:8].isdigit() and head[9:17].isdigit() and int(head[:8]) == index
+            gens.append(int(head[9:17]) if ok and page == record(index, int(head[9:17])) else -1)
+    return gens
+
+
+def churn_holes(fd, logf, gen):
+    """Writes (and fsyncs) or punches one segment of the holes file; logs what was acknowledged."""
+    i = random.randrange(NSEG)
+    if random.random() < 0.5:
+        os.pwrite(fd, record(i, gen) * (SEG // REC), i * SEG)
+        os.fdatasync(fd)
+        logf.write(f"segment {i} {gen}\n")
+    else:
+        punch(fd, i * SEG, SEG)
+        logf.write(f"punched {i}\n")
 
 
 def version(n):
@@ -41,6 +81,9 @@ def write(d, log, tag):
         for i in range(NREC):
             os.pwrite(fd, record(i, 0), i * REC)
         os.fsync(fd)
+    hfd = os.open(os.path.join(d, "holes"), os.O_CREAT | os.O_RDWR, 0o644)
+    os.ftruncate(hfd, SEG * NSEG)
+    os.fsync(hfd)
     logf.write("records ready\n")
     n = 0
     unsynced = {}  # record index -> generation written since the last fdatasync
@@ -58,6 +101,8 @@ def write(d, log, tag):
             i = random.randrange(NREC)
             os.pwrite(fd, record(i, gen), i * REC)
             unsynced[i] = gen
+        gen += 1
+        churn_holes(hfd, logf, gen)
         if n % 4 == 0:
             os.fdatasync(fd)
             logf.write("synced " + " ".join(f"{i}:{g}" for i, g in unsynced.items()) + "\n")
@@ -80,6 +125,8 @@ def check(d, log):
     files = 0
     current = -1
     synced = [0] * NREC
+    segment = [0] * NSEG  # the generation last written and fsynced into each segment (0: never)
+    punched = [False] * NSEG  # punched since then: zeros allowed
     ready = False  # the records file was fsynced whole once; before that a crash may cut it short
     for line in open(log):
         parts = line.split()
@@ -89,6 +136,11 @@ def check(d, log):
             for pair in parts[1:]:
                 i, g = pair.split(":")
                 synced[int(i)] = int(g)
+        elif parts[0] == "segment":
+            segment[int(parts[1])] = int(parts[2])
+            punched[int(parts[1])] = False
+        elif parts[0] == "punched":
+            punched[int(parts[1])] = True
         elif parts[0] == "current":
             current = int(parts[1])
         elif parts[0] == "file":
@@ -116,9 +168,17 @@ def check(d, log):
             bad.append(f"record {i} is torn or garbage")
         elif gen < synced[i]:
             bad.append(f"record {i} went back to generation {gen}; generation {synced[i]} was fdatasynced")
+    holes = open(os.path.join(d, "holes"), "rb").read() if ready else b""
+    for i in range(NSEG if ready else 0):
+        allowed = {segment[i]} | ({0} if punched[i] or segment[i] == 0 else set())
+        got = set(segment_pages(holes, i))
+        if not got <= allowed:
+            bad.append(f"segment {i} holds generations {sorted(got)}, expected one of {sorted(allowed)}"
+                       " (-1: garbage; 0: zeros)")
     for b in bad[:10]:
         print(b)
-    print(f"checked {files} acknowledged files and {len(blob) // REC} records: {len(bad)} problems")
+    print(f"checked {files} acknowledged files, {len(blob) // REC} records and {NSEG if ready else 0} segments:"
+          f" {len(bad)} problems")
     return not bad
 
 

@@ -3,7 +3,7 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
-work="$(mktemp -d /tmp/tierfs-daemon.XXXXXX)"
+work="$(mktemp -d -t tierfs-daemon.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 mnt="$work/mnt" data="$work/data"
 

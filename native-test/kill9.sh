@@ -5,7 +5,7 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
-work="$(mktemp -d /tmp/tierfs-kill9.XXXXXX)"
+work="$(mktemp -d -t tierfs-kill9.XXXXXX)"
 writer= holder=
 trap 'for p in $writer $holder; do kill -9 "$p" 2>/dev/null; done; cleanup_mounts; rm -rf "$work"' EXIT
 mnt="$work/mnt" data="$work/data" log="$work/acked.log"

@@ -4,7 +4,7 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
-work="$(mktemp -d /tmp/tierfs-limits.XXXXXX)"
+work="$(mktemp -d -t tierfs-limits.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 mnt="$work/mnt" data="$work/data"
 tierfs_mount "$mnt" "$data" || { summary; exit 1; }

@@ -3,7 +3,7 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
-work="$(mktemp -d /tmp/tierfs-posix.XXXXXX)"
+work="$(mktemp -d -t tierfs-posix.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 chmod 755 "$work"   # other uids (the permission tests) must reach the mountpoint
 tierfs_mount "$work/mnt" "$work/data" || { summary; exit 1; }

@@ -8,7 +8,7 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
-work="$(mktemp -d /tmp/tierfs-powerloss.XXXXXX)"
+work="$(mktemp -d -t tierfs-powerloss.XXXXXX)"
 lossy_pid= writer=
 stop_lossyfs() {
   fusermount -uz "$work/lossy" 2>/dev/null

@@ -40,6 +40,17 @@ run_suite() { # NAME COMMAND...: runs a suite that ends with "N passed, N failed
   fi
 }
 
+# Every suite makes its mounts, data and daemons under this run's own folder (mktemp -t), so the
+# check for leftovers below sees only what this run made, never a volume the host serves beside it.
+TMPDIR="$(mktemp -d /tmp/tierfs-suite.XXXXXX)"; export TMPDIR
+chmod 755 "$TMPDIR"   # the permission tests reach their mountpoints as other uids
+# A bystander: a volume the suite did not make, mounted beside it as a user's would be. Every
+# suite must leave it alone; at the end it must still be mounted, with its file intact.
+bystander="$(mktemp -d /tmp/tierfs-bystander.XXXXXX)"
+trap './tierfs unmount "$bystander/mnt" >/dev/null 2>&1; rm -rf "$bystander"' EXIT
+mkdir "$bystander/mnt"
+./tierfs mount --data "$bystander/data" "$bystander/mnt" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+head -c 1000000 /dev/urandom | tee "$bystander/mnt/file" | md5sum > "$bystander/sum"
 if [[ $quick -eq 1 ]]; then export KILL9_ROUNDS=1 POWERLOSS_TRIALS=3; fi
 run_suite "bad input" native-test/bad-input.sh
 run_suite "daemon" native-test/daemon.sh
@@ -51,7 +62,28 @@ run_suite "container" native-test/container-on-tierfs.sh
 run_suite "lossyfs self-test" native-test/lossyfs/selftest.sh
 run_suite "power loss" native-test/powerloss.sh
 
-leftover="$(grep -E ' fuse\.tierfs ' /proc/mounts || true)"
-[[ -n "$leftover" ]] && { echo "mounts left behind: $leftover" >&2; total_fail=$((total_fail + 1)); }
+# What this run left behind (a suite that failed to clean up): mounts under its folder, deepest
+# first, and processes started with its folder in their command line; both reported and removed.
+leftover="$(awk -v root="$TMPDIR/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r)"
+if [[ -n "$leftover" ]]; then
+  echo "mounts left behind: $(echo $leftover)" >&2; total_fail=$((total_fail + 1))
+  while read -r m; do fusermount -uz "$m" 2>/dev/null || umount -l "$m"; done <<< "$leftover"
+fi
+strays=""
+for pid in $(grep -lsF "$TMPDIR/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+  # checked again: the grep above matched its own command line, and has exited since
+  [[ $pid != "$$" ]] && grep -qsF "$TMPDIR/" "/proc/$pid/cmdline" && strays+=" $pid"
+done
+if [[ -n "$strays" ]]; then
+  echo "processes left behind: $(echo $strays)" >&2; total_fail=$((total_fail + 1))
+  kill -9 $strays 2>/dev/null
+fi
+rm -rf "$TMPDIR"
+echo 3 > /proc/sys/vm/drop_caches  # read the bystander from its tiers, not the page cache
+if md5sum < "$bystander/mnt/file" | cmp -s - "$bystander/sum" && ./tierfs unmount "$bystander/mnt" >/dev/null; then
+  total_pass=$((total_pass + 1))
+else
+  echo "the bystander volume at $bystander/mnt was disturbed by the suite" >&2; total_fail=$((total_fail + 1))
+fi
 echo "tierfs: $total_pass passed, $total_fail failed"
 [[ $total_fail -eq 0 ]]

@@ -56,14 +56,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-SCRATCH=$(mktemp -d /tmp/ctest-scratch.XXXXXX)
+SCRATCH=$(mktemp -d -t ctest-scratch.XXXXXX)
 
 # --- root file system: busybox-static and its applets -----------------------
 if [[ -z "$BUSYBOX" ]] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
     failt setup "a statically linked busybox is needed (apt-get install busybox-static)"
     finish
 fi
-ROOTFS=$(mktemp -d /tmp/ctest-rootfs.XXXXXX)
+ROOTFS=$(mktemp -d -t ctest-rootfs.XXXXXX)
 chmod 0755 "$ROOTFS"
 mkdir -p "$ROOTFS"/{bin,proc,sys,dev,etc,tmp,data}
 chmod 1777 "$ROOTFS/tmp"

@@ -6,7 +6,7 @@
 # RocksDB check.  The last line is "N passed, N failed[, N skipped]".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/lossyfs-selftest.XXXXXX)
+T=$(mktemp -d -t lossyfs-selftest.XXXXXX)
 B=$T/backing   # lossyfs's backing directory
 M=$T/mnt       # lossyfs's mountpoint
 O=$T/out       # normal disk: expected data, logs

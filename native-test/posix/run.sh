@@ -29,7 +29,7 @@ die_setup() {
 
 # compile c/*.c into a fresh temp dir; sets BIN
 compile() {
-    BIN=$(mktemp -d /tmp/posix-bin.XXXXXX) || die_setup "mktemp failed"
+    BIN=$(mktemp -d -t posix-bin.XXXXXX) || die_setup "mktemp failed"
     chmod 0755 "$BIN"
     local c n out
     for c in "$HERE"/c/*.c; do
@@ -175,7 +175,7 @@ main() {
     DIR=$(cd "$1" && pwd) || die_setup "cannot enter $1"
     ((EUID == 0)) || die_setup "must run as root (tests switch uids with setpriv)"
     compile
-    scratch=$(mktemp -d /tmp/posix-scratch.XXXXXX) || die_setup "mktemp failed"
+    scratch=$(mktemp -d -t posix-scratch.XXXXXX) || die_setup "mktemp failed"
     trap 'rm -rf "$BIN" "$scratch"' EXIT
     export POSIX_DIR=$DIR
 

@@ -119,3 +119,20 @@ t_fallocate() {
     expect "$(L 0 ok)" open g O_RDONLY : checkpat 0 0 8192 4
 }
 T fallocate
+
+# punch hole and zero range, at block boundaries, inside one block, across many blocks and over
+# holes, compared with the same operations on a fresh ext4 (content, size, st_blocks, and
+# SEEK_DATA/SEEK_HOLE at every 4 KiB: see holes.py)
+t_holes_like_ext4() {
+    local img="$T/ext4.img" ref="$T/ext4" fuse="" out rc
+    truncate -s 64M "$img" && mkfs.ext4 -q -F "$img" >/dev/null || fail "mkfs.ext4 of a reference image failed"
+    mkdir -p "$ref"
+    mount -o loop "$img" "$ref" || fail "cannot mount the reference ext4 image (no loop devices?)"
+    [[ "$(stat -f -c %T .)" == fuse* ]] && fuse=--fuse
+    out=$(python3 "$HERE/holes.py" $fuse . "$ref" 2>&1)
+    rc=$?
+    umount "$ref"
+    ((rc == 0)) || fail "$(short "$out")"
+    [[ "$out" == *" scenarios, 0 differences" ]] || fail "holes.py: $(short "$out")"
+}
+T holes_like_ext4

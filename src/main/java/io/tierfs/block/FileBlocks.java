@@ -7,6 +7,7 @@ import io.tierfs.nativeio.Memory;
 import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -221,6 +222,119 @@ public final class FileBlocks implements AutoCloseable {
             if (last != null) {
                 files[last.tier()].zero(newSize / blockSize, tail, blockSize - tail);
             }
+        }
+    }
+
+    /**
+     * Punches [from, to) out of a file of {@code size} bytes, as ext4 does: nothing at or past the
+     * end, and the range stops at the page holding the end. Whole blocks lose their record (the
+     * shorter map is committed synced before their data is freed, so a crash leaks space at
+     * worst); the block holding the end counts as whole when the range covers all of it up to the
+     * end. Partial blocks are zeroed in place.
+     */
+    public synchronized void punch(long from, long to, long size) throws IOException {
+        if (from >= size) {
+            return;
+        }
+        long stop = Math.min(to, (size + PAGE - 1) & -PAGE);
+        long firstWhole = (from + blockSize - 1) / blockSize;
+        long endWhole = stop >= size ? (size + blockSize - 1) / blockSize : stop / blockSize;
+        if (firstWhole < endWhole) {
+            freeBlocks(firstWhole, endWhole);
+        }
+        long head = from / blockSize;
+        if (head < firstWhole || firstWhole >= endWhole) {
+            zeroInBlock(head, (int) (from - head * blockSize), Math.min(stop, (head + 1) * blockSize));
+        }
+        long tail = Math.max(endWhole, firstWhole);
+        if (tail > head && tail * blockSize < stop) {
+            zeroInBlock(tail, 0, stop);
+        }
+    }
+
+    private static final long PAGE = 4096;
+
+    /** Zeroes block {@code index} from {@code inBlock} up to file offset {@code end}. */
+    private void zeroInBlock(long index, int inBlock, long end) throws IOException {
+        BlockRef ref = table.get(index);
+        int length = (int) Math.min(end - index * blockSize - inBlock, blockSize - inBlock);
+        if (ref != null && length > 0) {
+            files[ref.tier()].zero(index, inBlock, length);
+        }
+    }
+
+    /** Drops the records of blocks [from, to) (synced), then frees their data. Call holding this. */
+    private void freeBlocks(long from, long to) throws IOException {
+        List<long[]> freed = new ArrayList<>();
+        MetadataStore meta = store.meta();
+        try (MetadataStore.Batch batch = meta.newBatch()) {
+            meta.scan(Keys.block(ino, from), Keys.block(ino, to), (k, v) -> {
+                freed.add(new long[] {Keys.blockIndexOf(k), BlockRef.decode(v).tier()});
+                batch.delete(k);
+                return true;
+            });
+            if (freed.isEmpty()) {
+                return;
+            }
+            meta.commit(batch, true);
+        }
+        boolean[] touched = new boolean[files.length];
+        for (long[] f : freed) {
+            table.set(f[0], null);
+            store.addUsage((int) f[1], -blockSize);
+            touched[(int) f[1]] = true;
+        }
+        blockCountChange.accept(-freed.size());
+        for (int t = 0; t < files.length; t++) {
+            if (touched[t]) {
+                files[t].discard(from, to);
+            }
+        }
+    }
+
+    /**
+     * The first byte at or after {@code offset} (below {@code size}) that holds data, or
+     * {@code size}: blocks without a record are holes, and the tier refines within a block (a range
+     * its filesystem holds as a hole or as reserved space reads as zeros, as on ext4).
+     */
+    public long nextData(long offset, long size) {
+        long[] found = {size};
+        store.meta().scan(Keys.block(ino, offset / blockSize), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+            long index = Keys.blockIndexOf(k);
+            long start = Math.max(offset, index * blockSize);
+            if (start >= size) {
+                return false;
+            }
+            int at = seekInBlock(index, BlockRef.decode(v), (int) (start - index * blockSize), true);
+            if (at < blockSize) {
+                found[0] = Math.min(size, index * blockSize + at);
+                return false;
+            }
+            return true;
+        });
+        return found[0];
+    }
+
+    /** The first byte at or after {@code offset} that is in a hole, or {@code size} (the hole at the end). */
+    public long nextHole(long offset, long size) {
+        long[] pos = {offset};
+        store.meta().scan(Keys.block(ino, offset / blockSize), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+            long index = Keys.blockIndexOf(k);
+            if (index * blockSize > pos[0] || pos[0] >= size) {
+                return false; // pos lies in a block without a record, or at the end
+            }
+            int at = seekInBlock(index, BlockRef.decode(v), (int) (pos[0] - index * blockSize), false);
+            pos[0] = index * blockSize + at;
+            return at == blockSize;
+        });
+        return Math.min(pos[0], size);
+    }
+
+    private int seekInBlock(long index, BlockRef ref, int inBlock, boolean data) {
+        try {
+            return files[ref.tier()].seek(index, inBlock, data);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -361,6 +361,33 @@ public final class FuseAdapter {
         files.wrote(f.inode, off + size);
     }
 
+    /** Answers the FUSE_LSEEK {@code request} (SEEK_DATA or SEEK_HOLE; the kernel handles the rest). */
+    void lseek(FuseWorker w, long request, int deviceFd) {
+        long reply = w.replyBuffer(RawRequests.OUT_HEADER + RawRequests.LSEEK_OUT);
+        int errno = 0;
+        if (!admit()) {
+            errno = Errno.ENOTCONN;
+        } else {
+            try {
+                OpenFile f = openFiles.get(RawRequests.fh(request));
+                int whence = RawRequests.whence(request);
+                if (f == null) {
+                    throw new FsException(Errno.EBADF, "unknown file handle");
+                }
+                if (whence != LibC.SEEK_DATA && whence != LibC.SEEK_HOLE) {
+                    throw new FsException(Errno.EINVAL, "lseek whence " + whence);
+                }
+                long found = files.seek(f.inode, RawRequests.offset(request), whence == LibC.SEEK_DATA);
+                IO.putLong(reply + RawRequests.OUT_HEADER, found);
+            } catch (Throwable t) {
+                errno = errnoOf(t);
+            } finally {
+                inFlight.decrement();
+            }
+        }
+        RawRequests.reply(deviceFd, request, reply, RawRequests.LSEEK_OUT, errno);
+    }
+
     private void flush(long req, long ino, long fi) {
         serve(req, () -> {
             inodes.persistIfDirty(inodes.get(ino), false);

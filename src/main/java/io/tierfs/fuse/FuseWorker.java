@@ -97,6 +97,10 @@ final class FuseWorker extends Thread {
             adapter.read(this, receiveBuffer, deviceFd);
         } else if (opcode == RawRequests.FUSE_WRITE) {
             adapter.write(this, receiveBuffer, deviceFd);
+        } else if (opcode == RawRequests.FUSE_LSEEK) {
+            // libfuse2 predates FUSE_LSEEK and would answer ENOSYS, after which the kernel calls
+            // every file all data: cp, tar --sparse and backup tools would read the holes
+            adapter.lseek(this, receiveBuffer, deviceFd);
         } else if (opcode == RawRequests.FUSE_INTERRUPT) {
             // tierfs never abandons a request, so it declines interrupts: after ENOSYS the kernel
             // sends none. libfuse2 would queue each one it cannot match (those for reads and

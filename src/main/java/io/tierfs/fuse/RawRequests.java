@@ -17,11 +17,13 @@ import java.util.logging.Logger;
  * FUSE_INTERRUPT to find, and tierfs answers interrupts itself (ENOSYS, see {@link FuseWorker}).
  */
 final class RawRequests {
-    static final int FUSE_SETATTR = 4, FUSE_READ = 15, FUSE_WRITE = 16, FUSE_INTERRUPT = 36;
+    static final int FUSE_SETATTR = 4, FUSE_READ = 15, FUSE_WRITE = 16, FUSE_INTERRUPT = 36, FUSE_LSEEK = 46;
     /** fuse_out_header: len, error (a negated errno), unique; the reply's payload follows it. */
     static final int OUT_HEADER = 16;
     /** fuse_write_out: the size written, padding. */
     static final int WRITE_OUT = 8;
+    /** fuse_lseek_out: the offset found. */
+    static final int LSEEK_OUT = 8;
 
     private static final Logger LOG = Logger.getLogger(RawRequests.class.getName());
     /** fuse_in_header: opcode at 4, unique at 8, the caller's uid, gid and pid at 24, 28, 32; 40 bytes. */
@@ -32,6 +34,8 @@ final class RawRequests {
      */
     private static final int FH = IN_HEADER, OFFSET = IN_HEADER + 8, SIZE = IN_HEADER + 16,
         WRITE_FLAGS = IN_HEADER + 20, WRITE_DATA = IN_HEADER + 40;
+    /** fuse_lseek_in: fh and offset as in a read, then whence. */
+    private static final int WHENCE = IN_HEADER + 16;
     /** fuse_setattr_in.valid, at 0. */
     private static final int SETATTR_VALID = IN_HEADER;
     private static final int FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800, FATTR_FH = 8;
@@ -53,6 +57,10 @@ final class RawRequests {
 
     static long size(long request) {
         return Integer.toUnsignedLong(IO.getInt(request + SIZE));
+    }
+
+    static int whence(long request) {
+        return IO.getInt(request + WHENCE);
     }
 
     static long writeData(long request) {

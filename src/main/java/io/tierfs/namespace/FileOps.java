@@ -3,6 +3,7 @@ package io.tierfs.namespace;
 import io.tierfs.block.FileBlocks;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.LibC;
 import java.io.IOException;
 
 /**
@@ -18,7 +19,6 @@ public final class FileOps {
      * SET_DROP_LOCK_MARK, also a set-group-ID without group execute.
      */
     public static final int SET_DROP_SETID = 1 << 16, SET_DROP_LOCK_MARK = 1 << 17;
-    private static final int FALLOC_FL_KEEP_SIZE = 1;
     /**
      * The largest file: 16 TiB less 1 MiB, inside what ext4 (the usual tier filesystem) allows a
      * tier file, and far inside what the block table addresses. Beyond it: EFBIG, as on ext4.
@@ -134,28 +134,68 @@ public final class FileOps {
         i.wrote(end, NanoClock.now());
     }
 
-    /** fallocate: mode 0 and KEEP_SIZE reserve real space; hole punching and the rest are not offered. */
+    /**
+     * fallocate, with the errors ext4 gives: mode 0 reserves space (the size grows), KEEP_SIZE
+     * reserves without growing; PUNCH_HOLE (always with KEEP_SIZE) frees whole blocks and zeroes
+     * partial ones; ZERO_RANGE leaves the range reading zeros with its space reserved, as ext4's
+     * unwritten extents do. Collapse, insert and unshare are not offered (EOPNOTSUPP, as on ext4
+     * files without extents).
+     */
     public void fallocate(Inode i, int mode, long offset, long length) throws IOException {
-        if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
+        if ((mode & ~(LibC.FALLOC_FL_KEEP_SIZE | LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_ZERO_RANGE)) != 0) {
             throw new FsException(Errno.EOPNOTSUPP, "fallocate mode " + mode);
         }
-        if (offset < 0 || length <= 0) {
-            throw new FsException(Errno.EINVAL, "bad range");
+        boolean punch = (mode & LibC.FALLOC_FL_PUNCH_HOLE) != 0;
+        boolean zero = (mode & LibC.FALLOC_FL_ZERO_RANGE) != 0;
+        boolean keepSize = (mode & LibC.FALLOC_FL_KEEP_SIZE) != 0;
+        if (offset < 0 || length <= 0 || (punch && zero)) {
+            throw new FsException(Errno.EINVAL, "bad range or mode");
+        }
+        if (punch && !keepSize) {
+            throw new FsException(Errno.EOPNOTSUPP, "punching a hole needs FALLOC_FL_KEEP_SIZE");
         }
         if (offset > MAX_FILE_SIZE - length) {
             throw new FsException(Errno.EFBIG, "range past the maximum file size");
         }
-        inodes.blocksOf(i).reserve(offset, length);
-        if ((mode & FALLOC_FL_KEEP_SIZE) == 0) {
-            synchronized (i) {
-                if (offset + length > i.size) {
-                    i.size = offset + length;
-                    i.sizeChanges++;
-                }
-                i.ctimeNanos = NanoClock.now();
-                i.attributesDirty = true;
-            }
+        FileBlocks blocks = inodes.blocksOf(i);
+        if (punch || zero) {
+            blocks.punch(offset, offset + length, i.size());
         }
+        if (!punch) {
+            blocks.reserve(offset, length);
+        }
+        long now = NanoClock.now();
+        synchronized (i) {
+            if (!keepSize && offset + length > i.size) {
+                i.size = offset + length;
+                i.sizeChanges++;
+            }
+            if (punch || zero) {
+                i.mtimeNanos = now;
+            }
+            i.ctimeNanos = now;
+            i.attributesDirty = true;
+        }
+    }
+
+    /**
+     * lseek's SEEK_DATA or SEEK_HOLE from {@code offset}: ENXIO at or past the end of the file, and
+     * a hole always at the end.
+     */
+    public long seek(Inode i, long offset, boolean data) throws IOException {
+        long size = i.size();
+        if (offset < 0 || offset >= size) {
+            throw new FsException(Errno.ENXIO, "seek past the end of the file");
+        }
+        FileBlocks blocks = inodes.blocksOf(i);
+        long found = data ? blocks.nextData(offset, size) : blocks.nextHole(offset, size);
+        if (found >= size) {
+            if (data) {
+                throw new FsException(Errno.ENXIO, "no data past the offset");
+            }
+            return size;
+        }
+        return found;
     }
 
     /**

@@ -201,6 +201,24 @@ final class DirectoryTierFile implements TierFile {
         }
     }
 
+    @Override
+    public int seek(long index, int offset, boolean data) throws IOException {
+        int f = fd(false);
+        if (f < 0) {
+            return data ? (int) blockSize : offset; // no tier file: all hole
+        }
+        long start = index * blockSize;
+        long found = C.lseek(f, start + offset, data ? LibC.SEEK_DATA : LibC.SEEK_HOLE);
+        if (found < 0) {
+            int errno = LibC.errno();
+            if (errno != Errno.ENXIO) {
+                throw new NativeIOException("seek " + tier.pathOf(ino), errno);
+            }
+            return data ? (int) blockSize : offset; // at or past the tier file's end: a hole
+        }
+        return (int) Math.min(found - start, blockSize);
+    }
+
     private static boolean zeros(long address, long length) {
         long i = 0;
         for (; i + 8 <= length; i += 8) {

@@ -36,6 +36,14 @@ public interface TierFile extends AutoCloseable {
     boolean readsZeros(long index, int offset, int length) throws IOException;
 
     /**
+     * Where data (or, with {@code data} false, a hole) begins in block {@code index} at or after
+     * {@code offset}: an offset inside the block, or the block size if there is none in the rest
+     * of it. A range the tier holds as a hole or as reserved, unwritten space is a hole; a tier that
+     * cannot tell calls all of the block data.
+     */
+    int seek(long index, int offset, boolean data) throws IOException;
+
+    /**
      * Starts writing the range from {@code offset} of block {@code index} to the disk without
      * waiting, so that a sync expected soon finds it already on its way. Does nothing where there is nothing to
      * write back; a failure to start is left for that sync to report.

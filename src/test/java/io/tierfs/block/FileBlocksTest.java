@@ -24,8 +24,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -419,6 +421,97 @@ class FileBlocksTest {
         write(f, 4L * BS + 7, more);
         assertArrayEquals(more, read(f, 4L * BS + 7, 300));
         assertEquals(4, blockCount.get());
+    }
+
+    @Test
+    void punchDropsWholeBlocksOnEveryTierAndZeroesPartialOnes() throws IOException {
+        openStore(3L * BS, 0); // blocks 0-2 on ssd, the rest on hdd
+        FileBlocks f = open(INO);
+        byte[] model = NativeBuffer.pattern(21, 8 * BS);
+        write(f, 0, model);
+        assertEquals(8, blockCount.get());
+        f.punch(BS + 100, 5L * BS + 200, model.length);
+        Arrays.fill(model, BS + 100, 5 * BS + 200, (byte) 0);
+        assertArrayEquals(new long[] {0, 1, 5, 6, 7}, refIndexes(INO), "blocks 2-4 lose their record");
+        assertEquals(5, blockCount.get());
+        assertEquals(2L * BS, store.usedBytes(0));
+        assertEquals(3L * BS, store.usedBytes(1));
+        assertArrayEquals(new long[] {0, 1}, storedOn(0, INO), "ssd's slot of block 2 is freed");
+        assertArrayEquals(new long[] {5, 6, 7}, storedOn(1, INO), "hdd's slots of blocks 3 and 4 are freed");
+        assertArrayEquals(model, read(f, 0, model.length));
+        f.close();
+        assertArrayEquals(model, read(open(INO), 0, model.length), "a new handle loads the shorter map");
+    }
+
+    @Test
+    void punchInsideOneBlockKeepsItsRecord() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        byte[] model = NativeBuffer.pattern(22, 2 * BS);
+        write(f, 0, model);
+        f.punch(BS + 10, BS + 4000, model.length);
+        Arrays.fill(model, BS + 10, BS + 4000, (byte) 0);
+        assertArrayEquals(new long[] {0, 1}, refIndexes(INO));
+        assertArrayEquals(model, read(f, 0, model.length));
+    }
+
+    @Test
+    void punchReachingTheEndDropsTheLastBlockAndPastTheEndDoesNothing() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        long size = 3L * BS + 100;
+        write(f, 0, NativeBuffer.pattern(23, (int) size));
+        f.reserve(5L * BS, BS); // space kept past the end (fallocate KEEP_SIZE)
+        f.punch(2L * BS, Long.MAX_VALUE / 2, size);
+        assertArrayEquals(new long[] {0, 1, 5}, refIndexes(INO),
+            "the block holding the end goes; reserved blocks past the end's page stay, as on ext4");
+        f.punch(size, size + BS, size);
+        f.punch(10L * BS, 11L * BS, size);
+        assertArrayEquals(new long[] {0, 1, 5}, refIndexes(INO));
+    }
+
+    /** SEEK_DATA never skips written bytes; SEEK_HOLE lands on zeros, never inside an unwritten block's successor. */
+    @Test
+    void nextDataAndNextHoleAgreeWithTheContentAfterRandomWritesAndPunches() throws IOException {
+        openStore(4L * BS, 0);
+        FileBlocks f = open(INO);
+        int size = 24 * BS;
+        byte[] model = new byte[size];
+        Random r = new Random(7);
+        for (int k = 0; k < 40; k++) {
+            int off = r.nextInt(size - 1);
+            int len = 1 + r.nextInt(Math.min(3 * BS, size - off));
+            if (r.nextInt(3) == 0) {
+                f.punch(off, off + len, size);
+                Arrays.fill(model, off, off + len, (byte) 0);
+            } else {
+                byte[] data = NativeBuffer.pattern(r.nextLong(), len);
+                data[0] = data[len - 1] = 1; // nonzero ends, so that data is seen as data
+                write(f, off, data);
+                System.arraycopy(data, 0, model, off, len);
+            }
+        }
+        assertArrayEquals(model, read(f, 0, size));
+        Set<Long> recorded = new HashSet<>();
+        for (long i : refIndexes(INO)) {
+            recorded.add(i);
+        }
+        for (int k = 0; k < 300; k++) {
+            int off = r.nextInt(size);
+            long data = f.nextData(off, size);
+            for (long p = off; p < data; p++) {
+                assertEquals(0, model[(int) p], "SEEK_DATA from " + off + " skipped written byte " + p);
+            }
+            long hole = f.nextHole(off, size);
+            assertTrue(hole >= off && hole <= size);
+            if (hole < size) {
+                assertEquals(0, model[(int) hole], "SEEK_HOLE from " + off + " landed on data at " + hole);
+            }
+            for (long b = off / BS; off < hole && b * BS < hole; b++) { // the blocks [off, hole) touches
+                assertTrue(recorded.contains(b), "SEEK_HOLE from " + off + " passed over block " + b
+                    + ", which has no record");
+            }
+        }
     }
 
     @Test

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tierfs.block.FileBlocks;
 import io.tierfs.meta.Keys;
 import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.LibC;
 import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.testutil.NativeBuffer;
 import io.tierfs.testutil.FaultyTier;
@@ -523,9 +524,69 @@ class NamespaceTest {
         v.files.fallocate(empty, 1 /* KEEP_SIZE */, 0, 3L * BS);
         assertEquals(0, empty.size());
         assertEquals(3L * BS / 512, TestVolume.attrs(empty).blocks512);
-        assertErrno(Errno.EOPNOTSUPP, () -> v.files.fallocate(f, 2 /* PUNCH_HOLE */, 0, BS));
         assertErrno(Errno.EINVAL, () -> v.files.fallocate(f, 0, 0, 0));
         assertErrno(Errno.EINVAL, () -> v.files.fallocate(f, 0, -1, 10));
+    }
+
+    /** The errors ext4 gives: punching needs KEEP_SIZE, punch and zero exclude each other, the rest is not offered. */
+    @Test
+    void fallocateModesTierfsDoesNotOfferFailAsOnExt4() {
+        Inode f = v.mkfile(ROOT, "f");
+        assertErrno(Errno.EOPNOTSUPP, () -> v.files.fallocate(f, LibC.FALLOC_FL_PUNCH_HOLE, 0, BS));
+        assertErrno(Errno.EINVAL, () -> v.files.fallocate(f,
+            LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_ZERO_RANGE | LibC.FALLOC_FL_KEEP_SIZE, 0, BS));
+        for (int mode : new int[] {LibC.FALLOC_FL_COLLAPSE_RANGE, LibC.FALLOC_FL_INSERT_RANGE, LibC.FALLOC_FL_UNSHARE_RANGE}) {
+            assertErrno(Errno.EOPNOTSUPP, () -> v.files.fallocate(f, mode, 0, BS));
+        }
+        assertErrno(Errno.EINVAL, () -> v.files.fallocate(f, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, 0, 0));
+        assertErrno(Errno.EFBIG, () -> v.files.fallocate(f, LibC.FALLOC_FL_ZERO_RANGE, FileOps.MAX_FILE_SIZE, 1));
+    }
+
+    @Test
+    void punchHoleFreesWholeBlocksKeepsTheSizeAndStampsTheTimes() throws IOException {
+        Inode f = v.mkfile(ROOT, "f");
+        byte[] data = NativeBuffer.pattern(5, 4 * BS);
+        v.write(f, 0, data);
+        long mtime = TestVolume.attrs(f).mtimeNanos;
+        v.files.fallocate(f, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, BS / 2, 2L * BS);
+        assertEquals(4L * BS, f.size());
+        assertEquals(3, v.countKeys(Keys.BLOCK, f.ino), "block 1 is gone, 0 and 2 were only zeroed in part");
+        assertEquals(3L * BS / 512, TestVolume.attrs(f).blocks512);
+        Arrays.fill(data, BS / 2, BS / 2 + 2 * BS, (byte) 0);
+        assertArrayEquals(data, v.readAll(f));
+        assertTrue(TestVolume.attrs(f).mtimeNanos > mtime, "a punch changes the data, so mtime moves");
+    }
+
+    @Test
+    void zeroRangeReadsZerosKeepsSpaceReservedAndGrowsUnlessKeepSize() throws IOException {
+        Inode f = v.mkfile(ROOT, "f");
+        byte[] data = NativeBuffer.pattern(6, 3 * BS);
+        v.write(f, 0, data);
+        v.files.fallocate(f, LibC.FALLOC_FL_ZERO_RANGE | LibC.FALLOC_FL_KEEP_SIZE, 100, 5L * BS);
+        assertEquals(3L * BS, f.size(), "KEEP_SIZE");
+        assertEquals(6, v.countKeys(Keys.BLOCK, f.ino), "every block of the range stays or becomes reserved");
+        assertArrayEquals(Arrays.copyOf(Arrays.copyOf(data, 100), 3 * BS), v.readAll(f));
+        v.files.fallocate(f, LibC.FALLOC_FL_ZERO_RANGE, 7L * BS, 10);
+        assertEquals(7L * BS + 10, f.size(), "without KEEP_SIZE the file grows");
+        assertEquals(7, v.countKeys(Keys.BLOCK, f.ino));
+    }
+
+    @Test
+    void seekDataAndHoleFollowTheBlockMapAndFailPastTheEnd() throws IOException {
+        Inode f = v.mkfile(ROOT, "f");
+        v.write(f, 3L * BS, NativeBuffer.pattern(7, BS));
+        v.write(f, 5L * BS, NativeBuffer.pattern(8, 10));
+        long size = 5L * BS + 10;
+        assertEquals(3L * BS, v.files.seek(f, 0, true));
+        assertEquals(0, v.files.seek(f, 0, false));
+        assertEquals(4L * BS, v.files.seek(f, 3L * BS + 5, false));
+        assertEquals(5L * BS, v.files.seek(f, 4L * BS, true));
+        assertEquals(size, v.files.seek(f, 5L * BS, false), "the end of the file is a hole");
+        assertErrno(Errno.ENXIO, () -> v.files.seek(f, size, true));
+        assertErrno(Errno.ENXIO, () -> v.files.seek(f, size, false));
+        v.files.setattr(f, FileOps.SET_SIZE, 0, 0, 0, 8L * BS, 0, 0);
+        assertErrno(Errno.ENXIO, () -> v.files.seek(f, 6L * BS, true));
+        assertEquals(6L * BS, v.files.seek(f, 6L * BS, false));
     }
 
     // ---------------------------------------------------------------- xattrs
