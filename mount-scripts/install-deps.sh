@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tierfs needs on Debian 12, skipping what is already there.
 #   install-deps.sh          to build and mount: a JDK 17, Maven, libfuse2, fusermount (fuse3)
-#   install-deps.sh --test   also what the test suite drives: fio, attr, sqlite3, gcc, podman, runc, busybox-static, stress-ng, strace
+#   install-deps.sh --test   also what the test suite drives: fio, attr, sqlite3, gcc, podman, runc, busybox-static, stress-ng, strace,
+#                            xfsprogs and btrfs-progs
 #   install-deps.sh --bench  also what benchmarks/compare.sh measures with and against: fio, gcc, libfuse-dev, mergerfs
 set -euo pipefail
 
@@ -32,6 +33,8 @@ if [[ "${1:-}" == "--test" ]]; then
   need /bin/busybox busybox-static
   need stress-ng stress-ng
   need strace strace
+  need mkfs.xfs xfsprogs        # the tier filesystems matrix (native-test/tier-filesystems.sh)
+  need mkfs.btrfs btrfs-progs
 fi
 [[ "${1:-}" != "--bench" ]] || need mergerfs mergerfs
 

@@ -45,8 +45,22 @@ exec 9<&-
 tierfs_unmount "$work/m1"
 sed -i 's/^format-version=.*/format-version=99/' "$work/d1/volume.properties"
 expect "other format version" "format version 99" "$TIERFS" mount --data "$work/d1" "$work/m2"
+sed -i 's/^format-version=.*/format-version=2/' "$work/d1/volume.properties"
+# a tier directory that is not this volume's: an empty one in its place (its filesystem not
+# mounted), or another volume's tier
+mv "$work/d1/ssd" "$work/ssd.away" && mkdir "$work/d1/ssd"
+expect "tier filesystem not mounted" "ssd tier directory .* does not hold this volume's ssd tier.*mount that filesystem" \
+  "$TIERFS" mount --data "$work/d1" "$work/m2"
+rmdir "$work/d1/ssd" && cp -a "$work/ssd.away" "$work/d1/ssd"
+sed -i 's/^volume=.*/volume=0000-another/' "$work/d1/ssd/.tierfs-tier"
+expect "another volume's tier" "holds the ssd tier of another volume" "$TIERFS" mount --data "$work/d1" "$work/m2"
+rm -rf "$work/d1/ssd" && mv "$work/ssd.away" "$work/d1/ssd"
+# a format-1 volume (no tier markers) is upgraded in place
 sed -i 's/^format-version=.*/format-version=1/' "$work/d1/volume.properties"
+rm "$work/d1/ssd/.tierfs-tier" "$work/d1/hdd/.tierfs-tier"
 tierfs_mount "$work/m2" "$work/d1" || { summary; exit 1; }
 [[ "$(cat "$work/m2/keep")" == precious ]] && pass "data intact after the refused mounts" || fail "data intact" "keep=$(cat "$work/m2/keep")"
+grep -qx 'format-version=2' "$work/d1/volume.properties" && [[ -f "$work/d1/ssd/.tierfs-tier" && -f "$work/d1/hdd/.tierfs-tier" ]] \
+  && pass "a format-1 volume is upgraded in place to format 2" || fail "upgrade" "$(grep format "$work/d1/volume.properties")"
 tierfs_unmount "$work/m2"
 summary

@@ -8,8 +8,8 @@
   crashwriter.py check DIR LOG   every logged file has its checksum; every record is whole (a record
                                  is its index and generation repeated, so a torn or garbage record
                                  shows) and no older than its last acknowledged generation; every
-                                 segment holds its last synced generation, or zeros where it was
-                                 punched since: freed data never comes back
+                                 segment holds its last synced generation, or what was written or
+                                 punched (zeros) since: freed data never comes back
 """
 import hashlib, os, random, sys
 
@@ -54,15 +54,17 @@ def segment_pages(blob, index):
 
 
 def churn_holes(fd, logf, gen):
-    """Writes (and fsyncs) or punches one segment of the holes file; logs what was acknowledged."""
+    """Writes (and fsyncs) or punches one segment of the holes file, logging the intent first: an
+    operation the crash interrupts may or may not have happened."""
     i = random.randrange(NSEG)
     if random.random() < 0.5:
+        logf.write(f"writing {i} {gen}\n")
         os.pwrite(fd, record(i, gen) * (SEG // REC), i * SEG)
         os.fdatasync(fd)
         logf.write(f"segment {i} {gen}\n")
     else:
+        logf.write(f"punching {i}\n")
         punch(fd, i * SEG, SEG)
-        logf.write(f"punched {i}\n")
 
 
 def version(n):
@@ -125,8 +127,10 @@ def check(d, log):
     files = 0
     current = -1
     synced = [0] * NREC
-    segment = [0] * NSEG  # the generation last written and fsynced into each segment (0: never)
-    punched = [False] * NSEG  # punched since then: zeros allowed
+    # per segment: the generation last written and fsynced (0: never), and what may have happened
+    # since (writes and punches begun: their generations, 0 for a punch's zeros)
+    segment = [0] * NSEG
+    since = [set() for _ in range(NSEG)]
     ready = False  # the records file was fsynced whole once; before that a crash may cut it short
     for line in open(log):
         parts = line.split()
@@ -138,9 +142,11 @@ def check(d, log):
                 synced[int(i)] = int(g)
         elif parts[0] == "segment":
             segment[int(parts[1])] = int(parts[2])
-            punched[int(parts[1])] = False
-        elif parts[0] == "punched":
-            punched[int(parts[1])] = True
+            since[int(parts[1])] = set()
+        elif parts[0] == "writing":
+            since[int(parts[1])].add(int(parts[2]))
+        elif parts[0] == "punching":
+            since[int(parts[1])].add(0)
         elif parts[0] == "current":
             current = int(parts[1])
         elif parts[0] == "file":
@@ -170,7 +176,7 @@ def check(d, log):
             bad.append(f"record {i} went back to generation {gen}; generation {synced[i]} was fdatasynced")
     holes = open(os.path.join(d, "holes"), "rb").read() if ready else b""
     for i in range(NSEG if ready else 0):
-        allowed = {segment[i]} | ({0} if punched[i] or segment[i] == 0 else set())
+        allowed = {segment[i]} | since[i]
         got = set(segment_pages(holes, i))
         if not got <= allowed:
             bad.append(f"segment {i} holds generations {sorted(got)}, expected one of {sorted(allowed)}"

@@ -68,6 +68,8 @@ struct lfs_cfg {
     int strict_dirs;
     int lose_on_unmount;
     int torn_sync;
+    int no_size;
+    int no_fallocate;
     int quiet;
     int have_mountpoint;
     char *mountpoint;
@@ -1562,7 +1564,11 @@ static int lfs_statfs(const char *path, struct statvfs *sv)
 {
     (void)path;
     ENTER();
-    LEAVE(fstatvfs(g_rootfd, sv) < 0 ? -errno : 0);
+    if (fstatvfs(g_rootfd, sv) < 0)
+        LEAVE(-errno);
+    if (cfg.no_size) /* as some network and FUSE filesystems do (LazyFS) */
+        sv->f_blocks = sv->f_bfree = sv->f_bavail = 0;
+    LEAVE(0);
 }
 
 static int lfs_flush(const char *path, struct fuse_file_info *fi)
@@ -1618,7 +1624,7 @@ static int lfs_fallocate(const char *path, int mode, off_t off, off_t len,
 {
     (void)path;
     struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-    if (!h->n)
+    if (!h->n || cfg.no_fallocate)
         return -EOPNOTSUPP;
     if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
         return -EOPNOTSUPP;
@@ -1768,6 +1774,8 @@ static struct fuse_opt lfs_opts[] = {
     LFS_OPT("strict_dirs", strict_dirs, 1),
     LFS_OPT("lose_on_unmount", lose_on_unmount, 1),
     LFS_OPT("torn_sync", torn_sync, 1),
+    LFS_OPT("no_size", no_size, 1),
+    LFS_OPT("no_fallocate", no_fallocate, 1),
     LFS_OPT("quiet", quiet, 1),
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
@@ -1793,6 +1801,9 @@ static void usage(const char *prog)
             "    -o lose_on_unmount     a clean unmount also discards unsynced data\n"
             "    -o torn_sync           a crash during an fsync leaves it half done (pages\n"
             "                           written in random order); default: it completes\n"
+            "    -o no_size             statfs reports 0 bytes (as LazyFS and some network\n"
+            "                           filesystems do)\n"
+            "    -o no_fallocate        every fallocate fails with EOPNOTSUPP\n"
             "    -o quiet               no log lines on stderr\n"
             "\n"
             "crash triggers: kill -USR1 PID, or write to MOUNTPOINT%s\n"

@@ -59,15 +59,36 @@ public final class BlockStore implements AutoCloseable {
         return new FileBlocks(this, ino, blockCountChange);
     }
 
-    /** The tier a new block goes to: the fastest with room for it, else ENOSPC. */
+    /**
+     * The tier a new block goes to: the fastest with room for it; else ENOSPC, or when no tier is
+     * available at all EROFS (all read-only) or EIO (one gone; the log says which and why).
+     */
     int placeNewBlock() {
         long now = System.nanoTime();
+        boolean anyAvailable = false;
+        boolean anyGone = false;
         for (int t = 0; t < tiers.length; t++) {
+            String reason = tiers[t].unavailableReason();
+            if (reason != null) {
+                anyGone |= !reason.equals(Tier.READ_ONLY);
+                continue;
+            }
+            anyAvailable = true;
             if (free(t, now) >= blockSize) {
                 return t;
             }
         }
+        if (!anyAvailable) {
+            throw new FsException(anyGone ? Errno.EIO : Errno.EROFS, "no tier is available");
+        }
         throw new FsException(Errno.ENOSPC, "every tier is full");
+    }
+
+    /** Each tier looks at its storage (gone, read-only, back): the daemon calls this every second. */
+    public void checkTiers() {
+        for (Tier tier : tiers) {
+            tier.checkHealth();
+        }
     }
 
     /** A write found tier {@code t} full although it looked free: skip it until it is checked again. */

@@ -126,15 +126,19 @@ public final class FileBlocks implements AutoCloseable {
         return n;
     }
 
-    /** A new block that finds its tier full when written goes to the next slower tier instead. */
+    /**
+     * A new block that finds its tier full when written (or the tier gone: its directory removed,
+     * or read-only) goes to the next slower tier instead.
+     */
     private BlockRef writeNewBlock(long index, int inBlock, long address, int n) throws IOException {
         BlockRef ref = allocate(index, false);
         while (true) {
             try {
-                files[ref.tier()].write(index, inBlock, address, n);
+                files[ref.tier()].writeNew(index, inBlock, address, n);
                 return ref;
             } catch (NativeIOException e) {
-                if (e.errno() != Errno.ENOSPC || ref.tier() + 1 >= files.length) {
+                boolean tierFailed = e.errno() == Errno.ENOSPC || e.alreadyReported();
+                if (!tierFailed || ref.tier() + 1 >= files.length) {
                     throw e;
                 }
                 store.markFull(ref.tier());
@@ -160,7 +164,9 @@ public final class FileBlocks implements AutoCloseable {
     }
 
     private synchronized BlockRef relocate(long index, BlockRef ref) throws IOException {
-        files[ref.tier()].discard(index, index + 1);
+        if (store.tier(ref.tier()).unavailableReason() == null) {
+            files[ref.tier()].discard(index, index + 1);
+        }
         BlockRef moved = ref.onTier(ref.tier() + 1);
         record(index, moved);
         store.addUsage(ref.tier(), -blockSize);

@@ -46,11 +46,11 @@ public final class MountCommand implements Callable<Integer> {
     Path hdd;
 
     @Option(names = "--ssd-capacity", paramLabel = "SIZE", converter = SizeConverter.class,
-        description = "Most the ssd tier may hold, e.g. 20G (default: its filesystem's size). Fixed at creation.")
+        description = "Most the ssd tier may hold, e.g. 20G (default: its filesystem's size; required where the filesystem reports none). Recorded; a later mount may change it.")
     Long ssdCapacity;
 
     @Option(names = "--hdd-capacity", paramLabel = "SIZE", converter = SizeConverter.class,
-        description = "Most the hdd tier may hold (default: its filesystem's size). Fixed at creation.")
+        description = "Most the hdd tier may hold (default: its filesystem's size; required where the filesystem reports none). Recorded; a later mount may change it.")
     Long hddCapacity;
 
     @Option(names = "--block-size", paramLabel = "SIZE", converter = SizeConverter.class,

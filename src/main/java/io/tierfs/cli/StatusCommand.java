@@ -49,6 +49,10 @@ public final class StatusCommand implements Callable<Integer> {
             System.out.printf("%-5s %10s %10s %10s  %s%n", t.get("name"),
                 human(((Number) t.get("capacityBytes")).longValue()), human(((Number) t.get("usedBytes")).longValue()),
                 human(((Number) t.get("freeBytes")).longValue()), t.get("path"));
+            if (t.get("problem") != null) {
+                System.out.printf("      UNAVAILABLE: %s%n", t.get("problem"));
+            }
+            System.out.printf("      %s%n", ((Map<?, ?>) t.get("features")).get("summary"));
         }
         return 0;
     }

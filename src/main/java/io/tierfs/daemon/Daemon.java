@@ -15,6 +15,7 @@ import io.tierfs.nativeio.Durable;
 import io.tierfs.nativeio.LibC;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.Tier;
+import io.tierfs.tier.TierUnusableException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,15 +55,13 @@ public final class Daemon {
     public void start() throws VolumeException, IOException {
         LibC.INSTANCE.umask(077);
         Preflight.checkMountpoint(settings.mountpoint());
+        Durable.createDirectories(settings.data());
+        lock = VolumeLock.acquire(settings.data());
         layout = VolumeLayout.openOrCreate(settings);
-        lock = VolumeLock.acquire(layout);
         DaemonLog.toFile(layout.logFile());
         LOG.info("starting: " + settings);
         meta = new RocksMetadataStore(layout.meta());
-        Tier[] tiers = {
-            new DirectoryTier("ssd", layout.ssd(), layout.blockSize(), layout.ssdLimit()),
-            new DirectoryTier("hdd", layout.hdd(), layout.blockSize(), layout.hddLimit()),
-        };
+        Tier[] tiers = openTiers();
         blocks = new BlockStore(layout.blockSize(), tiers, meta);
         boolean fresh = meta.get(Keys.inode(Inodes.ROOT)) == null;
         if (fresh) {
@@ -93,9 +92,29 @@ public final class Daemon {
             t.setDaemon(true);
             return t;
         });
-        background.scheduleWithFixedDelay(state::writeQuietly, 1, 1, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(() -> {
+            blocks.checkTiers();
+            state.writeQuietly();
+        }, 1, 1, TimeUnit.SECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "tierfs-shutdown"));
         LOG.info("serving " + settings.mountpoint());
+    }
+
+    /** The directory tiers, each probed; one its filesystem cannot serve refuses the mount. */
+    private Tier[] openTiers() throws VolumeException, IOException {
+        try {
+            Tier[] tiers = {
+                new DirectoryTier("ssd", layout.ssd(), layout.blockSize(), layout.ssdLimit()),
+                new DirectoryTier("hdd", layout.hdd(), layout.blockSize(), layout.hddLimit()),
+            };
+            for (Tier tier : tiers) {
+                LOG.info(tier + ": " + tier.features());
+            }
+            return tiers;
+        } catch (TierUnusableException e) {
+            LOG.severe(e.getMessage());
+            throw new VolumeException(e.getMessage());
+        }
     }
 
     /**

@@ -5,9 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
@@ -35,17 +33,7 @@ final class DaemonState {
         s.put("blockSize", layout.blockSize());
         s.put("startedMillis", started);
         s.put("updatedMillis", System.currentTimeMillis());
-        List<Map<String, Object>> tiers = new ArrayList<>();
-        for (Object[] row : stats.perTier()) {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("name", row[0]);
-            t.put("path", row[1]);
-            t.put("capacityBytes", row[2]);
-            t.put("usedBytes", row[3]);
-            t.put("freeBytes", row[4]);
-            tiers.add(t);
-        }
-        s.put("tiers", tiers);
+        s.put("tiers", stats.perTier());
         Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
         Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
         Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -54,8 +54,8 @@ public final class Preflight {
             throw new VolumeException("data folder " + data + " is not writable (it cannot be created or written to)");
         }
         if (VolumeLayout.exists(data)) {
-            VolumeLayout layout = VolumeLayout.openOrCreate(s);
-            if (VolumeLock.isHeld(layout)) {
+            VolumeLayout.read(s);
+            if (VolumeLock.isHeld(data)) {
                 throw new VolumeException("data folder " + data + " is in use by a running tierfs");
             }
         }

@@ -3,10 +3,12 @@ package io.tierfs.daemon;
 import io.tierfs.block.BlockStore;
 import io.tierfs.tier.Tier;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Capacity and use of the tiers, for statfs and the status command. */
@@ -19,38 +21,70 @@ final class TierStats {
 
     /**
      * {total, free} bytes over all tiers; tiers that share a filesystem share its space, so that
-     * filesystem is counted once (capped by the tiers' limits).
+     * filesystem is counted once (capped by the tiers' limits). A tier that is unavailable counts
+     * nothing; a filesystem that reports no size counts its tiers' configured capacities.
      */
     long[] capacity() {
-        try {
-            Map<FileStore, long[]> byFs = new HashMap<>();
-            for (int t = 0; t < blocks.tierCount(); t++) {
-                Tier tier = blocks.tier(t);
-                FileStore fs = Files.getFileStore(tier.location());
-                long[] sum = byFs.computeIfAbsent(fs, k -> new long[2]);
-                sum[0] += tier.capacityBytes();
-                sum[1] += tier.freeBytes(blocks.usedBytes(t));
+        Map<FileStore, long[]> byFs = new HashMap<>();
+        long total = 0;
+        long free = 0;
+        for (int t = 0; t < blocks.tierCount(); t++) {
+            Tier tier = blocks.tier(t);
+            if (tier.unavailableReason() != null) {
+                continue;
             }
-            long total = 0;
-            long free = 0;
-            for (Map.Entry<FileStore, long[]> e : byFs.entrySet()) {
+            try {
+                long capacity = tier.capacityBytes();
+                long tierFree = tier.freeBytes(blocks.usedBytes(t));
+                FileStore fs = Files.getFileStore(tier.location());
+                if (!tier.features().reportsSize()) {
+                    total += capacity;
+                    free += tierFree;
+                    continue;
+                }
+                long[] sum = byFs.computeIfAbsent(fs, k -> new long[2]);
+                sum[0] += capacity;
+                sum[1] += tierFree;
+            } catch (IOException e) {
+                tier.checkHealth(); // counted as nothing until it is back
+            }
+        }
+        for (Map.Entry<FileStore, long[]> e : byFs.entrySet()) {
+            try {
                 total += Math.min(e.getValue()[0], e.getKey().getTotalSpace());
                 free += Math.min(e.getValue()[1], e.getKey().getUsableSpace());
+            } catch (IOException ex) {
+                // the filesystem went away between the two calls: its tiers report it next time
             }
-            return new long[] {total, free};
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        return new long[] {total, free};
     }
 
-    /** Per tier: name, path, capacity, used, free. */
-    Object[][] perTier() throws IOException {
-        Object[][] rows = new Object[blocks.tierCount()][];
-        for (int t = 0; t < rows.length; t++) {
+    /** Per tier, for the state file and `tierfs status`. */
+    List<Map<String, Object>> perTier() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int t = 0; t < blocks.tierCount(); t++) {
             Tier tier = blocks.tier(t);
             long used = blocks.usedBytes(t);
-            rows[t] = new Object[] {tier.name(), tier.location().toString(), tier.capacityBytes(), used,
-                tier.freeBytes(used)};
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("name", tier.name());
+            row.put("path", tier.location().toString());
+            String problem = tier.unavailableReason();
+            try {
+                row.put("capacityBytes", tier.capacityBytes());
+                row.put("freeBytes", tier.freeBytes(used));
+            } catch (IOException e) {
+                row.put("capacityBytes", 0L);
+                row.put("freeBytes", 0L);
+                problem = problem != null ? problem : "its filesystem cannot be read: " + e.getMessage();
+            }
+            row.put("usedBytes", used);
+            row.put("state", problem == null ? "available" : "unavailable");
+            if (problem != null) {
+                row.put("problem", problem);
+            }
+            row.put("features", tier.features().toJson());
+            rows.add(row);
         }
         return rows;
     }

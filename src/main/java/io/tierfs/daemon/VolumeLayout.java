@@ -8,30 +8,38 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.logging.Logger;
 
 /**
  * The data folder of a volume and its descriptor, {@code volume.properties}, which fixes what may
- * not change once data exists: the format version, the block size and where the tiers are.
+ * not change once data exists: the format version, the block size and where the tiers are. Tier
+ * capacities are recorded there too, and may be changed at any mount.
  * <pre>
- *   DATA/volume.properties   format-version, block-size, tier paths and limits, uuid
+ *   DATA/volume.properties   format-version, block-size, tier paths and capacities, uuid
  *   DATA/meta/               the metadata store (RocksDB)
- *   DATA/ssd/, DATA/hdd/     the default tier directories
+ *   DATA/ssd/, DATA/hdd/     the default tier directories, each with its marker (TierMarker)
  *   DATA/tierfs.lock         held (flock) by the running daemon
  *   DATA/daemon.json         the running daemon's pid, mountpoint and tier usage
  *   DATA/tierfs.log          the daemon's log
  * </pre>
+ * Format 2 added the tier markers; a format-1 volume is upgraded in place at its first mount.
  */
 public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd, Path hdd, long ssdLimit,
                            long hddLimit, String uuid) {
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
     private static final String DESCRIPTOR = "volume.properties";
+    private static final Logger LOG = Logger.getLogger(VolumeLayout.class.getName());
 
     public Path meta() {
         return data.resolve("meta");
     }
 
     public Path lockFile() {
+        return lockFile(data);
+    }
+
+    static Path lockFile(Path data) {
         return data.resolve("tierfs.lock");
     }
 
@@ -48,22 +56,20 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
     }
 
     /**
-     * Opens the volume in {@code data}, creating it with the given settings if the folder holds none.
-     * Settings given for an existing volume must match what it was created with.
+     * Reads the volume in {@code data} as it is, and checks that the settings given fit it. Changes
+     * nothing: for the checks made before a daemon holds the volume.
      */
-    public static VolumeLayout openOrCreate(MountSettings s) throws VolumeException, IOException {
+    public static VolumeLayout read(MountSettings s) throws VolumeException, IOException {
         Path data = s.data();
-        if (!exists(data)) {
-            return create(s);
-        }
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(data.resolve(DESCRIPTOR))) {
             p.load(in);
         }
         int version = Integer.parseInt(p.getProperty("format-version", "0"));
-        if (version != FORMAT_VERSION) {
+        if (version < 1 || version > FORMAT_VERSION) {
             throw new VolumeException("data folder " + data + " holds tierfs format version " + version
-                + "; this tierfs reads version " + FORMAT_VERSION);
+                + "; this tierfs reads versions 1 to " + FORMAT_VERSION
+                + (version > FORMAT_VERSION ? " (the volume was made by a newer tierfs)" : ""));
         }
         VolumeLayout v = new VolumeLayout(data, version, Integer.parseInt(p.getProperty("block-size")),
             Path.of(p.getProperty("ssd")), Path.of(p.getProperty("hdd")),
@@ -76,6 +82,33 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
                 + "; the block size is fixed when a volume is created");
         }
         return v;
+    }
+
+    /**
+     * Opens the volume in {@code data} for the daemon that holds its lock, creating it with the
+     * given settings if the folder holds none: upgrades an older format in place, records
+     * capacities given now, and checks that each tier directory is this volume's.
+     */
+    public static VolumeLayout openOrCreate(MountSettings s) throws VolumeException, IOException {
+        if (!exists(s.data())) {
+            return create(s);
+        }
+        VolumeLayout v = read(s);
+        if (v.formatVersion == 1) {
+            // format 1 had no tier markers: the directories it used are its tiers
+            TierMarker.claimExisting(v.ssd, "ssd", v.uuid);
+            TierMarker.claimExisting(v.hdd, "hdd", v.uuid);
+            LOG.info("volume in " + v.data + " upgraded from format version 1 to " + FORMAT_VERSION + " (tier markers)");
+        }
+        TierMarker.check(v.ssd, "ssd", v.uuid);
+        TierMarker.check(v.hdd, "hdd", v.uuid);
+        VolumeLayout now = new VolumeLayout(v.data, FORMAT_VERSION, v.blockSize, v.ssd, v.hdd,
+            s.ssdCapacity() != 0 ? s.ssdCapacity() : v.ssdLimit, s.hddCapacity() != 0 ? s.hddCapacity() : v.hddLimit,
+            v.uuid);
+        if (!now.equals(v)) {
+            now.store();
+        }
+        return now;
     }
 
     private static void requireSame(String option, Path given, Path recorded) throws VolumeException {
@@ -95,15 +128,22 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
             (s.ssd() != null ? s.ssd() : data.resolve("ssd")).toAbsolutePath().normalize(),
             (s.hdd() != null ? s.hdd() : data.resolve("hdd")).toAbsolutePath().normalize(),
             s.ssdCapacity(), s.hddCapacity(), UUID.randomUUID().toString());
-        Properties p = new Properties();
-        p.setProperty("format-version", Integer.toString(FORMAT_VERSION));
-        p.setProperty("block-size", Integer.toString(v.blockSize));
-        p.setProperty("ssd", v.ssd.toString());
-        p.setProperty("hdd", v.hdd.toString());
-        p.setProperty("ssd-capacity", Long.toString(v.ssdLimit));
-        p.setProperty("hdd-capacity", Long.toString(v.hddLimit));
-        p.setProperty("uuid", v.uuid);
-        Durable.writeAtomically(data.resolve(DESCRIPTOR), out -> p.store(out, "tierfs volume: do not edit"));
+        // the markers first: the descriptor is what makes the volume exist
+        TierMarker.create(v.ssd, "ssd", v.uuid);
+        TierMarker.create(v.hdd, "hdd", v.uuid);
+        v.store();
         return v;
+    }
+
+    private void store() throws IOException {
+        Properties p = new Properties();
+        p.setProperty("format-version", Integer.toString(formatVersion));
+        p.setProperty("block-size", Integer.toString(blockSize));
+        p.setProperty("ssd", ssd.toString());
+        p.setProperty("hdd", hdd.toString());
+        p.setProperty("ssd-capacity", Long.toString(ssdLimit));
+        p.setProperty("hdd-capacity", Long.toString(hddLimit));
+        p.setProperty("uuid", uuid);
+        Durable.writeAtomically(data.resolve(DESCRIPTOR), out -> p.store(out, "tierfs volume: do not edit"));
     }
 }

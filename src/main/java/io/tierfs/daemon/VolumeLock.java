@@ -5,6 +5,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** The running daemon's exclusive hold on a data folder: two daemons on one volume would corrupt it. */
@@ -17,14 +18,16 @@ final class VolumeLock implements AutoCloseable {
         this.lock = lock;
     }
 
-    static VolumeLock acquire(VolumeLayout layout) throws IOException, VolumeException {
-        FileChannel ch = FileChannel.open(layout.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+    /** Takes the lock of the data folder {@code data} (which must exist), before its volume is opened. */
+    static VolumeLock acquire(Path data) throws IOException, VolumeException {
+        Path file = VolumeLayout.lockFile(data);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.READ);
         FileLock l = ch.tryLock();
         if (l == null) {
-            String holder = new String(Files.readAllBytes(layout.lockFile()), StandardCharsets.UTF_8).trim();
+            String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).trim();
             ch.close();
-            throw new VolumeException("data folder " + layout.data() + " is in use by a running tierfs"
+            throw new VolumeException("data folder " + data + " is in use by a running tierfs"
                 + (holder.isEmpty() ? "" : " (" + holder + ")"));
         }
         ch.truncate(0);
@@ -33,11 +36,12 @@ final class VolumeLock implements AutoCloseable {
     }
 
     /** Whether a daemon holds the folder now (the lock is probed, then let go). */
-    static boolean isHeld(VolumeLayout layout) throws IOException {
-        if (!Files.exists(layout.lockFile())) {
+    static boolean isHeld(Path data) throws IOException {
+        Path file = VolumeLayout.lockFile(data);
+        if (!Files.exists(file)) {
             return false;
         }
-        try (FileChannel ch = FileChannel.open(layout.lockFile(), StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             FileLock l = ch.tryLock();
             if (l == null) {
                 return true;

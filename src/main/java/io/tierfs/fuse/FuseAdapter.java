@@ -119,7 +119,7 @@ public final class FuseAdapter {
             return e.errno();
         }
         if (t instanceof NativeIOException e) {
-            if (e.errno() != Errno.ENOSPC) {
+            if (e.errno() != Errno.ENOSPC && !e.alreadyReported()) {
                 LOG.log(Level.WARNING, "I/O error", t);
             }
             return e.errno();

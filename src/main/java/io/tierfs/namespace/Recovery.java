@@ -161,14 +161,15 @@ public final class Recovery {
             if (file.readsZeros(index, from, bs - from)) {
                 return;
             }
+            file.zero(index, from, bs - from);
             if (from == 0) {
-                file.discard(index, index + 1);
                 zeroedPastEnd++;
             } else {
-                file.zero(index, from, bs - from);
                 zeroedTails++;
             }
-            file.reserve(index);
+            if (blocks.tier(ref.tier()).features().punchHole()) {
+                file.reserve(index); // the zeroed range was punched out: reserve it again
+            }
             file.sync();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -207,13 +208,20 @@ public final class Recovery {
         }
     }
 
-    /** Frees tier data that no block reference points at. */
+    /**
+     * Frees tier data that no block reference points at. A tier that cannot punch holes keeps
+     * such slots (their bytes are overwritten when a block is placed there again, see
+     * {@code TierFile.writeNew}); only tier files of missing inodes go there.
+     */
     private void sweepTiers() throws IOException {
         for (int t = 0; t < blocks.tierCount(); t++) {
             Tier tier = blocks.tier(t);
             for (long ino : tier.storedInodes()) {
                 if (meta.get(Keys.inode(ino)) == null) {
                     sweepFile(tier, ino);
+                    continue;
+                }
+                if (!tier.features().punchHole()) {
                     continue;
                 }
                 Map<Long, Integer> refs = new HashMap<>();

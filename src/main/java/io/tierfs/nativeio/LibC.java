@@ -10,7 +10,7 @@ import jnr.ffi.annotations.In;
  * by address, without a Java copy in between. Pointers are passed as {@code long} addresses.
  */
 public interface LibC {
-    int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0100, O_DIRECT = 040000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
+    int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0100, O_TRUNC = 01000, O_DIRECT = 040000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
     int SEEK_DATA = 3, SEEK_HOLE = 4;
     int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_COLLAPSE_RANGE = 8, FALLOC_FL_ZERO_RANGE = 0x10,
         FALLOC_FL_INSERT_RANGE = 0x20, FALLOC_FL_UNSHARE_RANGE = 0x40;
@@ -47,6 +47,10 @@ public interface LibC {
     long lseek(int fd, long offset, int whence);
 
     int umount2(@In String target, int flags);
+
+    int unlink(@In String path);
+
+    String strerror(int errnum);
 
     int umask(int mask);
 

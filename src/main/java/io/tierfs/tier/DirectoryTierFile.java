@@ -18,6 +18,7 @@ final class DirectoryTierFile implements TierFile {
     private static final long ZERO_CHECK_CHUNK = 64 * 1024;
 
     private final DirectoryTier tier;
+    private final TierFeatures features;
     private final long ino;
     private final long blockSize;
     private volatile int fd = -1;
@@ -27,6 +28,7 @@ final class DirectoryTierFile implements TierFile {
 
     DirectoryTierFile(DirectoryTier tier, long ino) {
         this.tier = tier;
+        this.features = tier.features();
         this.ino = ino;
         this.blockSize = tier.blockSize();
     }
@@ -51,7 +53,7 @@ final class DirectoryTierFile implements TierFile {
                 created = true;
             }
             if (f < 0) {
-                throw new NativeIOException("open " + path, LibC.errno());
+                throw tier.explain(new NativeIOException("open " + path, LibC.errno()), create);
             }
             fd = f;
             return f;
@@ -60,6 +62,7 @@ final class DirectoryTierFile implements TierFile {
 
     @Override
     public void read(long index, int offset, long address, int length) throws IOException {
+        tier.checkReadable();
         int f = fd(false);
         long pos = index * blockSize + offset;
         int done = 0;
@@ -70,7 +73,7 @@ final class DirectoryTierFile implements TierFile {
                 if (errno == Errno.EINTR) {
                     continue;
                 }
-                throw new NativeIOException("read " + tier.pathOf(ino), errno);
+                throw tier.explain(new NativeIOException("read " + tier.pathOf(ino), errno), false);
             }
             if (n == 0) {
                 break;
@@ -84,9 +87,12 @@ final class DirectoryTierFile implements TierFile {
 
     @Override
     public void write(long index, int offset, long address, int length) throws IOException {
-        int f = fd(true);
-        long pos = index * blockSize + offset;
-        int done = 0;
+        tier.checkWritable();
+        writeAt(fd(true), index * blockSize + offset, address, length);
+    }
+
+    private void writeAt(int f, long pos, long address, long length) throws IOException {
+        long done = 0;
         while (done < length) {
             long n = C.pwrite(f, address + done, length - done, pos + done);
             if (n < 0) {
@@ -94,12 +100,36 @@ final class DirectoryTierFile implements TierFile {
                 if (errno == Errno.EINTR) {
                     continue;
                 }
-                throw new NativeIOException("write " + tier.pathOf(ino), errno);
+                throw tier.explain(new NativeIOException("write " + tier.pathOf(ino), errno), true);
             }
-            done += (int) n;
+            done += n;
         }
         if (!dirty) {
             dirty = true;
+        }
+    }
+
+    /**
+     * Where freed slots are not punched out (no punch hole), a slot may still hold the bytes of a
+     * block freed before: the new block's first write then writes the rest of it as zeros.
+     */
+    @Override
+    public void writeNew(long index, int offset, long address, int length) throws IOException {
+        if (!features.punchHole()) {
+            int f = fd(true);
+            long start = index * blockSize;
+            writeZeros(f, start, offset);
+            writeZeros(f, start + offset + length, blockSize - offset - length);
+        }
+        write(index, offset, address, length);
+    }
+
+    private void writeZeros(int f, long pos, long length) throws IOException {
+        tier.checkWritable();
+        for (long done = 0; done < length; ) {
+            long n = Math.min(length - done, blockSize);
+            writeAt(f, pos + done, tier.zeros(), n);
+            done += n;
         }
     }
 
@@ -113,15 +143,26 @@ final class DirectoryTierFile implements TierFile {
 
     @Override
     public void zero(long index, int offset, int length) throws IOException {
+        tier.checkWritable();
         int f = fd(false);
         if (f >= 0 && length > 0) {
-            punch(f, index * blockSize + offset, length);
+            if (features.punchHole()) {
+                punch(f, index * blockSize + offset, length);
+            } else {
+                writeZeros(f, index * blockSize + offset, length);
+            }
             dirty = true;
         }
     }
 
+    /**
+     * Frees the blocks' slots: truncates the tier file where they end it, punches them out
+     * elsewhere. Without punch hole a slot in the middle keeps its space (and its bytes: see
+     * {@link #writeNew}) until the file is truncated or deleted.
+     */
     @Override
     public void discard(long from, long to) throws IOException {
+        tier.checkWritable();
         int f = fd(false);
         if (f < 0 || to <= from) {
             return;
@@ -134,9 +175,9 @@ final class DirectoryTierFile implements TierFile {
         }
         if (end >= fileEnd) {
             if (start < fileEnd && C.ftruncate(f, start) != 0) {
-                throw new NativeIOException("truncate " + tier.pathOf(ino), LibC.errno());
+                throw tier.explain(new NativeIOException("truncate " + tier.pathOf(ino), LibC.errno()), true);
             }
-        } else {
+        } else if (features.punchHole()) {
             punch(f, start, end - start);
         }
         dirty = true;
@@ -144,15 +185,22 @@ final class DirectoryTierFile implements TierFile {
 
     private void punch(int f, long pos, long length) throws IOException {
         if (C.fallocate(f, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, pos, length) != 0) {
-            throw new NativeIOException("punch hole in " + tier.pathOf(ino), LibC.errno());
+            throw tier.explain(new NativeIOException("punch hole in " + tier.pathOf(ino), LibC.errno()), true);
         }
     }
 
+    /**
+     * Reserves with fallocate. Where freed slots are not punched out (so the slot may hold an old
+     * block's bytes) the block is written with zeros instead; where they are but the filesystem
+     * cannot fallocate, the block's space is held by tierfs's own accounting alone.
+     */
     @Override
     public void reserve(long index) throws IOException {
-        int f = fd(true);
-        if (C.fallocate(f, 0, index * blockSize, blockSize) != 0) {
-            throw new NativeIOException("reserve space in " + tier.pathOf(ino), LibC.errno());
+        tier.checkWritable();
+        if (!features.punchHole()) {
+            writeZeros(fd(true), index * blockSize, blockSize);
+        } else if (features.fallocate() && C.fallocate(fd(true), 0, index * blockSize, blockSize) != 0) {
+            throw tier.explain(new NativeIOException("reserve space in " + tier.pathOf(ino), LibC.errno()), true);
         }
         dirty = true;
     }
@@ -203,6 +251,10 @@ final class DirectoryTierFile implements TierFile {
 
     @Override
     public int seek(long index, int offset, boolean data) throws IOException {
+        if (!features.seekHoles()) {
+            return data ? offset : (int) blockSize; // it cannot tell: all data
+        }
+        tier.checkReadable();
         int f = fd(false);
         if (f < 0) {
             return data ? (int) blockSize : offset; // no tier file: all hole
@@ -243,7 +295,15 @@ final class DirectoryTierFile implements TierFile {
         dirty = false;
         if (f >= 0 && C.fdatasync(f) != 0) {
             dirty = true;
-            throw new NativeIOException("fdatasync " + tier.pathOf(ino), LibC.errno());
+            throw tier.explain(new NativeIOException("fdatasync " + tier.pathOf(ino), LibC.errno()), true);
+        }
+        // a tier file synced in a directory since removed (or under a filesystem since unmounted)
+        // is synced where nothing will find it: that must not be reported as durable
+        try {
+            tier.verifyPresent();
+        } catch (NativeIOException e) {
+            dirty = true;
+            throw e;
         }
         if (created) {
             Durable.syncDirectory(tier.pathOf(ino).getParent());

@@ -35,6 +35,22 @@ public interface Tier extends AutoCloseable {
     /** Where the tier's data lives, for statfs to count a filesystem shared by two tiers once. */
     Path location();
 
+    /** What the tier's storage can do, and the fallbacks it uses for the rest. */
+    TierFeatures features();
+
+    /**
+     * Why the tier cannot take new blocks now (its directory is gone, or read-only), or null if it
+     * can. New blocks then go to other tiers; I/O on its blocks fails with EIO (EROFS for writes
+     * to a read-only tier).
+     */
+    String unavailableReason();
+
+    /** The {@link #unavailableReason} of a tier whose storage is there but read-only. */
+    String READ_ONLY = "its filesystem is read-only";
+
+    /** Looks whether the tier's storage is still there and writable; the daemon calls it every second. */
+    void checkHealth();
+
     @Override
     void close();
 }

@@ -20,13 +20,26 @@ public interface TierFile extends AutoCloseable {
 
     void write(long index, int offset, long address, int length) throws IOException;
 
+    /**
+     * The first write to block {@code index} since it was placed here: the rest of the block must
+     * read zeros afterwards, whatever the slot held before.
+     */
+    void writeNew(long index, int offset, long address, int length) throws IOException;
+
     /** Zeroes [offset, offset+length) of a block and frees its space where the tier can. */
     void zero(long index, int offset, int length) throws IOException;
 
-    /** Frees blocks [from, to). */
+    /**
+     * Frees blocks [from, to). Where the tier cannot free space inside a file, a block's slot
+     * keeps its space, and its bytes until {@link #writeNew} places a block there again.
+     */
     void discard(long from, long to) throws IOException;
 
-    /** Reserves space for a whole block so that later writes to it cannot fail for want of space. */
+    /**
+     * Reserves space for a whole block so that later writes to it cannot fail for want of space;
+     * data already in the block stays, unless the tier cannot free space inside a file (see
+     * {@link TierFeatures}), where the block is written with zeros: call it there only for a new block.
+     */
     void reserve(long index) throws IOException;
 
     /**
