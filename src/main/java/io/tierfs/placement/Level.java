@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  * segmented LRU (probation, then protected once hit again): it gets in only if the sketch says it
  * is accessed more often than main's victim, the least recently used block of probation. So a scan
  * passes through the window without displacing the blocks that earn hits, and a block reused soon
- * after its first access is still caught by the window. {@link HillClimber} sizes the window.
+ * after its first access is still caught by the window. {@link WindowTuner} sizes the window.
  *
  * <p>Whatever this level evicts (a rejected candidate or a displaced victim) is handed to the
  * {@link TierPolicy}, which offers it to the level below.
@@ -46,7 +46,8 @@ final class Level {
     private final LongSupplier nanoClock;
     private final long halfLifeNanos;
     private FrequencySketch sketch;
-    private final HillClimber climber;
+    /** Null in a shadow, whose window stays fixed. */
+    private WindowTuner tuner;
     private long capacity;
     private long windowMax;
     private long protectedMax;
@@ -68,11 +69,28 @@ final class Level {
         this.windowMax = capacity - (long) ((1 - INITIAL_WINDOW_SHARE) * capacity);
         this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
         this.sketch = newSketch(capacity);
-        this.climber = new HillClimber(capacity);
+        this.tuner = new WindowTuner(capacity, INITIAL_WINDOW_SHARE);
+    }
+
+    /** A shadow's level: a fixed window share, aged by count. */
+    Level(TierPolicy owner, NodeTable nodes, int number, long capacity, double windowShare) {
+        this.owner = owner;
+        this.nodes = nodes;
+        this.number = number;
+        this.window = number * REGIONS + WINDOW;
+        this.probation = number * REGIONS + PROBATION;
+        this.protectedList = number * REGIONS + PROTECTED;
+        this.nanoClock = null;
+        this.halfLifeNanos = 0;
+        this.capacity = capacity;
+        this.windowMax = Math.max(1, Math.round(windowShare * capacity));
+        this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
+        this.sketch = newSketch(capacity);
+        this.tuner = null;
     }
 
     private FrequencySketch newSketch(long capacity) {
-        return new FrequencySketch(COUNTERS_PER_BLOCK * Math.max(1, capacity), sampleSize(capacity), nanoClock, halfLifeNanos);
+        return new FrequencySketch(COUNTERS_PER_BLOCK * Math.max(capacity, MIN_SAMPLE_BLOCKS), sampleSize(capacity), nanoClock, halfLifeNanos);
     }
 
     private static long sampleSize(long capacity) {
@@ -98,13 +116,28 @@ final class Level {
     /** An access that reached this level and found its block in a level below or in none. */
     void recordMiss(long key) {
         sketch.increment(key);
-        climber.recordMiss();
+        tune(key);
+    }
+
+    private void tune(long key) {
+        if (tuner == null) {
+            return;
+        }
+        double share = tuner.observe(key);
+        if (share >= 0) {
+            long target = Math.max(1, Math.round(share * capacity));
+            if (target > windowMax) {
+                growWindow(target - windowMax);
+            } else if (target < windowMax) {
+                shrinkWindow(windowMax - target);
+            }
+        }
     }
 
     /** An access to {@code n}, a block of this level, which stays here as the most recent. */
     void hit(int n) {
         sketch.increment(nodes.keys[n]);
-        climber.recordHit();
+        tune(nodes.keys[n]);
         int list = nodes.listOf(n);
         if (list == probation && protectedMax > 0) {
             nodes.unlink(n);
@@ -120,8 +153,8 @@ final class Level {
     /** An access to {@code n}, a block of this level that the caller moves up and out of it. */
     void hitAndRelease(int n) {
         sketch.increment(nodes.keys[n]);
-        climber.recordHit();
         release(n);
+        tune(nodes.keys[n]);
     }
 
     /** Takes {@code n} out of this level's lists. */
@@ -142,19 +175,6 @@ final class Level {
         nodes.append(window, n);
         windowSize++;
         evict();
-    }
-
-    /** After each access this level saw: ends a climber's sample once it is complete. */
-    void maybeClimb() {
-        if (climber.sampled() < sketch.sampleSize()) {
-            return;
-        }
-        long amount = climber.adjust(capacity);
-        if (amount > 0) {
-            growWindow(amount);
-        } else if (amount < 0) {
-            shrinkWindow(-amount);
-        }
     }
 
     /** Moves up to {@code amount} blocks of capacity from protected to the window, with main's least recent blocks. */
@@ -227,6 +247,9 @@ final class Level {
             sketch = newSketch(newCapacity); // a larger level needs more counters; their history starts over
         } else {
             sketch.resample(sampleSize(newCapacity));
+        }
+        if (tuner != null) {
+            tuner = new WindowTuner(newCapacity, newCapacity == 0 ? INITIAL_WINDOW_SHARE : (double) windowMax / newCapacity);
         }
         demoteFromProtected();
         evict();
@@ -312,14 +335,16 @@ final class Level {
         return random;
     }
 
-    /** Writes the regions' sizes, the climber and the sketch; the blocks are written by the policy. */
+    /** Writes the regions' sizes, the sketch and the tuner; the blocks are written by the policy. */
     void save(DataOutput out) throws IOException {
         out.writeLong(capacity);
         out.writeLong(windowMax);
         out.writeLong(protectedMax);
         out.writeLong(random);
-        climber.save(out);
         sketch.save(out);
+        if (tuner != null) {
+            tuner.save(out);
+        }
     }
 
     void load(DataInput in) throws IOException {
@@ -330,8 +355,10 @@ final class Level {
         windowMax = in.readLong();
         protectedMax = in.readLong();
         random = in.readLong();
-        climber.load(in);
         sketch.load(in);
+        if (tuner != null) {
+            tuner.load(in);
+        }
     }
 
     int list(int region) {

@@ -20,9 +20,10 @@ import java.util.function.LongSupplier;
  * replays traces through this same class.
  *
  * <p>Not thread-safe: one thread drives it. Every operation is O(1) amortized (a resize, a load and
- * a drain are linear in what they touch). Memory per tracked block: 17 bytes of node
- * ({@link NodeTable}), 8 to 16 bytes of index ({@link KeyIndex}, at most half full), and 8 bytes of
- * sketch per block of capacity: about 40 bytes, allocated for the capacities up front.
+ * a drain are linear in what they touch). Memory per block of capacity, allocated up front: 17
+ * bytes of node ({@link NodeTable}), 8 to 16 bytes of index ({@link KeyIndex}, at most half full)
+ * and 8 bytes of sketch, about 40 bytes; plus each level's {@link WindowTuner}, seven shadows of at
+ * most 2048 blocks (under 0.6 MB a level, whatever its size).
  */
 public final class TierPolicy {
     /** The first field of {@link #save}'s output; {@link #load} refuses any other. */
@@ -38,7 +39,8 @@ public final class TierPolicy {
     private final NodeTable nodes;
     private final KeyIndex index;
     private final Level[] levels;
-    private final ChangeLog changes = new ChangeLog();
+    /** Null in a shadow. */
+    private final ChangeLog changes;
 
     /** Levels of these capacities, in blocks, from the top; aged by count only. */
     public TierPolicy(long... capacities) {
@@ -62,12 +64,25 @@ public final class TierPolicy {
             total += c;
         }
         int nodeCapacity = nodeCapacity(total, capacities.length);
+        changes = new ChangeLog();
         nodes = new NodeTable(capacities.length * Level.REGIONS, nodeCapacity);
         index = new KeyIndex(nodeCapacity);
         levels = new Level[capacities.length];
         for (int i = 0; i < levels.length; i++) {
             levels[i] = new Level(this, nodes, i, capacities[i], nanoClock, halfLifeNanos);
         }
+    }
+
+    /** A one-level policy with a fixed window share that records no changes: a {@link WindowTuner}'s shadow. */
+    static TierPolicy shadow(long capacity, double windowShare) {
+        return new TierPolicy(capacity, windowShare);
+    }
+
+    private TierPolicy(long capacity, double windowShare) {
+        nodes = new NodeTable(Level.REGIONS, nodeCapacity(capacity, 1));
+        index = new KeyIndex(nodeCapacity(capacity, 1));
+        levels = new Level[] {new Level(this, nodes, 0, capacity, windowShare)};
+        changes = null;
     }
 
     /** Every level full, plus the one block each may hold while it evicts. */
@@ -126,11 +141,10 @@ public final class TierPolicy {
             } else {
                 n = track(key);
             }
-            changes.record(key, before);
+            if (changes != null) {
+                changes.record(key, before);
+            }
             levels[0].add(n);
-        }
-        for (int i = 0; i <= before && i < levels.length; i++) {
-            levels[i].maybeClimb();
         }
         return levelOfNode(n);
     }
@@ -151,9 +165,6 @@ public final class TierPolicy {
         }
         if (level < levels.length) {
             levels[level].add(track(key));
-        }
-        for (int i = 0; i <= level && i < levels.length; i++) {
-            levels[i].maybeClimb();
         }
     }
 
@@ -201,7 +212,9 @@ public final class TierPolicy {
 
     /** Called by a level for each block it evicts: the next level down gets it, or the bottom. */
     void evicted(int n, int fromLevel) {
-        changes.record(nodes.keys[n], fromLevel);
+        if (changes != null) {
+            changes.record(nodes.keys[n], fromLevel);
+        }
         int below = fromLevel + 1;
         if (below < levels.length) {
             levels[below].add(n);
@@ -231,6 +244,12 @@ public final class TierPolicy {
         for (Level level : levels) {
             out.writeLong(level.capacity());
         }
+        saveLevels(out);
+        changes.save(out);
+    }
+
+    /** Each level's state and blocks, region by region from least to most recent. */
+    void saveLevels(DataOutput out) throws IOException {
         for (Level level : levels) {
             level.save(out);
             for (int region = 0; region < Level.REGIONS; region++) {
@@ -245,7 +264,17 @@ public final class TierPolicy {
                 }
             }
         }
-        changes.save(out);
+    }
+
+    void loadLevels(DataInput in) throws IOException {
+        for (Level level : levels) {
+            level.load(in);
+            for (int region = 0; region < Level.REGIONS; region++) {
+                for (int count = in.readInt(); count > 0; count--) {
+                    level.restore(region, track(in.readLong()));
+                }
+            }
+        }
     }
 
     /** Reads what {@link #save} wrote; refuses another format version. */
@@ -264,14 +293,7 @@ public final class TierPolicy {
             capacities[i] = in.readLong();
         }
         TierPolicy policy = new TierPolicy(capacities, nanoClock, halfLifeNanos);
-        for (Level level : policy.levels) {
-            level.load(in);
-            for (int region = 0; region < Level.REGIONS; region++) {
-                for (int count = in.readInt(); count > 0; count--) {
-                    level.restore(region, policy.track(in.readLong()));
-                }
-            }
-        }
+        policy.loadLevels(in);
         policy.changes.load(in);
         return policy;
     }
