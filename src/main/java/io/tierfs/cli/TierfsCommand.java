@@ -6,14 +6,15 @@ import picocli.CommandLine.Command;
 /** The `tierfs` command. */
 @Command(name = "tierfs", mixinStandardHelpOptions = true, version = "tierfs 0.1.0",
     description = "A tiered FUSE filesystem for container hosts.",
-    subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, SimulateCommand.class,
+        CommandLine.HelpCommand.class})
 public final class TierfsCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: mount, unmount or status");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: mount, unmount, status or simulate");
     }
 
     public static void main(String[] args) {

@@ -1,0 +1,379 @@
+package io.tierfs.placement;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.function.LongSupplier;
+
+/**
+ * One capacity-bounded tier as an adaptive W-TinyLFU over the accesses that reach it. New blocks
+ * enter an LRU admission window. What overflows the window is a candidate for the main region, a
+ * segmented LRU (probation, then protected once hit again): it gets in only if the sketch says it
+ * is accessed more often than main's victim, the least recently used block of probation. So a scan
+ * passes through the window without displacing the blocks that earn hits, and a block reused soon
+ * after its first access is still caught by the window. {@link WindowTuner} sizes the window.
+ *
+ * <p>Whatever this level evicts (a rejected candidate or a displaced victim) is handed to the
+ * {@link TierPolicy}, which offers it to the level below.
+ */
+final class Level {
+    static final int WINDOW = 0;
+    static final int PROBATION = 1;
+    static final int PROTECTED = 2;
+    static final int REGIONS = 3;
+    /** The share of main that protected may fill; the rest is probation, where candidates start. */
+    private static final double PROTECTED_SHARE = 0.8;
+    /** The window's share of the capacity before the climber moves it: frequency wins by default. */
+    private static final double INITIAL_WINDOW_SHARE = 0.01;
+    /** Sketch counters per block of capacity: about one estimate of 4 bits in 4 per block is exact. */
+    static final int COUNTERS_PER_BLOCK = 16;
+    /** Accesses between two halvings of the sketch, per block of capacity (as TinyLFU's paper). */
+    private static final int SAMPLE_PER_BLOCK = 10;
+    /** Small levels age over this many accesses at least, so their sketch has something to rank. */
+    private static final int MIN_SAMPLE_BLOCKS = 256;
+    /**
+     * A candidate at least this frequent is let in by chance (1 in 128) even when it loses: otherwise
+     * keys crafted to collide with a victim's counters could keep every newcomer out.
+     */
+    private static final int JITTER_FREQUENCY = 6;
+
+    private final TierPolicy owner;
+    private final NodeTable nodes;
+    private final int number;
+    private final int window;
+    private final int probation;
+    private final int protectedList;
+    private final LongSupplier nanoClock;
+    private final long halfLifeNanos;
+    private FrequencySketch sketch;
+    /** Null in a shadow, whose window stays fixed. */
+    private WindowTuner tuner;
+    private long capacity;
+    private long windowMax;
+    private long protectedMax;
+    private long windowSize;
+    private long probationSize;
+    private long protectedSize;
+    private long random = 0x2545_F491_4F6C_DD1DL;
+
+    Level(TierPolicy owner, NodeTable nodes, int number, long capacity, LongSupplier nanoClock, long halfLifeNanos) {
+        this.owner = owner;
+        this.nodes = nodes;
+        this.number = number;
+        this.window = number * REGIONS + WINDOW;
+        this.probation = number * REGIONS + PROBATION;
+        this.protectedList = number * REGIONS + PROTECTED;
+        this.nanoClock = nanoClock;
+        this.halfLifeNanos = halfLifeNanos;
+        this.capacity = capacity;
+        this.windowMax = capacity - (long) ((1 - INITIAL_WINDOW_SHARE) * capacity);
+        this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
+        this.sketch = newSketch(capacity);
+        this.tuner = new WindowTuner(capacity, INITIAL_WINDOW_SHARE);
+    }
+
+    /** A shadow's level: a fixed window share, aged by count. */
+    Level(TierPolicy owner, NodeTable nodes, int number, long capacity, double windowShare) {
+        this.owner = owner;
+        this.nodes = nodes;
+        this.number = number;
+        this.window = number * REGIONS + WINDOW;
+        this.probation = number * REGIONS + PROBATION;
+        this.protectedList = number * REGIONS + PROTECTED;
+        this.nanoClock = null;
+        this.halfLifeNanos = 0;
+        this.capacity = capacity;
+        this.windowMax = Math.max(1, Math.round(windowShare * capacity));
+        this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
+        this.sketch = newSketch(capacity);
+        this.tuner = null;
+    }
+
+    private FrequencySketch newSketch(long capacity) {
+        return new FrequencySketch(COUNTERS_PER_BLOCK * Math.max(capacity, MIN_SAMPLE_BLOCKS), sampleSize(capacity), nanoClock, halfLifeNanos);
+    }
+
+    private static long sampleSize(long capacity) {
+        return SAMPLE_PER_BLOCK * Math.max(capacity, MIN_SAMPLE_BLOCKS);
+    }
+
+    long capacity() {
+        return capacity;
+    }
+
+    long size() {
+        return windowSize + probationSize + protectedSize;
+    }
+
+    long windowMax() {
+        return windowMax;
+    }
+
+    FrequencySketch sketch() {
+        return sketch;
+    }
+
+    /** An access that reached this level and found its block in a level below or in none. */
+    void recordMiss(long key) {
+        sketch.increment(key);
+        tune(key);
+    }
+
+    private void tune(long key) {
+        if (tuner == null) {
+            return;
+        }
+        double share = tuner.observe(key);
+        if (share >= 0) {
+            long target = Math.max(1, Math.round(share * capacity));
+            if (target > windowMax) {
+                growWindow(target - windowMax);
+            } else if (target < windowMax) {
+                shrinkWindow(windowMax - target);
+            }
+        }
+    }
+
+    /** An access to {@code n}, a block of this level, which stays here as the most recent. */
+    void hit(int n) {
+        sketch.increment(nodes.keys[n]);
+        tune(nodes.keys[n]);
+        int list = nodes.listOf(n);
+        if (list == probation && protectedMax > 0) {
+            nodes.unlink(n);
+            nodes.append(protectedList, n);
+            probationSize--;
+            protectedSize++;
+            demoteFromProtected();
+        } else {
+            nodes.moveToEnd(n);
+        }
+    }
+
+    /** An access to {@code n}, a block of this level that the caller moves up and out of it. */
+    void hitAndRelease(int n) {
+        sketch.increment(nodes.keys[n]);
+        release(n);
+        tune(nodes.keys[n]);
+    }
+
+    /** Takes {@code n} out of this level's lists. */
+    void release(int n) {
+        int list = nodes.listOf(n);
+        nodes.unlink(n);
+        if (list == window) {
+            windowSize--;
+        } else if (list == probation) {
+            probationSize--;
+        } else {
+            protectedSize--;
+        }
+    }
+
+    /** Adds {@code n}, in no list, as the most recent block of the window, then evicts what no longer fits. */
+    void add(int n) {
+        nodes.append(window, n);
+        windowSize++;
+        evict();
+    }
+
+    /** Moves up to {@code amount} blocks of capacity from protected to the window, with main's least recent blocks. */
+    private void growWindow(long amount) {
+        long quota = Math.min(amount, protectedMax);
+        protectedMax -= quota;
+        windowMax += quota;
+        demoteFromProtected();
+        for (; quota > 0; quota--) {
+            int n = nodes.head(probation);
+            int from = probation;
+            if (n == NodeTable.NONE) {
+                n = nodes.head(protectedList);
+                from = protectedList;
+            }
+            if (n == NodeTable.NONE) {
+                break;
+            }
+            nodes.unlink(n);
+            nodes.append(window, n);
+            windowSize++;
+            if (from == probation) {
+                probationSize--;
+            } else {
+                protectedSize--;
+            }
+        }
+        // A level not yet full had no blocks to move: give back the capacity that moved none.
+        protectedMax += quota;
+        windowMax -= quota;
+    }
+
+    /** Moves up to {@code amount} blocks of capacity from the window to protected, the window's least recent into probation. */
+    private void shrinkWindow(long amount) {
+        long quota = Math.min(amount, Math.max(0, windowMax - 1));
+        protectedMax += quota;
+        windowMax -= quota;
+        for (; quota > 0; quota--) {
+            int n = nodes.head(window);
+            if (n == NodeTable.NONE) {
+                break;
+            }
+            nodes.unlink(n);
+            nodes.append(probation, n);
+            windowSize--;
+            probationSize++;
+        }
+        protectedMax -= quota;
+        windowMax += quota;
+    }
+
+    private void demoteFromProtected() {
+        while (protectedSize > protectedMax) {
+            int n = nodes.head(protectedList);
+            nodes.unlink(n);
+            nodes.append(probation, n);
+            protectedSize--;
+            probationSize++;
+        }
+    }
+
+    /** Changes the capacity, keeping the window's share, and evicts what no longer fits. */
+    void resize(long newCapacity) {
+        long newWindow = capacity == 0 ? newCapacity - (long) ((1 - INITIAL_WINDOW_SHARE) * newCapacity)
+            : Math.round((double) windowMax * newCapacity / capacity);
+        capacity = newCapacity;
+        windowMax = Math.min(newCapacity, Math.max(newCapacity > 0 ? 1 : 0, newWindow));
+        protectedMax = (long) (PROTECTED_SHARE * (newCapacity - windowMax));
+        if (COUNTERS_PER_BLOCK * newCapacity > sketch.counters()) {
+            sketch = newSketch(newCapacity); // a larger level needs more counters; their history starts over
+        } else {
+            sketch.resample(sampleSize(newCapacity));
+        }
+        if (tuner != null) {
+            tuner = new WindowTuner(newCapacity, newCapacity == 0 ? INITIAL_WINDOW_SHARE : (double) windowMax / newCapacity);
+        }
+        demoteFromProtected();
+        evict();
+    }
+
+    /**
+     * Moves the window's overflow to probation as candidates, then, while the level is over its
+     * capacity, evicts the less frequent of the first candidate and main's victim, walking both
+     * lists from their least recent end. When candidates run out, the window's least recent blocks
+     * are candidates too; when probation runs out, victims come from protected, then the window.
+     */
+    private void evict() {
+        int candidate = NodeTable.NONE;
+        while (windowSize > windowMax) {
+            int n = nodes.head(window);
+            nodes.unlink(n);
+            nodes.append(probation, n);
+            windowSize--;
+            probationSize++;
+            if (candidate == NodeTable.NONE) {
+                candidate = n;
+            }
+        }
+        int victimList = probation;
+        int victim = nodes.head(probation);
+        boolean candidatesFromWindow = false;
+        while (size() > capacity) {
+            if (candidate == NodeTable.NONE && !candidatesFromWindow) {
+                candidate = nodes.head(window);
+                candidatesFromWindow = true;
+            }
+            if (candidate == NodeTable.NONE && victim == NodeTable.NONE) {
+                if (victimList == window) {
+                    throw new IllegalStateException("level " + number + " counts " + size() + " blocks, more than its lists hold");
+                }
+                victimList = victimList == probation ? protectedList : window;
+                victim = nodes.head(victimList);
+                continue;
+            }
+            if (candidate == victim) {
+                // The victims' walk reached the candidates: evict in order, taking new candidates from the window.
+                int next = nodes.after(victim);
+                evict(victim);
+                victim = next;
+                candidate = NodeTable.NONE;
+            } else if (victim == NodeTable.NONE) {
+                int next = nodes.after(candidate);
+                evict(candidate);
+                candidate = next;
+            } else if (candidate == NodeTable.NONE || admit(nodes.keys[candidate], nodes.keys[victim])) {
+                int next = nodes.after(victim);
+                evict(victim);
+                victim = next;
+                if (candidate != NodeTable.NONE) {
+                    candidate = nodes.after(candidate);
+                }
+            } else {
+                int next = nodes.after(candidate);
+                evict(candidate);
+                candidate = next;
+            }
+        }
+    }
+
+    private void evict(int n) {
+        release(n);
+        owner.evicted(n, number);
+    }
+
+    private boolean admit(long candidateKey, long victimKey) {
+        int candidateFrequency = sketch.frequency(candidateKey);
+        if (candidateFrequency > sketch.frequency(victimKey)) {
+            return true;
+        }
+        return candidateFrequency >= JITTER_FREQUENCY && (nextRandom() & 127) == 0;
+    }
+
+    /** xorshift64: deterministic, so a simulation replays the same way every time. */
+    private long nextRandom() {
+        random ^= random << 13;
+        random ^= random >>> 7;
+        random ^= random << 17;
+        return random;
+    }
+
+    /** Writes the regions' sizes, the sketch and the tuner; the blocks are written by the policy. */
+    void save(DataOutput out) throws IOException {
+        out.writeLong(capacity);
+        out.writeLong(windowMax);
+        out.writeLong(protectedMax);
+        out.writeLong(random);
+        sketch.save(out);
+        if (tuner != null) {
+            tuner.save(out);
+        }
+    }
+
+    void load(DataInput in) throws IOException {
+        long savedCapacity = in.readLong();
+        if (savedCapacity != capacity) {
+            throw new IOException("level " + number + " was saved with capacity " + savedCapacity + ", not " + capacity);
+        }
+        windowMax = in.readLong();
+        protectedMax = in.readLong();
+        random = in.readLong();
+        sketch.load(in);
+        if (tuner != null) {
+            tuner.load(in);
+        }
+    }
+
+    int list(int region) {
+        return number * REGIONS + region;
+    }
+
+    /** Appends a restored block to {@code region}; the caller restores regions in order, least recent first. */
+    void restore(int region, int n) {
+        nodes.append(list(region), n);
+        if (region == WINDOW) {
+            windowSize++;
+        } else if (region == PROBATION) {
+            probationSize++;
+        } else {
+            protectedSize++;
+        }
+    }
+}

@@ -1,0 +1,300 @@
+package io.tierfs.placement;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.function.LongSupplier;
+
+/**
+ * Decides which tier each block belongs on: levels {@code 0..n-1} are the capacity-bounded tiers
+ * (hot, then ssd), and a block in none belongs on the bottom tier (hdd), returned as level
+ * {@code n}. Levels are exclusive and stacked: every access reaches level 0; a block found below
+ * it moves up into level 0's admission window; what level {@code i} evicts is offered to level
+ * {@code i + 1}, which admits it by its own W-TinyLFU rule ({@link Level}); the last level's evictions
+ * fall to the bottom. Level {@code i} sees the accesses that missed levels {@code 0..i-1}, so it is
+ * an adaptive W-TinyLFU of its own size over exactly what reaches its tier, and level 0 alone is
+ * one over the whole trace whatever lies below it.
+ *
+ * <p>The data path records accesses; this class only decides. The migrator drains the changes
+ * ({@link #drainChanges}) and moves the blocks later, at its own pace; {@code tierfs simulate}
+ * replays traces through this same class.
+ *
+ * <p>Not thread-safe: one thread drives it. Every operation is O(1) amortized (a resize, a load and
+ * a drain are linear in what they touch). Memory per block of capacity, allocated up front: 17
+ * bytes of node ({@link NodeTable}), 8 to 16 bytes of index ({@link KeyIndex}, at most half full)
+ * and 8 bytes of sketch, about 40 bytes; plus each level's {@link WindowTuner}, seven shadows of at
+ * most 2048 blocks (under 0.6 MB a level, whatever its size).
+ */
+public final class TierPolicy {
+    /** The first field of {@link #save}'s output; {@link #load} refuses any other. */
+    public static final int FORMAT_VERSION = 1;
+
+    /** Receives the drained changes. */
+    @FunctionalInterface
+    public interface ChangeSink {
+        /** {@code key}'s block belongs on {@code level} now ({@code levels()} = the bottom tier). */
+        void moved(long key, int level);
+    }
+
+    private final NodeTable nodes;
+    private final KeyIndex index;
+    private final Level[] levels;
+    /** Null in a shadow. */
+    private final ChangeLog changes;
+
+    /** Levels of these capacities, in blocks, from the top; aged by count only. */
+    public TierPolicy(long... capacities) {
+        this(capacities, null, 0);
+    }
+
+    /**
+     * @param capacities blocks per level, from the top
+     * @param nanoClock read to age frequencies by time; {@code null} ages by count only
+     * @param halfLifeNanos a level's frequencies halve at least this often (with a clock)
+     */
+    public TierPolicy(long[] capacities, LongSupplier nanoClock, long halfLifeNanos) {
+        if (capacities.length == 0 || capacities.length > Byte.MAX_VALUE / Level.REGIONS) {
+            throw new IllegalArgumentException("between 1 and 42 levels");
+        }
+        long total = 0;
+        for (long c : capacities) {
+            if (c < 0) {
+                throw new IllegalArgumentException("negative capacity " + c);
+            }
+            total += c;
+        }
+        int nodeCapacity = nodeCapacity(total, capacities.length);
+        changes = new ChangeLog();
+        nodes = new NodeTable(capacities.length * Level.REGIONS, nodeCapacity);
+        index = new KeyIndex(nodeCapacity);
+        levels = new Level[capacities.length];
+        for (int i = 0; i < levels.length; i++) {
+            levels[i] = new Level(this, nodes, i, capacities[i], nanoClock, halfLifeNanos);
+        }
+    }
+
+    /** A one-level policy with a fixed window share that records no changes: a {@link WindowTuner}'s shadow. */
+    static TierPolicy shadow(long capacity, double windowShare) {
+        return new TierPolicy(capacity, windowShare);
+    }
+
+    private TierPolicy(long capacity, double windowShare) {
+        nodes = new NodeTable(Level.REGIONS, nodeCapacity(capacity, 1));
+        index = new KeyIndex(nodeCapacity(capacity, 1));
+        levels = new Level[] {new Level(this, nodes, 0, capacity, windowShare)};
+        changes = null;
+    }
+
+    /** Every level full, plus the one block each may hold while it evicts. */
+    private static int nodeCapacity(long totalCapacity, int levelCount) {
+        long n = totalCapacity + levelCount;
+        if (n > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("at most 2^31 blocks in all levels, not " + totalCapacity);
+        }
+        return (int) n;
+    }
+
+    /** The number of capacity-bounded levels; also the level number of the bottom tier. */
+    public int levels() {
+        return levels.length;
+    }
+
+    public long capacity(int level) {
+        return levels[level].capacity();
+    }
+
+    /** Blocks in {@code level} now. */
+    public long size(int level) {
+        return levels[level].size();
+    }
+
+    /** Blocks of {@code level}'s capacity given to its admission window now (the climber moves it). */
+    public long windowCapacity(int level) {
+        return levels[level].windowMax();
+    }
+
+    /** The level {@code key} belongs on: {@link #levels()} if none. */
+    public int levelOf(long key) {
+        return levelOfNode(index.get(key, nodes.keys));
+    }
+
+    private int levelOfNode(int n) {
+        if (n == KeyIndex.ABSENT) {
+            return levels.length;
+        }
+        int list = nodes.listOf(n);
+        return list < 0 ? levels.length : list / Level.REGIONS;
+    }
+
+    /** Records a read or write of {@code key}'s block; returns the level it belongs on afterwards. */
+    public int access(long key) {
+        int n = index.get(key, nodes.keys);
+        int before = levelOfNode(n);
+        for (int i = 0; i < before && i < levels.length; i++) {
+            levels[i].recordMiss(key);
+        }
+        if (before == 0) {
+            levels[0].hit(n);
+        } else {
+            if (before < levels.length) {
+                levels[before].hitAndRelease(n);
+            } else {
+                n = track(key);
+            }
+            if (changes != null) {
+                changes.record(key, before);
+            }
+            levels[0].add(n);
+        }
+        return levelOfNode(n);
+    }
+
+    /**
+     * A block of new data that the data path placed on {@code level} ({@link #levels()}: the
+     * bottom). It becomes that level's most recent block (levels above it count a miss), evicting
+     * by the usual rules if the level is over capacity. A block already tracked is moved there.
+     */
+    public void insert(long key, int level) {
+        if (level < 0 || level > levels.length) {
+            throw new IllegalArgumentException("no level " + level);
+        }
+        forget(key);
+        changes.record(key, level);
+        for (int i = 0; i <= level && i < levels.length; i++) {
+            levels[i].recordMiss(key);
+        }
+        if (level < levels.length) {
+            levels[level].add(track(key));
+        }
+    }
+
+    /** The block no longer exists (deleted, punched, truncated): forget it and any move pending for it. */
+    public void remove(long key) {
+        forget(key);
+    }
+
+    private void forget(long key) {
+        int n = index.get(key, nodes.keys);
+        if (n != KeyIndex.ABSENT) {
+            levels[levelOfNode(n)].release(n);
+            untrack(n);
+        }
+        changes.record(key, ChangeLog.GONE);
+    }
+
+    /** Changes {@code level}'s capacity (an operator grew the tier, blocks were pinned); evicts what no longer fits. */
+    public void resize(int level, long capacityBlocks) {
+        if (capacityBlocks < 0) {
+            throw new IllegalArgumentException("negative capacity " + capacityBlocks);
+        }
+        long total = 0;
+        for (int i = 0; i < levels.length; i++) {
+            total += i == level ? capacityBlocks : levels[i].capacity();
+        }
+        int nodeCapacity = nodeCapacity(total, levels.length);
+        nodes.ensureCapacity(nodeCapacity);
+        index.ensureCapacity(nodeCapacity, nodes.keys);
+        levels[level].resize(capacityBlocks);
+    }
+
+    /**
+     * Reports every block whose level changed since the last drain, once, with the level it belongs
+     * on now; a block back where it was is not reported, nor is one removed meanwhile.
+     */
+    public void drainChanges(ChangeSink sink) {
+        changes.drain(this::levelOf, sink);
+    }
+
+    /** Changes recorded since the last drain, before coalescing. */
+    public int pendingChanges() {
+        return changes.pending();
+    }
+
+    /** Called by a level for each block it evicts: the next level down gets it, or the bottom. */
+    void evicted(int n, int fromLevel) {
+        if (changes != null) {
+            changes.record(nodes.keys[n], fromLevel);
+        }
+        int below = fromLevel + 1;
+        if (below < levels.length) {
+            levels[below].add(n);
+        } else {
+            untrack(n);
+        }
+    }
+
+    private int track(long key) {
+        int n = nodes.allocate(key);
+        index.put(n, nodes.keys);
+        return n;
+    }
+
+    private void untrack(int n) {
+        index.remove(nodes.keys[n], nodes.keys);
+        nodes.free(n);
+    }
+
+    /**
+     * Writes the whole state for a warm restart: {@link #FORMAT_VERSION}, each level's sizes,
+     * climber and sketch, each region's blocks from least to most recent, and pending changes.
+     */
+    public void save(DataOutput out) throws IOException {
+        out.writeInt(FORMAT_VERSION);
+        out.writeInt(levels.length);
+        for (Level level : levels) {
+            out.writeLong(level.capacity());
+        }
+        saveLevels(out);
+        changes.save(out);
+    }
+
+    /** Each level's state and blocks, region by region from least to most recent. */
+    void saveLevels(DataOutput out) throws IOException {
+        for (Level level : levels) {
+            level.save(out);
+            for (int region = 0; region < Level.REGIONS; region++) {
+                int list = level.list(region);
+                int count = 0;
+                for (int n = nodes.head(list); n != NodeTable.NONE; n = nodes.after(n)) {
+                    count++;
+                }
+                out.writeInt(count);
+                for (int n = nodes.head(list); n != NodeTable.NONE; n = nodes.after(n)) {
+                    out.writeLong(nodes.keys[n]);
+                }
+            }
+        }
+    }
+
+    void loadLevels(DataInput in) throws IOException {
+        for (Level level : levels) {
+            level.load(in);
+            for (int region = 0; region < Level.REGIONS; region++) {
+                for (int count = in.readInt(); count > 0; count--) {
+                    level.restore(region, track(in.readLong()));
+                }
+            }
+        }
+    }
+
+    /** Reads what {@link #save} wrote; refuses another format version. */
+    public static TierPolicy load(DataInput in, LongSupplier nanoClock, long halfLifeNanos) throws IOException {
+        int version = in.readInt();
+        if (version != FORMAT_VERSION) {
+            throw new IOException("placement state has format version " + version + "; this tierfs reads only version "
+                + FORMAT_VERSION);
+        }
+        int levelCount = in.readInt();
+        if (levelCount < 1 || levelCount > Byte.MAX_VALUE / Level.REGIONS) {
+            throw new IOException("placement state is corrupt: " + levelCount + " levels");
+        }
+        long[] capacities = new long[levelCount];
+        for (int i = 0; i < levelCount; i++) {
+            capacities[i] = in.readLong();
+        }
+        TierPolicy policy = new TierPolicy(capacities, nanoClock, halfLifeNanos);
+        policy.loadLevels(in);
+        policy.changes.load(in);
+        return policy;
+    }
+}

@@ -1,0 +1,290 @@
+package io.tierfs.placement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class TierPolicyTest {
+    private static final int HOT = 1000;
+
+    @Test
+    void aSkewedPatternEndsWithItsHotSetInLevelZero() {
+        TierPolicy policy = new TierPolicy(HOT);
+        replay(policy, Traces.zipf(200_000, 50_000, 1.0, 0, 1));
+        // The 200 most frequent keys of a Zipf(1) draw: every one should be cached.
+        assertEquals(200, countInLevel(policy, hottest(Traces.zipf(200_000, 50_000, 1.0, 0, 1), 200), 0));
+        assertTrue(policy.size(0) <= HOT);
+    }
+
+    @Test
+    void aScanDoesNotEvictTheHotSet() {
+        TierPolicy policy = new TierPolicy(HOT);
+        long[] hot = new long[HOT / 2];
+        for (int i = 0; i < hot.length; i++) {
+            hot[i] = i;
+        }
+        for (int round = 0; round < 20; round++) {
+            replay(policy, hot);
+        }
+        replay(policy, Traces.scan(20 * HOT, 1L << 40));
+        assertTrue(countInLevel(policy, hot, 0) >= hot.length * 95 / 100,
+            countInLevel(policy, hot, 0) + " of " + hot.length + " hot blocks survived a scan 20 times the cache");
+    }
+
+    @Test
+    void decayLetsAnOldHotSetCoolWhenANewOneAppears() {
+        AtomicLong now = new AtomicLong();
+        long halfLife = 1_000_000_000L;
+        TierPolicy policy = new TierPolicy(new long[] {HOT}, now::get, halfLife);
+        long[] oldSet = Traces.loop(HOT, 1, 0);
+        long[] newSet = Traces.loop(HOT, 1, 1L << 40);
+        // Far fewer accesses than a halving by count (10 per block): only time can age the old set.
+        for (int i = 0; i < 6; i++) {
+            replay(policy, oldSet);
+        }
+        now.addAndGet(10 * halfLife);
+        for (int i = 0; i < 4; i++) {
+            replay(policy, newSet);
+        }
+        assertTrue(countInLevel(policy, newSet, 0) >= HOT / 2,
+            countInLevel(policy, newSet, 0) + " of the new hot set cached after the old one went quiet");
+    }
+
+    @Test
+    void withoutDecayTheOldHotSetWouldHaveKeptTheNewOneOut() {
+        TierPolicy policy = new TierPolicy(HOT);
+        long[] oldSet = Traces.loop(HOT, 1, 0);
+        long[] newSet = Traces.loop(HOT, 1, 1L << 40);
+        for (int i = 0; i < 6; i++) {
+            replay(policy, oldSet);
+        }
+        for (int i = 0; i < 4; i++) {
+            replay(policy, newSet);
+        }
+        assertTrue(countInLevel(policy, newSet, 0) < HOT / 10,
+            countInLevel(policy, newSet, 0) + " of the new set cached: the decay test above must test something");
+    }
+
+    @Test
+    void aLoopSlightlyLargerThanTheCacheStillHits() {
+        long[] loop = Traces.loop(HOT * 11 / 10, 30, 0);
+        double ratio = HitRatios.tierPolicy(loop, HOT);
+        assertEquals(0.0, HitRatios.lru(loop, HOT));
+        assertTrue(ratio > 0.8, "loop hit ratio " + ratio);
+    }
+
+    @Test
+    void accessReturnsTheLevelAndTwoLevelsStayExclusive() {
+        TierPolicy policy = new TierPolicy(100, 300);
+        assertEquals(2, policy.levels());
+        assertEquals(2, policy.levelOf(5));
+        assertEquals(0, policy.access(5));
+        long[] trace = Traces.zipf(50_000, 2_000, 0.9, 0, 3);
+        Map<Long, Integer> levels = new HashMap<>();
+        for (long key : trace) {
+            int level = policy.access(key);
+            assertEquals(0, level, "an accessed block is in level 0 afterwards");
+            levels.put(key, level);
+        }
+        int[] counts = new int[3];
+        for (long key = 0; key < 2_000; key++) {
+            counts[policy.levelOf(key)]++;
+        }
+        assertEquals(100, counts[0]);
+        assertEquals(300, counts[1]);
+        assertEquals(policy.size(0), counts[0]);
+        assertEquals(policy.size(1), counts[1]);
+    }
+
+    @Test
+    void aHitInLevelOneMovesTheBlockUpAndLevelZeroEvictsIntoLevelOne() {
+        TierPolicy policy = new TierPolicy(10, 10);
+        for (long k = 0; k < 11; k++) {
+            policy.access(k);
+        }
+        assertEquals(10, policy.size(0));
+        assertEquals(1, policy.size(1), "level 0's eviction went to level 1");
+        long demoted = -1;
+        for (long k = 0; k < 11; k++) {
+            if (policy.levelOf(k) == 1) {
+                demoted = k;
+            }
+        }
+        assertEquals(0, policy.access(demoted));
+        assertEquals(10, policy.size(0));
+        assertEquals(1, policy.size(1), "still exclusive: the block left level 1 and another came down");
+        assertEquals(1, policy.levelOf(firstIn(policy, 1)));
+    }
+
+    @Test
+    void levelZeroAloneBehavesLikeAStandaloneOneWhateverLiesBelow() {
+        long[] trace = Traces.interleave(9, Traces.zipf(60_000, 20_000, 0.8, 0, 4), Traces.loop(700, 40, 1L << 40));
+        TierPolicy alone = new TierPolicy(500);
+        TierPolicy stacked = new TierPolicy(500, 2_000);
+        for (long key : trace) {
+            assertEquals(alone.levelOf(key) == 0, stacked.levelOf(key) == 0);
+            alone.access(key);
+            stacked.access(key);
+        }
+    }
+
+    @Test
+    void insertPlacesANewBlockOnItsLevelAndCountsAsAnAccess() {
+        TierPolicy policy = new TierPolicy(4, 4);
+        policy.insert(1, 1);
+        assertEquals(1, policy.levelOf(1));
+        policy.insert(2, 2);
+        assertEquals(2, policy.levelOf(2));
+        policy.insert(3, 0);
+        assertEquals(0, policy.levelOf(3));
+        for (long k = 10; k < 20; k++) {
+            policy.insert(k, 1);
+        }
+        assertEquals(4, policy.size(1), "inserting into a full level evicts by the usual rules");
+        assertThrows(IllegalArgumentException.class, () -> policy.insert(5, 3));
+        Map<Long, Integer> moved = drain(policy);
+        for (Map.Entry<Long, Integer> e : moved.entrySet()) {
+            assertEquals(2, e.getValue(), "only blocks pushed out of level 1 moved, down to the bottom: " + moved);
+        }
+        assertEquals(7, moved.size(), "11 blocks placed on a level of 4: 1 and 10..15 fell out");
+        assertTrue(!moved.containsKey(2L) && !moved.containsKey(3L));
+    }
+
+    @Test
+    void removeForgetsTheBlockAndItsPendingMove() {
+        TierPolicy policy = new TierPolicy(4, 4);
+        policy.access(1);
+        policy.access(2);
+        policy.remove(1);
+        assertEquals(2, policy.levelOf(1));
+        assertEquals(1, policy.size(0));
+        assertEquals(Map.of(2L, 0), drain(policy));
+        policy.remove(99); // unknown: nothing happens
+        assertEquals(Map.of(), drain(policy));
+    }
+
+    @Test
+    void resizeEvictsWhatNoLongerFitsAndGrowingTakesMore() {
+        TierPolicy policy = new TierPolicy(100, 100);
+        for (long k = 0; k < 200; k++) {
+            policy.access(k);
+        }
+        drain(policy);
+        policy.resize(0, 40);
+        assertEquals(40, policy.size(0));
+        assertEquals(100, policy.size(1));
+        Map<Long, Integer> moved = drain(policy);
+        // 60 blocks left level 0 for level 1, which admitted some, each pushing one of its own to the bottom.
+        assertTrue(moved.size() >= 60, moved.toString());
+        assertTrue(moved.values().stream().allMatch(l -> l >= 1), moved.toString());
+        policy.resize(0, 5_000);
+        for (long k = 1_000; k < 5_000; k++) {
+            policy.access(k);
+        }
+        assertEquals(4_000 + 40, policy.size(0));
+        policy.resize(1, 0);
+        assertEquals(0, policy.size(1));
+    }
+
+    @Test
+    void drainReportsEachChangedBlockOnceWithItsFinalLevel() {
+        TierPolicy policy = new TierPolicy(2, 2);
+        policy.access(1);
+        policy.access(2);
+        assertEquals(Map.of(1L, 0, 2L, 0), drain(policy));
+        policy.access(3); // 1 down to level 1
+        policy.access(1); // and back up: 2 goes down instead
+        Map<Long, Integer> moved = drain(policy);
+        assertEquals(Integer.valueOf(0), moved.get(3L));
+        assertTrue(!moved.containsKey(1L) || moved.get(1L) == 0, "1 is back where it was: not reported");
+        assertEquals(Map.of(), drain(policy), "nothing changed since");
+        assertEquals(0, policy.pendingChanges());
+    }
+
+    @Test
+    void saveAndLoadRestoreTheWholeState() throws IOException {
+        TierPolicy policy = new TierPolicy(300, 700);
+        long[] trace = Traces.zipf(40_000, 5_000, 0.9, 0, 7);
+        replay(policy, trace);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        policy.save(new DataOutputStream(bytes));
+        TierPolicy loaded = TierPolicy.load(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), null, 0);
+        assertEquals(policy.size(0), loaded.size(0));
+        assertEquals(policy.size(1), loaded.size(1));
+        assertEquals(policy.windowCapacity(0), loaded.windowCapacity(0));
+        assertEquals(drain(policy), drain(loaded));
+        long[] more = Traces.zipf(20_000, 5_000, 0.9, 0, 8);
+        for (long key : more) {
+            assertEquals(policy.access(key), loaded.access(key));
+        }
+        for (long key = 0; key < 5_000; key++) {
+            assertEquals(policy.levelOf(key), loaded.levelOf(key), "same decisions after a warm restart");
+        }
+    }
+
+    @Test
+    void loadRefusesAnotherFormatVersion() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        new TierPolicy(10).save(new DataOutputStream(bytes));
+        byte[] data = bytes.toByteArray();
+        data[3] = (byte) (TierPolicy.FORMAT_VERSION + 1);
+        IOException e = assertThrows(IOException.class,
+            () -> TierPolicy.load(new DataInputStream(new ByteArrayInputStream(data)), null, 0));
+        assertTrue(e.getMessage().contains("format version " + (TierPolicy.FORMAT_VERSION + 1)), e.getMessage());
+    }
+
+    @Test
+    void refusesBadConfiguration() {
+        assertThrows(IllegalArgumentException.class, () -> new TierPolicy());
+        assertThrows(IllegalArgumentException.class, () -> new TierPolicy(-1));
+        assertThrows(IllegalArgumentException.class, () -> new TierPolicy(new long[] {10}, () -> 0, 0));
+    }
+
+    static void replay(TierPolicy policy, long[] trace) {
+        for (long key : trace) {
+            policy.access(key);
+        }
+    }
+
+    private static Map<Long, Integer> drain(TierPolicy policy) {
+        Map<Long, Integer> moved = new HashMap<>();
+        policy.drainChanges((key, level) -> assertEquals(null, moved.put(key, level), "reported twice: " + key));
+        return moved;
+    }
+
+    private static int countInLevel(TierPolicy policy, long[] keys, int level) {
+        int n = 0;
+        for (long key : keys) {
+            n += policy.levelOf(key) == level ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static long firstIn(TierPolicy policy, int level) {
+        for (long k = 0; ; k++) {
+            if (policy.levelOf(k) == level) {
+                return k;
+            }
+        }
+    }
+
+    /** The {@code n} most frequent keys of a trace. */
+    private static long[] hottest(long[] trace, int n) {
+        Map<Long, Integer> counts = new HashMap<>();
+        for (long key : trace) {
+            counts.merge(key, 1, Integer::sum);
+        }
+        return counts.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue()).limit(n)
+            .mapToLong(Map.Entry::getKey).toArray();
+    }
+}
