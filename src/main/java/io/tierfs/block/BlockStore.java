@@ -3,9 +3,11 @@ package io.tierfs.block;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.namespace.FsException;
+import io.tierfs.tier.HotTier;
 import io.tierfs.tier.Tier;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The block layer of a volume: the tiers, fastest first, and the rule that places a new block on the
@@ -17,18 +19,64 @@ public final class BlockStore implements AutoCloseable {
 
     private final int blockSize;
     private final Tier[] tiers;
+    private final HotTier hot;
     private final MetadataStore meta;
     private final AtomicLongArray usedBytes;
     private final long[] freeBytesSeen;
     private final long[] freeSeenAt;
+    private final Epochs epochs = new Epochs();
+    /** Blocks read, by the tier that served them: the directory tiers, then the hot tier. */
+    private final LongAdder[] reads;
+    private volatile BlockEvents events = BlockEvents.NONE;
 
+    /** A block layer of directory tiers alone. */
     public BlockStore(int blockSize, Tier[] tiers, MetadataStore meta) {
+        this(blockSize, tiers, null, meta);
+    }
+
+    /**
+     * @param tiers the tiers that hold blocks, fastest first (the block map's tier numbers)
+     * @param hot   the hot tier, which holds copies of blocks of the first tier, or null for none
+     */
+    public BlockStore(int blockSize, Tier[] tiers, HotTier hot, MetadataStore meta) {
         this.blockSize = blockSize;
         this.tiers = tiers.clone();
+        this.hot = hot;
         this.meta = meta;
         this.usedBytes = new AtomicLongArray(tiers.length);
         this.freeBytesSeen = new long[tiers.length];
         this.freeSeenAt = new long[tiers.length];
+        this.reads = new LongAdder[tiers.length + 1];
+        for (int i = 0; i < reads.length; i++) {
+            reads[i] = new LongAdder();
+        }
+    }
+
+    /** The hot tier, or null. */
+    public HotTier hot() {
+        return hot;
+    }
+
+    Epochs epochs() {
+        return epochs;
+    }
+
+    BlockEvents events() {
+        return events;
+    }
+
+    /** Where accesses and new blocks are reported (placement); until then, nowhere. */
+    public void setEvents(BlockEvents events) {
+        this.events = events;
+    }
+
+    /** Blocks read from directory tier {@code tier}, or from the hot tier with {@code tier} = tierCount(). */
+    public long reads(int tier) {
+        return reads[tier].sum();
+    }
+
+    void countRead(int tier) {
+        reads[tier].increment();
     }
 
     public int blockSize() {
@@ -74,8 +122,11 @@ public final class BlockStore implements AutoCloseable {
                 continue;
             }
             anyAvailable = true;
-            if (free(t, now) >= blockSize) {
-                return t;
+            synchronized (freeBytesSeen) {
+                if (free(t, now) >= blockSize) {
+                    freeBytesSeen[t] -= blockSize; // taken until the next check counts it
+                    return t;
+                }
             }
         }
         if (!anyAvailable) {
@@ -91,6 +142,16 @@ public final class BlockStore implements AutoCloseable {
         }
     }
 
+    /** Whether directory tier {@code t} is available and has room for one more block (for moves). */
+    public boolean hasRoom(int t) {
+        if (tiers[t].unavailableReason() != null) {
+            return false;
+        }
+        synchronized (freeBytesSeen) {
+            return free(t, System.nanoTime()) >= blockSize;
+        }
+    }
+
     /** A write found tier {@code t} full although it looked free: skip it until it is checked again. */
     void markFull(int t) {
         synchronized (freeBytesSeen) {
@@ -99,19 +160,17 @@ public final class BlockStore implements AutoCloseable {
         }
     }
 
+    /** Tier {@code t}'s free bytes, checked again every so often. Call holding freeBytesSeen. */
     private long free(int t, long now) {
-        synchronized (freeBytesSeen) {
-            if (now - freeSeenAt[t] > FREE_SPACE_RECHECK_NANOS || freeSeenAt[t] == 0) {
-                try {
-                    freeBytesSeen[t] = tiers[t].freeBytes(usedBytes.get(t));
-                } catch (IOException e) {
-                    freeBytesSeen[t] = 0;
-                }
-                freeSeenAt[t] = now;
+        if (now - freeSeenAt[t] > FREE_SPACE_RECHECK_NANOS || freeSeenAt[t] == 0) {
+            try {
+                freeBytesSeen[t] = tiers[t].freeBytes(usedBytes.get(t));
+            } catch (IOException e) {
+                freeBytesSeen[t] = 0;
             }
-            freeBytesSeen[t] -= blockSize;
-            return freeBytesSeen[t] + blockSize;
+            freeSeenAt[t] = now;
         }
+        return freeBytesSeen[t];
     }
 
     /** Frees every block of a deleted file on every tier; durable after {@link #syncDeletes}. */
@@ -119,6 +178,17 @@ public final class BlockStore implements AutoCloseable {
         for (Tier tier : tiers) {
             tier.delete(ino);
         }
+        if (hot != null) {
+            dropHotCopies(ino, 0, Long.MAX_VALUE);
+        }
+    }
+
+    /** Drops the hot copies of blocks [from, to) of {@code ino}, telling placement. */
+    void dropHotCopies(long ino, long from, long to) {
+        hot.forEachBlock(ino, from, to, index -> {
+            hot.remove(ino, index);
+            events.hotDropped(ino, index);
+        });
     }
 
     /** Makes every {@link #deleteFile} so far durable. */
@@ -132,6 +202,9 @@ public final class BlockStore implements AutoCloseable {
     public void close() {
         for (Tier tier : tiers) {
             tier.close();
+        }
+        if (hot != null) {
+            hot.close();
         }
     }
 }

@@ -2,6 +2,7 @@ package io.tierfs.block;
 
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
+import io.tierfs.tier.HotTier;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -19,13 +20,16 @@ final class BlockTable {
     private static final int DIRECT_PAGES = 4096;
 
     private final MetadataStore meta;
+    /** Marks the refs of blocks it holds a copy of as hot when a page loads; null without a hot tier. */
+    private final HotTier hot;
     private final long ino;
     private volatile AtomicReferenceArray<BlockRef>[] pages;
     private final ConcurrentHashMap<Long, AtomicReferenceArray<BlockRef>> farPages = new ConcurrentHashMap<>();
 
     @SuppressWarnings("unchecked")
-    BlockTable(MetadataStore meta, long ino) {
+    BlockTable(MetadataStore meta, HotTier hot, long ino) {
         this.meta = meta;
+        this.hot = hot;
         this.ino = ino;
         this.pages = new AtomicReferenceArray[0];
     }
@@ -76,7 +80,9 @@ final class BlockTable {
         AtomicReferenceArray<BlockRef> page = new AtomicReferenceArray<>(PAGE_SIZE);
         long base = p << PAGE_BITS;
         meta.scan(Keys.block(ino, base), Keys.block(ino, base + PAGE_SIZE), (k, v) -> {
-            page.set((int) (Keys.blockIndexOf(k) - base), BlockRef.decode(v));
+            long index = Keys.blockIndexOf(k);
+            BlockRef ref = BlockRef.decode(v);
+            page.set((int) (index - base), hot != null && hot.holds(ino, index) ? ref.withHot(true) : ref);
             return true;
         });
         if (p >= DIRECT_PAGES) {

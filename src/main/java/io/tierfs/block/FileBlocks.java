@@ -8,8 +8,11 @@ import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.tierfs.tier.HotTier;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
@@ -50,39 +53,88 @@ public final class FileBlocks implements AutoCloseable {
     private volatile boolean eagerWriteBack;
     /** Held across a sync of the tier files; never by the read and write path. */
     private final Object syncLock = new Object();
+    private final HotTier hot;
+    private final Epochs epochs;
+    /**
+     * Moves of this file's blocks under way ({@link BlockMover}), by block index. Guarded by this;
+     * {@link #movesInFlight} lets a write skip the lock when there are none.
+     */
+    private final Map<Long, MoveTicket> moves = new HashMap<>();
+    private volatile int movesInFlight;
 
     FileBlocks(BlockStore store, long ino, LongConsumer blockCountChange) {
         this.store = store;
         this.ino = ino;
         this.blockCountChange = blockCountChange;
         this.blockSize = store.blockSize();
-        this.table = new BlockTable(store.meta(), ino);
+        this.hot = store.hot();
+        this.epochs = store.epochs();
+        this.table = new BlockTable(store.meta(), hot, ino);
         this.files = new TierFile[store.tierCount()];
         for (int t = 0; t < files.length; t++) {
             files[t] = store.tier(t).open(ino);
         }
     }
 
-    /** Reads {@code length} bytes at {@code offset} into native memory; holes read as zeros. */
+    /**
+     * Reads {@code length} bytes at {@code offset} into native memory; holes read as zeros. A block
+     * the hot tier holds is read from there (and from its own tier if the copy went meanwhile).
+     */
     public void read(long offset, long address, int length) throws IOException {
-        int done = 0;
-        while (done < length) {
-            long pos = offset + done;
-            long index = pos / blockSize;
-            int inBlock = (int) (pos - index * blockSize);
-            BlockRef ref = table.get(index);
-            int n = runLength(index, inBlock, length - done, ref);
-            if (ref == null) {
-                Memory.IO.setMemory(address + done, n, (byte) 0);
-            } else {
-                files[ref.tier()].read(index, inBlock, address + done, n);
+        int epoch = epochs.enter();
+        try {
+            int done = 0;
+            while (done < length) {
+                long pos = offset + done;
+                long index = pos / blockSize;
+                int inBlock = (int) (pos - index * blockSize);
+                BlockRef ref = table.get(index);
+                int n = runLength(index, inBlock, length - done, ref);
+                if (ref == null) {
+                    Memory.IO.setMemory(address + done, n, (byte) 0);
+                } else if (ref.hot() && hot.read(ino, index, inBlock, address + done, n)) {
+                    store.countRead(files.length);
+                    store.events().accessed(ino, index);
+                } else {
+                    files[ref.tier()].read(index, inBlock, address + done, n);
+                    accessed(index, inBlock, n, ref.tier());
+                }
+                done += n;
             }
-            done += n;
+        } finally {
+            epochs.exit(epoch);
         }
     }
 
-    /** Writes {@code length} bytes from native memory at {@code offset}. */
+    /** Tells placement of the blocks a run of {@code n} bytes from {@code inBlock} of block {@code index} touched. */
+    private void accessed(long index, int inBlock, int n, int tier) {
+        BlockEvents events = store.events();
+        long last = index + (inBlock + n - 1) / blockSize;
+        for (long i = index; i <= last; i++) {
+            events.accessed(ino, i);
+            if (tier >= 0) {
+                store.countRead(tier);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code length} bytes from native memory at {@code offset}: to each block's own tier,
+     * then to its hot copy, if it has one (the hot tier holds copies: see {@link HotTier}).
+     */
     public void write(long offset, long address, int length) throws IOException {
+        int epoch = epochs.enter();
+        try {
+            if (movesInFlight != 0) {
+                spoilMoves(offset, length);
+            }
+            writeBlocks(offset, address, length);
+        } finally {
+            epochs.exit(epoch);
+        }
+    }
+
+    private void writeBlocks(long offset, long address, int length) throws IOException {
         // a file that stops being synced goes back to the kernel's pace after a few writes
         boolean eager = eagerWriteBack && writesSinceSync < EAGER_WRITES_PER_SYNC;
         int done = 0;
@@ -95,9 +147,14 @@ public final class FileBlocks implements AutoCloseable {
             if (ref == null) {
                 n = Math.min(length - done, blockSize - inBlock);
                 ref = writeNewBlock(index, inBlock, address + done, n);
+                store.events().created(ino, index, ref.tier());
             } else {
                 n = runLength(index, inBlock, length - done, ref);
                 files[ref.tier()].write(index, inBlock, address + done, n);
+                if (ref.hot()) {
+                    hot.update(ino, index, inBlock, address + done, n);
+                }
+                accessed(index, inBlock, n, -1);
             }
             if (eager) {
                 files[ref.tier()].startWriteBack(index, inBlock, n);
@@ -111,15 +168,16 @@ public final class FileBlocks implements AutoCloseable {
      * How many of the {@code remaining} bytes from {@code inBlock} of block {@code index} lie in
      * blocks like {@code first}: on the same tier, or all holes. One tier call then moves them all
      * (a 1 MiB request over 128 KiB blocks is one pread instead of eight: 70 -> 57 us in the
-     * block-layer benchmark). Every block is stored raw today; once codecs land, a compressed
-     * block must end a run, as its bytes are not where a raw block's would be.
+     * block-layer benchmark). A block with a hot copy is a run of its own. Every block is stored
+     * raw today; once codecs land, a compressed block must end a run, as its bytes are not where a
+     * raw block's would be.
      */
     private int runLength(long index, int inBlock, int remaining, BlockRef first) {
         int n = Math.min(remaining, blockSize - inBlock);
         for (long next = index + 1; n < remaining; next++) {
             BlockRef ref = table.get(next);
-            if (first == null ? ref != null : ref == null || ref.tier() != first.tier()) {
-                break;
+            if (first == null ? ref != null : ref == null || ref.tier() != first.tier() || ref.hot() || first.hot()) {
+                break; // a block with a hot copy is read from its own entry
             }
             n += Math.min(remaining - n, blockSize);
         }
@@ -188,7 +246,7 @@ public final class FileBlocks implements AutoCloseable {
     public void reserve(long offset, long length) throws IOException {
         for (long index = offset / blockSize; index * blockSize < offset + length; index++) {
             if (table.get(index) == null) {
-                allocate(index, true);
+                store.events().created(ino, index, allocate(index, true).tier());
             }
         }
     }
@@ -221,13 +279,13 @@ public final class FileBlocks implements AutoCloseable {
             for (TierFile file : files) {
                 file.discard(firstFreed, Long.MAX_VALUE);
             }
+            if (hot != null) {
+                store.dropHotCopies(ino, firstFreed, Long.MAX_VALUE);
+            }
         }
         int tail = (int) (newSize % blockSize);
         if (tail != 0) {
-            BlockRef last = table.get(newSize / blockSize);
-            if (last != null) {
-                files[last.tier()].zero(newSize / blockSize, tail, blockSize - tail);
-            }
+            zeroInBlock(newSize / blockSize, tail, (newSize / blockSize + 1) * blockSize);
         }
     }
 
@@ -260,12 +318,15 @@ public final class FileBlocks implements AutoCloseable {
 
     private static final long PAGE = 4096;
 
-    /** Zeroes block {@code index} from {@code inBlock} up to file offset {@code end}. */
+    /** Zeroes block {@code index} from {@code inBlock} up to file offset {@code end}, and its hot copy. */
     private void zeroInBlock(long index, int inBlock, long end) throws IOException {
         BlockRef ref = table.get(index);
         int length = (int) Math.min(end - index * blockSize - inBlock, blockSize - inBlock);
         if (ref != null && length > 0) {
             files[ref.tier()].zero(index, inBlock, length);
+            if (ref.hot()) {
+                hot.zeroIfPresent(ino, index, inBlock, length);
+            }
         }
     }
 
@@ -295,6 +356,9 @@ public final class FileBlocks implements AutoCloseable {
             if (touched[t]) {
                 files[t].discard(from, to);
             }
+        }
+        if (hot != null) {
+            store.dropHotCopies(ino, from, to);
         }
     }
 
@@ -342,6 +406,113 @@ public final class FileBlocks implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    // ---- moves (BlockMover): a write that races a move always wins ---------------------------
+
+    /** A move of one block under way: what it copied, and whether a write came since. */
+    static final class MoveTicket {
+        final long index;
+        final BlockRef ref;
+        boolean spoiled;
+
+        MoveTicket(long index, BlockRef ref) {
+            this.index = index;
+            this.ref = ref;
+        }
+    }
+
+    long ino() {
+        return ino;
+    }
+
+    TierFile tierFile(int tier) {
+        return files[tier];
+    }
+
+    /** Block {@code index}'s reference now, or null for a hole. */
+    public BlockRef ref(long index) {
+        return table.get(index);
+    }
+
+    /**
+     * Starts a move of block {@code index}: from now on a write to it spoils the move. The caller
+     * then waits out the reads and writes already under way ({@link Epochs#synchronize}), copies,
+     * and calls {@link #finishMove}. Null if the block is gone or is being moved already.
+     */
+    synchronized MoveTicket beginMove(long index) {
+        BlockRef ref = table.get(index);
+        if (ref == null || moves.containsKey(index)) {
+            return null;
+        }
+        MoveTicket t = new MoveTicket(index, ref);
+        moves.put(index, t);
+        movesInFlight = moves.size();
+        return t;
+    }
+
+    /**
+     * Ends a move: switches the block to {@code moved} (committing the record, synced, if its tier
+     * changes) only if no write came since it began and the block is still the one it copied.
+     *
+     * @return whether it switched
+     */
+    synchronized boolean finishMove(MoveTicket t, BlockRef moved) {
+        moves.remove(t.index);
+        movesInFlight = moves.size();
+        if (t.spoiled || table.get(t.index) != t.ref) {
+            return false;
+        }
+        if (moved.tier() != t.ref.tier()) {
+            MetadataStore meta = store.meta();
+            try (MetadataStore.Batch batch = meta.newBatch()) {
+                batch.put(Keys.block(ino, t.index), moved.encode());
+                meta.commit(batch, true); // before the old copy is freed (rule 3)
+            }
+            store.addUsage(t.ref.tier(), -blockSize);
+            store.addUsage(moved.tier(), blockSize);
+        }
+        table.set(t.index, moved);
+        return true;
+    }
+
+    /** Ends a move that will not switch (it stopped early); nothing changes. */
+    synchronized void cancelMove(MoveTicket t) {
+        if (moves.get(t.index) == t) {
+            moves.remove(t.index);
+            movesInFlight = moves.size();
+        }
+    }
+
+    /**
+     * After a move that did not switch: frees the copy it made on {@code tier}, unless the block
+     * now lives there (cut off and written anew meanwhile). Under this object's lock, so that no
+     * new block takes the slot in between; a rare path.
+     */
+    synchronized void discardUnused(long index, int tier) throws IOException {
+        BlockRef now = table.get(index);
+        if (now == null || now.tier() != tier) {
+            files[tier].discard(index, index + 1);
+        }
+    }
+
+    /** A write to [offset, offset+length) spoils the moves of the blocks it touches. */
+    private synchronized void spoilMoves(long offset, long length) {
+        for (long index = offset / blockSize; index * blockSize < offset + length; index++) {
+            MoveTicket t = moves.get(index);
+            if (t != null) {
+                t.spoiled = true;
+            }
+        }
+    }
+
+    /** Drops the hot mark of block {@code index} (its copy is about to go); the ref it had, or null. */
+    synchronized BlockRef unmarkHot(long index) {
+        BlockRef ref = table.get(index);
+        if (ref != null && ref.hot()) {
+            table.set(index, ref.withHot(false));
+        }
+        return ref;
     }
 
     /**

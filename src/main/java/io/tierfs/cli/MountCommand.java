@@ -27,13 +27,16 @@ import picocli.CommandLine.Parameters;
 public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
     private static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
-        "block-size", "threads");
+        "hot-capacity", "migrate", "migrate-rate", "block-size", "threads");
+    /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
+    static final long DEFAULT_MIGRATE_RATE = 128L << 20;
 
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
     Path mountpoint;
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
-        "data, ssd, hdd, ssd-capacity, hdd-capacity, block-size, threads. Options given on the command line win.")
+        "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, block-size, threads."
+        + " Options given on the command line win.")
     Path config;
 
     @Option(names = "--data", paramLabel = "DIR", description = "The volume's data folder (default: ./tierfs-data).")
@@ -52,6 +55,19 @@ public final class MountCommand implements Callable<Integer> {
     @Option(names = "--hdd-capacity", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Most the hdd tier may hold (default: its filesystem's size; required where the filesystem reports none). Recorded; a later mount may change it.")
     Long hddCapacity;
+
+    @Option(names = "--hot-capacity", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Memory for the hot tier, a memory-mapped cache of the most used blocks (default for a new"
+            + " volume: 512M, at most an eighth of the RAM; 0: no hot tier). Recorded; a later mount may change it.")
+    Long hotCapacity;
+
+    @Option(names = "--migrate", paramLabel = "on|off",
+        description = "Whether blocks move between tiers by use (default: on). Off: they stay where they were written.")
+    String migrate;
+
+    @Option(names = "--migrate-rate", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "The most the migrator copies a second (default: 128M).")
+    Long migrateRate;
 
     @Option(names = "--block-size", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Block size of a new volume: a power of two from 4K to 4M (default: 128K).")
@@ -112,9 +128,21 @@ public final class MountCommand implements Callable<Integer> {
         if (n < 1 || n > 64) {
             throw new IllegalArgumentException("threads must be from 1 to 64, not " + n);
         }
+        String migrateText = migrate != null ? migrate : p.getProperty("migrate", "on").trim();
+        if (!migrateText.equals("on") && !migrateText.equals("off")) {
+            throw new IllegalArgumentException("migrate must be on or off, not '" + migrateText + "'");
+        }
+        long rate = migrateRate != null ? migrateRate
+            : p.containsKey("migrate-rate") ? SizeConverter.parse(p.getProperty("migrate-rate")) : DEFAULT_MIGRATE_RATE;
+        if (rate <= 0) {
+            throw new IllegalArgumentException("migrate-rate must be more than 0 bytes a second");
+        }
+        long hot = hotCapacity != null ? hotCapacity
+            : p.containsKey("hot-capacity") ? SizeConverter.parse(p.getProperty("hot-capacity")) : MountSettings.UNSET;
         return new MountSettings(mountpoint.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
             abs(pick(ssd, p, "ssd", null)), abs(pick(hdd, p, "hdd", null)), (int) bs,
-            size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), n);
+            size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), hot,
+            migrateText.equals("on"), rate, n);
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -162,6 +190,11 @@ public final class MountCommand implements Callable<Integer> {
         if (s.hddCapacity() != 0) {
             cmd.add("--hdd-capacity=" + s.hddCapacity());
         }
+        if (s.hotCapacity() != MountSettings.UNSET) {
+            cmd.add("--hot-capacity=" + s.hotCapacity());
+        }
+        cmd.add("--migrate=" + (s.migrate() ? "on" : "off"));
+        cmd.add("--migrate-rate=" + s.migrateRate());
         if (s.blockSize() != 0) {
             cmd.add("--block-size=" + s.blockSize());
         }

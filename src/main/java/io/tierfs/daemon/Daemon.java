@@ -41,6 +41,7 @@ public final class Daemon {
     private MetadataStore meta;
     private BlockStore blocks;
     private Inodes inodes;
+    private Tiering tiering;
     private FuseAdapter adapter;
     private FuseSession session;
     private DaemonState state;
@@ -62,13 +63,17 @@ public final class Daemon {
         LOG.info("starting: " + settings);
         meta = new RocksMetadataStore(layout.meta());
         Tier[] tiers = openTiers();
-        blocks = new BlockStore(layout.blockSize(), tiers, meta);
         boolean fresh = meta.get(Keys.inode(Inodes.ROOT)) == null;
+        boolean unclean = !fresh && meta.get(Keys.CLEAN_SHUTDOWN) == null;
+        tiering = new Tiering(layout, settings);
+        blocks = new BlockStore(layout.blockSize(), tiers, tiering.openHot(!unclean), meta);
         if (fresh) {
             Durable.syncDirectory(layout.data()); // the new meta/ and tier directories' names
         }
-        boolean unclean = !fresh && meta.get(Keys.CLEAN_SHUTDOWN) == null;
         new Recovery(meta, blocks).run(unclean);
+        if (unclean && blocks.hot() != null) {
+            Tiering.verifyHot(blocks);
+        }
         try (MetadataStore.Batch b = meta.newBatch()) {
             b.delete(Keys.CLEAN_SHUTDOWN);
             meta.commit(b, true);
@@ -85,7 +90,8 @@ public final class Daemon {
             "big_writes", "max_read=" + FuseSession.MAX_REQUEST), settings.threads());
         session.start(adapter);
         raiseReadahead();
-        state = new DaemonState(layout, settings.mountpoint(), stats);
+        tiering.start(blocks, inodes, !unclean);
+        state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats);
         state.write();
         background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tierfs-state");
@@ -156,6 +162,7 @@ public final class Daemon {
         }
         background.shutdownNow();
         try {
+            tiering.stop();
             if (inodes.closeAndSync()) {
                 try (MetadataStore.Batch b = meta.newBatch()) {
                     b.put(Keys.CLEAN_SHUTDOWN, new byte[0]);

@@ -4,11 +4,18 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.logging.FileHandler;
 import java.util.logging.Handler;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
 /** The daemon logs to {@code DATA/tierfs.log}, one line a record. */
 public final class DaemonLog {
+    /**
+     * Chronicle Map's own log (through SLF4J) at INFO is banners and advertising; its warnings
+     * stay. Held here: java.util.logging keeps loggers only weakly.
+     */
+    private static final Logger CHRONICLE = Logger.getLogger("net.openhft");
+
     private DaemonLog() {
     }
 
@@ -26,6 +33,7 @@ public final class DaemonLog {
 
     public static void install() {
         System.setProperty("java.util.logging.manager", Manager.class.getName());
+        CHRONICLE.setLevel(Level.WARNING);
     }
 
     static void toFile(Path file) throws IOException {

@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
+import io.tierfs.migration.MigrationStats;
 
 /** {@code DATA/daemon.json}: what `tierfs status` reports, rewritten every second while mounted. */
 final class DaemonState {
@@ -16,12 +18,14 @@ final class DaemonState {
     private final VolumeLayout layout;
     private final Path mountpoint;
     private final TierStats stats;
+    private final Supplier<MigrationStats> migration;
     private final long started = System.currentTimeMillis();
 
-    DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats) {
+    DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats, Supplier<MigrationStats> migration) {
         this.layout = layout;
         this.mountpoint = mountpoint;
         this.stats = stats;
+        this.migration = migration;
     }
 
     void write() throws IOException {
@@ -34,9 +38,25 @@ final class DaemonState {
         s.put("startedMillis", started);
         s.put("updatedMillis", System.currentTimeMillis());
         s.put("tiers", stats.perTier());
+        s.put("migration", migration(migration.get()));
         Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
         Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
         Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static Map<String, Object> migration(MigrationStats m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("enabled", m != null);
+        if (m != null) {
+            out.put("promotions", m.promotions());
+            out.put("demotions", m.demotions());
+            out.put("bytesMigrated", m.bytesMigrated());
+            out.put("bytesByRoute", m.bytesByRoute());
+            out.put("backlog", m.backlog());
+            out.put("spoiledByWrites", m.spoiledByWrites());
+            out.put("failures", m.failures());
+        }
+        return out;
     }
 
     void writeQuietly() {

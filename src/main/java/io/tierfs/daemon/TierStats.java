@@ -1,6 +1,7 @@
 package io.tierfs.daemon;
 
 import io.tierfs.block.BlockStore;
+import io.tierfs.tier.HotTier;
 import io.tierfs.tier.Tier;
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -60,32 +61,46 @@ final class TierStats {
         return new long[] {total, free};
     }
 
-    /** Per tier, for the state file and `tierfs status`. */
+    /** Per tier, fastest first (the hot tier, if any, then ssd and hdd), for the state file and `tierfs status`. */
     List<Map<String, Object>> perTier() {
+        long allReads = 0;
+        for (int t = 0; t <= blocks.tierCount(); t++) {
+            allReads += blocks.reads(t);
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
+        HotTier hot = blocks.hot();
+        if (hot != null) {
+            rows.add(row(hot, hot.blockCount() * blocks.blockSize(), blocks.reads(blocks.tierCount()), allReads));
+        }
         for (int t = 0; t < blocks.tierCount(); t++) {
-            Tier tier = blocks.tier(t);
-            long used = blocks.usedBytes(t);
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("name", tier.name());
-            row.put("path", tier.location().toString());
-            String problem = tier.unavailableReason();
-            try {
-                row.put("capacityBytes", tier.capacityBytes());
-                row.put("freeBytes", tier.freeBytes(used));
-            } catch (IOException e) {
-                row.put("capacityBytes", 0L);
-                row.put("freeBytes", 0L);
-                problem = problem != null ? problem : "its filesystem cannot be read: " + e.getMessage();
-            }
-            row.put("usedBytes", used);
-            row.put("state", problem == null ? "available" : "unavailable");
-            if (problem != null) {
-                row.put("problem", problem);
-            }
-            row.put("features", tier.features().toJson());
-            rows.add(row);
+            rows.add(row(blocks.tier(t), blocks.usedBytes(t), blocks.reads(t), allReads));
         }
         return rows;
+    }
+
+    private Map<String, Object> row(Tier tier, long used, long reads, long allReads) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("name", tier.name());
+        row.put("path", tier.location().toString());
+        String problem = tier.unavailableReason();
+        try {
+            row.put("capacityBytes", tier.capacityBytes());
+            row.put("freeBytes", tier.freeBytes(used));
+        } catch (IOException e) {
+            row.put("capacityBytes", 0L);
+            row.put("freeBytes", 0L);
+            problem = problem != null ? problem : "its filesystem cannot be read: " + e.getMessage();
+        }
+        row.put("usedBytes", used);
+        row.put("blocks", used / blocks.blockSize());
+        // block reads it served since the mount, and their share of all block reads
+        row.put("reads", reads);
+        row.put("hitRatio", allReads == 0 ? 0.0 : (double) reads / allReads);
+        row.put("state", problem == null ? "available" : "unavailable");
+        if (problem != null) {
+            row.put("problem", problem);
+        }
+        row.put("features", tier.features().toJson());
+        return row;
     }
 }

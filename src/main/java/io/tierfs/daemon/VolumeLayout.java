@@ -18,16 +18,21 @@ import java.util.logging.Logger;
  *   DATA/volume.properties   format-version, block-size, tier paths and capacities, uuid
  *   DATA/meta/               the metadata store (RocksDB)
  *   DATA/ssd/, DATA/hdd/     the default tier directories, each with its marker (TierMarker)
+ *   DATA/hot/                the hot tier's map (hot.map, hot.params)
+ *   DATA/placement.state     the placement policy, saved at a clean unmount
  *   DATA/tierfs.lock         held (flock) by the running daemon
  *   DATA/daemon.json         the running daemon's pid, mountpoint and tier usage
  *   DATA/tierfs.log          the daemon's log
  * </pre>
- * Format 2 added the tier markers; a format-1 volume is upgraded in place at its first mount.
+ * Format 2 added the tier markers and the hot tier; a format-1 volume is upgraded in place at its
+ * first mount.
  */
 public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd, Path hdd, long ssdLimit,
-                           long hddLimit, String uuid) {
+                           long hddLimit, long hotCapacity, String uuid) {
     public static final int FORMAT_VERSION = 2;
     public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
+    /** The hot tier a new volume gets: 512 MiB, or an eighth of the memory if that is less. */
+    static final long DEFAULT_HOT_CAPACITY = 512L << 20;
     private static final String DESCRIPTOR = "volume.properties";
     private static final Logger LOG = Logger.getLogger(VolumeLayout.class.getName());
 
@@ -49,6 +54,14 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
 
     public Path logFile() {
         return data.resolve("tierfs.log");
+    }
+
+    public Path hot() {
+        return data.resolve("hot");
+    }
+
+    public Path placementState() {
+        return data.resolve("placement.state");
     }
 
     public static boolean exists(Path data) {
@@ -74,7 +87,7 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
         VolumeLayout v = new VolumeLayout(data, version, Integer.parseInt(p.getProperty("block-size")),
             Path.of(p.getProperty("ssd")), Path.of(p.getProperty("hdd")),
             Long.parseLong(p.getProperty("ssd-capacity", "0")), Long.parseLong(p.getProperty("hdd-capacity", "0")),
-            p.getProperty("uuid"));
+            Long.parseLong(p.getProperty("hot-capacity", Long.toString(defaultHotCapacity()))), p.getProperty("uuid"));
         requireSame("--ssd", s.ssd(), v.ssd);
         requireSame("--hdd", s.hdd(), v.hdd);
         if (s.blockSize() != 0 && s.blockSize() != v.blockSize) {
@@ -104,7 +117,7 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
         TierMarker.check(v.hdd, "hdd", v.uuid);
         VolumeLayout now = new VolumeLayout(v.data, FORMAT_VERSION, v.blockSize, v.ssd, v.hdd,
             s.ssdCapacity() != 0 ? s.ssdCapacity() : v.ssdLimit, s.hddCapacity() != 0 ? s.hddCapacity() : v.hddLimit,
-            v.uuid);
+            s.hotCapacity() != MountSettings.UNSET ? s.hotCapacity() : v.hotCapacity, v.uuid);
         if (!now.equals(v)) {
             now.store();
         }
@@ -127,12 +140,19 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
             s.blockSize() != 0 ? s.blockSize() : DEFAULT_BLOCK_SIZE,
             (s.ssd() != null ? s.ssd() : data.resolve("ssd")).toAbsolutePath().normalize(),
             (s.hdd() != null ? s.hdd() : data.resolve("hdd")).toAbsolutePath().normalize(),
-            s.ssdCapacity(), s.hddCapacity(), UUID.randomUUID().toString());
+            s.ssdCapacity(), s.hddCapacity(),
+            s.hotCapacity() != MountSettings.UNSET ? s.hotCapacity() : defaultHotCapacity(), UUID.randomUUID().toString());
         // the markers first: the descriptor is what makes the volume exist
         TierMarker.create(v.ssd, "ssd", v.uuid);
         TierMarker.create(v.hdd, "hdd", v.uuid);
         v.store();
         return v;
+    }
+
+    private static long defaultHotCapacity() {
+        long memory = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+            .getOperatingSystemMXBean()).getTotalMemorySize();
+        return Math.min(DEFAULT_HOT_CAPACITY, memory / 8);
     }
 
     private void store() throws IOException {
@@ -143,6 +163,7 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
         p.setProperty("hdd", hdd.toString());
         p.setProperty("ssd-capacity", Long.toString(ssdLimit));
         p.setProperty("hdd-capacity", Long.toString(hddLimit));
+        p.setProperty("hot-capacity", Long.toString(hotCapacity));
         p.setProperty("uuid", uuid);
         Durable.writeAtomically(data.resolve(DESCRIPTOR), out -> p.store(out, "tierfs volume: do not edit"));
     }

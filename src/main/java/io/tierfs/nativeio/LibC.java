@@ -16,6 +16,7 @@ public interface LibC {
         FALLOC_FL_INSERT_RANGE = 0x20, FALLOC_FL_UNSHARE_RANGE = 0x40;
     int MNT_DETACH = 2;
     int SYNC_FILE_RANGE_WRITE = 2;
+    int POSIX_FADV_DONTNEED = 4;
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
 
@@ -43,6 +44,9 @@ public interface LibC {
     int sync_file_range(int fd, long offset, long nbytes, int flags);
 
     int ftruncate(int fd, long length);
+
+    /** Returns the error number itself (not -1 and errno). */
+    int posix_fadvise(int fd, long offset, long len, int advice);
 
     long lseek(int fd, long offset, int whence);
 

@@ -31,6 +31,22 @@ public final class Memory {
         return address;
     }
 
+    /** Whether the {@code length} bytes at {@code address} are all zero. */
+    public static boolean isZero(long address, long length) {
+        long i = 0;
+        for (; i + 8 <= length; i += 8) {
+            if (IO.getLong(address + i) != 0) {
+                return false;
+            }
+        }
+        for (; i < length; i++) {
+            if (IO.getByte(address + i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static byte[] readCString(long address) {
         return IO.getZeroTerminatedByteArray(address);
     }

@@ -81,9 +81,14 @@ public final class DirectoryTier implements Tier {
         this.identity = identityOf(root);
     }
 
-    private static Object identityOf(Path dir) throws IOException {
+    /**
+     * The directory's device, and its inode number where that is stable: a FUSE filesystem
+     * without its own inode numbers (libfuse's high-level API, as LazyFS) numbers a directory
+     * anew when the kernel forgets it. There the device and the shard directories tell.
+     */
+    private Object identityOf(Path dir) throws IOException {
         Map<String, Object> a = Files.readAttributes(dir, "unix:dev,ino");
-        return a.get("dev") + ":" + a.get("ino");
+        return features.filesystem().startsWith("fuse") ? a.get("dev") : a.get("dev") + ":" + a.get("ino");
     }
 
     private static String shardName(int i) {
@@ -230,7 +235,7 @@ public final class DirectoryTier implements Tier {
     void verifyPresent() throws NativeIOException {
         boolean same;
         try {
-            same = identity.equals(identityOf(root));
+            same = identity.equals(identityOf(root)) && Files.isDirectory(root.resolve(shardName(0)));
         } catch (IOException e) {
             same = false;
         }

@@ -142,6 +142,14 @@ final class DirectoryTierFile implements TierFile {
     }
 
     @Override
+    public void dropCache(long index, int offset, int length) {
+        int f = fd;
+        if (f >= 0) {
+            C.posix_fadvise(f, index * blockSize + offset, length, LibC.POSIX_FADV_DONTNEED);
+        }
+    }
+
+    @Override
     public void zero(long index, int offset, int length) throws IOException {
         tier.checkWritable();
         int f = fd(false);
@@ -234,7 +242,7 @@ final class DirectoryTierFile implements TierFile {
                     if (n < 0) {
                         throw new NativeIOException("read " + tier.pathOf(ino), LibC.errno());
                     }
-                    if (n == 0 || !zeros(buf, n)) {
+                    if (n == 0 || !Memory.isZero(buf, n)) {
                         return n == 0;
                     }
                     p += n;
@@ -271,20 +279,6 @@ final class DirectoryTierFile implements TierFile {
         return (int) Math.min(found - start, blockSize);
     }
 
-    private static boolean zeros(long address, long length) {
-        long i = 0;
-        for (; i + 8 <= length; i += 8) {
-            if (IO.getLong(address + i) != 0) {
-                return false;
-            }
-        }
-        for (; i < length; i++) {
-            if (IO.getByte(address + i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     @Override
     public void sync() throws IOException {

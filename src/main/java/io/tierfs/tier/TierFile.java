@@ -63,6 +63,13 @@ public interface TierFile extends AutoCloseable {
      */
     void startWriteBack(long index, int offset, int length);
 
+    /**
+     * Lets the host forget its cached pages of the range (the data stays on the tier): a block
+     * whose hot copy serves its reads, or one just moved down, should not take memory twice.
+     * Dirty pages stay until they are written back.
+     */
+    void dropCache(long index, int offset, int length);
+
     /** Makes every write so far durable. Cheap when nothing was written since the last sync. */
     void sync() throws IOException;
 

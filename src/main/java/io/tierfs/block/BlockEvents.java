@@ -1,0 +1,31 @@
+package io.tierfs.block;
+
+/**
+ * What the data path tells placement about blocks: each access, each new block, and each hot copy
+ * dropped outside the migrator (a file deleted, truncated or punched). Called on the FUSE workers'
+ * hot path, so an implementation must neither block nor allocate.
+ */
+public interface BlockEvents {
+    BlockEvents NONE = new BlockEvents() {
+        @Override
+        public void accessed(long ino, long index) {
+        }
+
+        @Override
+        public void created(long ino, long index, int tier) {
+        }
+
+        @Override
+        public void hotDropped(long ino, long index) {
+        }
+    };
+
+    /** Block {@code index} of {@code ino} was read or written. */
+    void accessed(long ino, long index);
+
+    /** A new block was placed on directory tier {@code tier}. */
+    void created(long ino, long index, int tier);
+
+    /** The hot copy of a block went away (its data was freed). */
+    void hotDropped(long ino, long index);
+}

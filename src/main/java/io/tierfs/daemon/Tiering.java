@@ -1,0 +1,93 @@
+package io.tierfs.daemon;
+
+import io.tierfs.block.BlockStore;
+import io.tierfs.block.HotCopies;
+import io.tierfs.migration.MigrationStats;
+import io.tierfs.migration.Migrator;
+import io.tierfs.migration.PlacementState;
+import io.tierfs.namespace.Inodes;
+import io.tierfs.placement.TierPolicy;
+import io.tierfs.tier.HotTier;
+import java.io.IOException;
+import java.util.logging.Logger;
+
+/**
+ * The daemon's part of tiering: opens the hot tier (checking its copies after a crash), and runs
+ * the migrator with a placement policy that starts warm after a clean unmount and is rebuilt from
+ * the block map otherwise; at shutdown it stops the migrator and saves the policy.
+ */
+final class Tiering {
+    private static final Logger LOG = Logger.getLogger(Tiering.class.getName());
+    /** Frequencies halve at least this often: an old hot set cools even when little else happens. */
+    private static final long HALF_LIFE_NANOS = 10L * 60 * 1_000_000_000L;
+
+    private final VolumeLayout layout;
+    private final MountSettings settings;
+    private Migrator migrator;
+
+    Tiering(VolumeLayout layout, MountSettings settings) {
+        this.layout = layout;
+        this.settings = settings;
+    }
+
+    /** The hot tier the volume asks for, or null for none. */
+    HotTier openHot(boolean clean) throws IOException, VolumeException {
+        long capacity = layout.hotCapacity();
+        if (capacity == 0) {
+            return null;
+        }
+        if (capacity < layout.blockSize()) {
+            throw new VolumeException("hot-capacity " + capacity + " is less than one block (" + layout.blockSize()
+                + " bytes): give at least one block, or 0 for no hot tier");
+        }
+        HotTier hot = new HotTier(layout.hot(), layout.blockSize(), capacity, clean);
+        LOG.info(hot + ": " + hot.capacityBlocks() + " blocks, " + hot.blockCount() + " held");
+        return hot;
+    }
+
+    /** After a crash: drops every hot copy that differs from its block (run before the mount serves). */
+    static void verifyHot(BlockStore blocks) throws IOException {
+        int dropped = HotCopies.verify(blocks);
+        LOG.info("hot tier checked after an unclean shutdown: " + dropped + " copies dropped, "
+            + blocks.hot().blockCount() + " kept");
+    }
+
+    /** Starts the migrator (unless migration is off). Call once the mount serves. */
+    void start(BlockStore blocks, Inodes inodes, boolean clean) throws IOException {
+        if (!settings.migrate()) {
+            LOG.info("migration is off: blocks stay where they are written");
+            return;
+        }
+        long[] levels = Migrator.levels(blocks);
+        PlacementState.Loaded saved = clean
+            ? PlacementState.load(layout.placementState(), levels, System::nanoTime, HALF_LIFE_NANOS) : null;
+        TierPolicy policy = saved != null ? saved.policy() : new TierPolicy(levels, System::nanoTime, HALF_LIFE_NANOS);
+        migrator = new Migrator(blocks, inodes, policy, settings.migrateRate());
+        if (saved != null) {
+            migrator.resume(saved.pending());
+            LOG.info("placement resumed from the last clean unmount");
+        } else {
+            migrator.populate();
+            LOG.info("placement rebuilt from the block map");
+        }
+        migrator.start();
+    }
+
+    /** The migrator's figures, or null when migration is off. */
+    MigrationStats stats() {
+        return migrator == null ? null : migrator.stats();
+    }
+
+    /** Stops the migrator and saves the policy for the next mount. Before the files are closed. */
+    void stop() {
+        if (migrator == null) {
+            return;
+        }
+        migrator.close();
+        try {
+            PlacementState.save(layout.placementState(), migrator.policy(), migrator.pending());
+        } catch (IOException e) {
+            LOG.warning("could not save the placement state (the next mount rebuilds it): " + e);
+        }
+    }
+}

@@ -1,0 +1,294 @@
+package io.tierfs.migration;
+
+import io.tierfs.block.BlockMover;
+import io.tierfs.block.BlockRef;
+import io.tierfs.block.BlockStore;
+import io.tierfs.block.FileBlocks;
+import io.tierfs.meta.Keys;
+import io.tierfs.namespace.FsException;
+import io.tierfs.namespace.Inode;
+import io.tierfs.namespace.Inodes;
+import io.tierfs.placement.BlockKeys;
+import io.tierfs.placement.TierPolicy;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The background thread that keeps blocks where the placement policy wants them. It feeds the
+ * policy the accesses the data path reports, takes the policy's decisions (a block belongs in the
+ * hot tier, on ssd, or on hdd), and carries them out with a {@link BlockMover}, at most at the
+ * configured rate, copies out of a tier before copies into it so that room is made first.
+ *
+ * <p>Policy levels: with a hot tier, level 0 is hot, 1 is ssd and 2 (the bottom) is hdd; without,
+ * 0 is ssd and 1 is hdd. A hot block keeps its own copy on ssd (the hot tier only holds copies),
+ * so the ssd level gets the ssd capacity less the hot tier's, under the low watermark.
+ */
+public final class Migrator implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Migrator.class.getName());
+    /** The share of the ssd tier placement fills, leaving room for new blocks between two moves. */
+    static final double LOW_WATERMARK = 0.9;
+    private static final long IDLE_NANOS = 20_000_000L;
+    private static final long FAILURE_LOG_NANOS = 60_000_000_000L;
+    private static final int SSD = 0, HDD = 1;
+
+    private final BlockStore store;
+    private final Inodes inodes;
+    private final PlacementEvents events;
+    private final BlockKeys keys;
+    private final TierPolicy policy;
+    private final BlockMover mover;
+    private final RateLimiter limiter;
+    private final MigrationStats stats;
+    private final int hotLevel;
+    private final int ssdLevel;
+    /** Decisions not carried out yet: block key to level, oldest first. Migrator thread only. */
+    private final LinkedHashMap<Long, Integer> pending = new LinkedHashMap<>();
+    private final Thread thread;
+    private volatile boolean stopping;
+    /** The rate allowed no more moves this round. */
+    private boolean throttled;
+    private long lastFailureLog = System.nanoTime() - FAILURE_LOG_NANOS;
+
+    /**
+     * @param policy the placement policy with {@link #levels} levels, warm from a saved state or
+     *               {@link #populate populated} from the block map before {@link #start}
+     */
+    public Migrator(BlockStore store, Inodes inodes, TierPolicy policy, long bytesPerSecond) {
+        this.store = store;
+        this.inodes = inodes;
+        this.policy = policy;
+        this.keys = new BlockKeys(store.blockSize());
+        this.events = new PlacementEvents(keys);
+        this.mover = new BlockMover(store);
+        this.limiter = new RateLimiter(bytesPerSecond, System::nanoTime);
+        this.stats = new MigrationStats(new String[] {"ssd", "hdd", "hot"});
+        this.hotLevel = store.hot() != null ? 0 : -1;
+        this.ssdLevel = hotLevel + 1;
+        this.thread = new Thread(this::run, "tierfs-migrator");
+        thread.setDaemon(true);
+        store.setEvents(events);
+    }
+
+    /**
+     * The policy's capacities, in blocks, for a store: the hot tier's, then the ssd tier's below
+     * the low watermark, less what the hot blocks' own copies take there.
+     */
+    public static long[] levels(BlockStore store) throws IOException {
+        long ssd = (long) (store.tier(SSD).capacityBytes() * LOW_WATERMARK) / store.blockSize();
+        if (store.hot() == null) {
+            return new long[] {ssd};
+        }
+        long hot = store.hot().capacityBlocks();
+        return new long[] {hot, Math.max(0, ssd - hot)};
+    }
+
+    /**
+     * Tells the policy where each block of the block map is now, for a mount without a saved
+     * state: the blocks on ssd (with a hot copy or not), in the order of the map. What does not fit
+     * becomes a pending move.
+     */
+    public void populate() {
+        store.meta().scan(Keys.all(Keys.BLOCK), Keys.allEnd(Keys.BLOCK), (k, v) -> {
+            long ino = Keys.inoOf(k);
+            long index = Keys.blockIndexOf(k);
+            long key = keys.pack(ino, index);
+            if (key != BlockKeys.UNTRACKED && BlockRef.decode(v).tier() == SSD) {
+                int level = store.hot() != null && store.hot().holds(ino, index) ? hotLevel : ssdLevel;
+                policy.insert(key, level);
+                // the inserted block is where it belongs already; what it pushed out is not
+                policy.drainChanges((moved, to) -> {
+                    if (moved != key || to != level) {
+                        pending.put(moved, to);
+                    }
+                });
+            }
+            return true;
+        });
+    }
+
+    /** Decisions a saved state left to carry out (see {@link #pending}). */
+    public void resume(Map<Long, Integer> decisions) {
+        pending.putAll(decisions);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public MigrationStats stats() {
+        return stats;
+    }
+
+    public TierPolicy policy() {
+        return policy;
+    }
+
+    /** The decisions not carried out yet, for a warm restart: key to level. Call after {@link #close}. */
+    public Map<Long, Integer> pending() {
+        return pending;
+    }
+
+    /** Stops the thread after the move under way; the policy can then be saved. */
+    @Override
+    public void close() {
+        stopping = true;
+        thread.interrupt();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        mover.close();
+    }
+
+    private void run() {
+        while (!stopping) {
+            try {
+                if (!step()) {
+                    sleep(IDLE_NANOS);
+                }
+            } catch (RuntimeException e) {
+                failed("the migrator", e);
+                sleep(IDLE_NANOS);
+            }
+        }
+    }
+
+    /** One round: learn, decide, move. Whether there was anything to do. */
+    boolean step() {
+        int learned = events.dropped.drainTo(key -> {
+            policy.remove(key);
+            pending.remove(key);
+        });
+        learned += events.created.drainTo(key -> policy.insert(key, ssdLevel));
+        learned += events.accesses.drainTo(policy::access);
+        policy.drainChanges((key, level) -> {
+            pending.remove(key);
+            pending.put(key, level);
+        });
+        // out of the faster tiers first, so that what comes in finds room
+        throttled = false;
+        boolean moved = carryOut(policy.levels()) | carryOut(ssdLevel) | (hotLevel >= 0 && carryOut(hotLevel));
+        stats.backlog.set(pending.size());
+        if (throttled) {
+            sleep(limiter.nanosUntil(store.blockSize()));
+        }
+        return learned > 0 || moved;
+    }
+
+    /** Carries out the pending decisions for {@code level}, as the rate allows. Whether any was done. */
+    private boolean carryOut(int level) {
+        boolean any = false;
+        Iterator<Map.Entry<Long, Integer>> it = pending.entrySet().iterator();
+        while (it.hasNext() && !stopping && !throttled) {
+            Map.Entry<Long, Integer> e = it.next();
+            if (e.getValue() == level && carryOut(e.getKey(), level)) {
+                it.remove();
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    /** Puts block {@code key} where {@code level} says. Whether it is done with (there, gone, or failed). */
+    private boolean carryOut(long key, int level) {
+        long ino = keys.inoOf(key);
+        long index = keys.indexOf(key);
+        Inode inode;
+        try {
+            inode = inodes.get(ino);
+        } catch (FsException gone) {
+            policy.remove(key);
+            return true;
+        }
+        FileBlocks file = inodes.open(inode);
+        try {
+            BlockRef ref = file.ref(index);
+            if (ref == null) {
+                policy.remove(key);
+                return true;
+            }
+            if (level == hotLevel) {
+                return toSsd(file, index, ref) && toHot(file, index);
+            }
+            if (ref.hot()) {
+                mover.evict(file, index);
+                stats.demotions.increment();
+            }
+            return level == ssdLevel ? toSsd(file, index, ref) : toHdd(file, index, ref);
+        } catch (IOException e) {
+            failed("moving block " + index + " of inode " + ino, e);
+            return true;
+        } finally {
+            inodes.close(inode);
+        }
+    }
+
+    private boolean toHot(FileBlocks file, long index) throws IOException {
+        if (file.ref(index).hot()) {
+            return true;
+        }
+        if (!limiter.tryAcquire(store.blockSize())) {
+            throttled = true;
+            return false;
+        }
+        BlockMover.Promotion p = mover.promote(file, index);
+        if (p == BlockMover.Promotion.SPOILED) {
+            stats.spoiledByWrites.increment();
+        } else if (p == BlockMover.Promotion.DONE) {
+            stats.promotions.increment();
+            stats.moved(SSD, 2, store.blockSize());
+        }
+        return p == BlockMover.Promotion.DONE;
+    }
+
+    private boolean toSsd(FileBlocks file, long index, BlockRef ref) throws IOException {
+        return ref.tier() == SSD || move(file, index, HDD, SSD);
+    }
+
+    private boolean toHdd(FileBlocks file, long index, BlockRef ref) throws IOException {
+        return ref.tier() == HDD || move(file, index, SSD, HDD);
+    }
+
+    private boolean move(FileBlocks file, long index, int from, int to) throws IOException {
+        if (!store.hasRoom(to)) {
+            return false; // room is made by the moves out of it; tried again later
+        }
+        if (!limiter.tryAcquire(store.blockSize())) {
+            throttled = true;
+            return false;
+        }
+        long n = mover.move(file, index, to);
+        if (n == 0) {
+            stats.spoiledByWrites.increment();
+            return false;
+        }
+        stats.moved(from, to, n);
+        (to < from ? stats.promotions : stats.demotions).increment();
+        return true;
+    }
+
+    private void failed(String what, Exception e) {
+        stats.failures.increment();
+        long now = System.nanoTime();
+        if (now - lastFailureLog >= FAILURE_LOG_NANOS) {
+            lastFailureLog = now;
+            LOG.log(Level.WARNING, what + " failed (logged once a minute; " + stats.failures() + " so far)", e);
+        }
+    }
+
+    private void sleep(long nanos) {
+        if (nanos <= 0 || stopping) {
+            return;
+        }
+        try {
+            Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
+        } catch (InterruptedException e) {
+            // close() wakes the thread: the loop sees stopping
+        }
+    }
+}

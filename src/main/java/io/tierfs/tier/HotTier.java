@@ -1,0 +1,367 @@
+package io.tierfs.tier;
+
+import static io.tierfs.nativeio.Memory.IO;
+
+import io.tierfs.nativeio.Durable;
+import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.Memory;
+import io.tierfs.nativeio.NativeIOException;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import net.openhft.chronicle.bytes.PointerBytesStore;
+import net.openhft.chronicle.hash.Data;
+import net.openhft.chronicle.hash.impl.VanillaChronicleHash;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ChronicleMapBuilder;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+
+/**
+ * The hot tier: whole blocks in a Chronicle Map persisted to a memory-mapped file
+ * ({@code DIR/hot.map}), keyed by (inode, block index). Bytes move between the map's mapping and
+ * FUSE's native buffers in one copy, with no allocation per call (each thread reuses its own key
+ * and value wrappers). Chronicle Map has no eviction and no bound in bytes of its own: the tier
+ * counts its blocks and refuses a new one past its capacity, and what leaves it is decided by
+ * the placement policy. It keeps no durability promise either: the block layer uses it as a
+ * copy of blocks whose own tier is ssd or hdd (see ARCHITECTURE.md, "The hot tier").
+ *
+ * <p>Which blocks of which inode it holds is kept in memory too (rebuilt from the map when it
+ * opens), so that deleting a file, punching a range or listing a file's hot blocks costs what
+ * the file has here, not a pass over the map.
+ */
+public final class HotTier implements Tier {
+    static final String FILE = "hot.map";
+    /** What the map in {@link #FILE} was made for: its format, block size and capacity. */
+    private static final String PARAMS = "hot.params";
+    private static final int FORMAT = 1;
+    private static final int KEY_SIZE = 16;
+
+    private final Path dir;
+    private final int blockSize;
+    private final long capacityBlocks;
+    private final ChronicleMap<byte[], byte[]> map;
+    private final Map<Long, NavigableSet<Long>> byInode = new ConcurrentHashMap<>();
+    private final AtomicLong blocks = new AtomicLong();
+    /** A block of zeros, the value a block gets before its first bytes are written. */
+    private final long zeros;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    /** Each thread's key buffer and the wrappers Chronicle reads keys and values through. */
+    private static final class Scratch {
+        final long keyAddress = Memory.allocate(KEY_SIZE);
+        final PointerBytesStore key = new PointerBytesStore();
+        final PointerBytesStore value = new PointerBytesStore();
+
+        Scratch() {
+            key.set(keyAddress, KEY_SIZE);
+        }
+    }
+
+    /** Opens the hot tier in {@code dir} as after a clean shutdown (see {@link #HotTier(Path, int, long, boolean)}). */
+    public HotTier(Path dir, int blockSize, long capacityBytes) throws IOException {
+        this(dir, blockSize, capacityBytes, true);
+    }
+
+    /**
+     * Opens the hot tier in {@code dir}, creating its map if there is none or if the one there was
+     * made for another capacity or block size (the hot tier holds copies only: a new one starts
+     * empty).
+     *
+     * @param clean whether the map was closed cleanly; if not, it is recovered (Chronicle frees the
+     *              locks a dead process held), and its copies must be checked before they are used
+     */
+    public HotTier(Path dir, int blockSize, long capacityBytes, boolean clean) throws IOException {
+        if (capacityBytes < blockSize) {
+            throw new IllegalArgumentException("a hot tier holds at least one block");
+        }
+        this.dir = dir;
+        this.blockSize = blockSize;
+        this.capacityBlocks = capacityBytes / blockSize;
+        Durable.createDirectories(dir);
+        this.map = openMap(dir.resolve(FILE).toFile(), clean);
+        this.zeros = Memory.allocate(blockSize);
+        map.forEachEntry(e -> {
+            Data<byte[]> k = e.key();
+            long at = k.bytes().addressForRead(k.offset());
+            byInode.computeIfAbsent(IO.getLong(at), i -> new ConcurrentSkipListSet<>()).add(IO.getLong(at + 8));
+            blocks.incrementAndGet();
+        });
+    }
+
+    private ChronicleMap<byte[], byte[]> openMap(File file, boolean clean) throws IOException {
+        ChronicleMapBuilder<byte[], byte[]> builder = ChronicleMapBuilder.of(byte[].class, byte[].class)
+            .name("tierfs-hot")
+            .constantKeySizeBySample(new byte[KEY_SIZE])
+            .constantValueSizeBySample(new byte[blockSize])
+            .entries(capacityBlocks)
+            // tierfs checks blocks with its own checksums; Chronicle's would rehash a whole block
+            // on every small write (20x slower in-place writes, measured)
+            .checksumEntries(false)
+            // a hard bound on the file: full segments refuse rather than grow the file
+            .allowSegmentTiering(false)
+            .actualSegments((int) Math.max(1, Math.min(8, capacityBlocks / 64)))
+            .putReturnsNull(true)
+            .removeReturnsNull(true);
+        Path params = dir.resolve(PARAMS);
+        String wanted = "format=" + FORMAT + " block-size=" + blockSize + " blocks=" + capacityBlocks;
+        if (file.exists()) {
+            if (Files.exists(params) && Files.readString(params).trim().equals(wanted)) {
+                try {
+                    // recovery is for a map a dead process left: it takes the segment locks back
+                    return clean ? builder.createPersistedTo(file) : builder.recoverPersistedTo(file, true);
+                } catch (IOException | RuntimeException e) {
+                    // torn by a power cut: the copies are lost, never the data (it lives on its own tier)
+                }
+            }
+            Files.delete(file.toPath());
+        }
+        Durable.writeAtomically(params, out -> out.write((wanted + "\n").getBytes(StandardCharsets.US_ASCII)));
+        return builder.createPersistedTo(file);
+    }
+
+    // ---- the cache operations the block layer uses --------------------------------------------
+
+    /** Copies [offset, offset+length) of the block into {@code address}; false if it is not here. */
+    public boolean read(long ino, long index, int offset, long address, int length) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = context(ino, index)) {
+            c.readLock().lock();
+            MapEntry<byte[], byte[]> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            IO.copyMemory(valueAddress(e) + offset, address, length);
+            return true;
+        }
+    }
+
+    /** Whether [offset, offset+length) of the block reads as zeros (a block not here does). */
+    boolean readsZeros(long ino, long index, int offset, int length) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = context(ino, index)) {
+            c.readLock().lock();
+            MapEntry<byte[], byte[]> e = c.entry();
+            return e == null || Memory.isZero(valueAddress(e) + offset, length);
+        }
+    }
+
+    /** Writes into the block if it is here (and only then): the copy follows its block's own tier. */
+    public boolean update(long ino, long index, int offset, long address, int length) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = context(ino, index)) {
+            c.writeLock().lock(); // not an update lock: readers must not see half a write
+            MapEntry<byte[], byte[]> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            IO.copyMemory(address, valueAddress(e) + offset, length);
+            return true;
+        }
+    }
+
+    /** Zeroes part of the block if it is here. */
+    public void zeroIfPresent(long ino, long index, int offset, int length) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = context(ino, index)) {
+            c.writeLock().lock();
+            MapEntry<byte[], byte[]> e = c.entry();
+            if (e != null) {
+                IO.setMemory(valueAddress(e) + offset, length, (byte) 0);
+            }
+        }
+    }
+
+    /**
+     * Stores a whole block from {@code address}, replacing any copy.
+     *
+     * @return false if the tier is full (or the block's segment of the map is)
+     */
+    public boolean put(long ino, long index, long address) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = context(ino, index)) {
+            c.updateLock().lock();
+            MapEntry<byte[], byte[]> e = c.entry();
+            Scratch s = scratch.get();
+            s.value.set(address, blockSize);
+            Data<byte[]> data = c.wrapValueBytesAsData(s.value, 0, blockSize);
+            if (e != null) {
+                c.replaceValue(e, data);
+                return true;
+            }
+            if (blocks.incrementAndGet() > capacityBlocks) {
+                blocks.decrementAndGet();
+                return false;
+            }
+            try {
+                c.insert(c.absentEntry(), data);
+            } catch (IllegalStateException full) {
+                blocks.decrementAndGet();
+                return false; // its segment is full before the map is
+            }
+            // under the segment's lock, so that a remove of the same block cannot come between
+            byInode.computeIfAbsent(ino, k -> new ConcurrentSkipListSet<>()).add(index);
+            return true;
+        }
+    }
+
+    /** Drops the block's copy; false if there was none. */
+    public boolean remove(long ino, long index) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = context(ino, index)) {
+            c.updateLock().lock();
+            MapEntry<byte[], byte[]> e = c.entry();
+            NavigableSet<Long> set = byInode.get(ino);
+            if (set != null) {
+                set.remove(index);
+                if (set.isEmpty()) {
+                    byInode.remove(ino, set);
+                }
+            }
+            if (e == null) {
+                return false;
+            }
+            c.remove(e);
+            blocks.decrementAndGet();
+            return true;
+        }
+    }
+
+    /** The indexes of {@code ino}'s blocks here from {@code from} on (below {@code to}), in order. */
+    public void forEachBlock(long ino, long from, long to, LongConsumer action) {
+        NavigableSet<Long> set = byInode.get(ino);
+        if (set != null && from < to) {
+            for (long index : set.subSet(from, true, to, false)) {
+                action.accept(index);
+            }
+        }
+    }
+
+    /** Whether the block is here (from memory: no lookup in the map). */
+    public boolean holds(long ino, long index) {
+        NavigableSet<Long> set = byInode.get(ino);
+        return set != null && set.contains(index);
+    }
+
+    /** Writes the map's changed pages to its file and waits for them (msync). */
+    void msync() {
+        ((VanillaChronicleHash<?, ?, ?, ?>) map).msync();
+    }
+
+    /** Blocks held now. */
+    public long blockCount() {
+        return blocks.get();
+    }
+
+    public long capacityBlocks() {
+        return capacityBlocks;
+    }
+
+    private ExternalMapQueryContext<byte[], byte[], ?> context(long ino, long index) {
+        Scratch s = scratch.get();
+        IO.putLong(s.keyAddress, ino);
+        IO.putLong(s.keyAddress + 8, index);
+        return map.queryContext(s.key, 0, KEY_SIZE);
+    }
+
+    private static long valueAddress(MapEntry<byte[], byte[]> e) {
+        Data<byte[]> v = e.value();
+        return v.bytes().addressForRead(v.offset());
+    }
+
+    // ---- the Tier contract ---------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "hot";
+    }
+
+    @Override
+    public TierFile open(long ino) {
+        return new HotTierFile(this, ino, blockSize);
+    }
+
+    /** A block of zeros of the block size, never written to. */
+    long zeros() {
+        return zeros;
+    }
+
+    /** Makes the block exist here, zeroed, unless it does. */
+    void ensure(long ino, long index) throws IOException {
+        if (!holds(ino, index) && !put(ino, index, zeros)) {
+            throw new NativeIOException("the hot tier is full", Errno.ENOSPC);
+        }
+    }
+
+    @Override
+    public void delete(long ino) {
+        NavigableSet<Long> set = byInode.get(ino);
+        if (set != null) {
+            for (long index : set.toArray(new Long[0])) {
+                remove(ino, index);
+            }
+        }
+    }
+
+    /** Copies need no durable deletion: after a crash the hot tier is checked against their tiers. */
+    @Override
+    public void syncDeletes() {
+    }
+
+    @Override
+    public long[] storedInodes() {
+        long[] inodes = byInode.keySet().stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(inodes);
+        return inodes;
+    }
+
+    long[] storedBlocks(long ino) {
+        NavigableSet<Long> set = byInode.get(ino);
+        return set == null ? new long[0] : set.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    @Override
+    public long capacityBytes() {
+        return capacityBlocks * blockSize;
+    }
+
+    @Override
+    public long freeBytes(long usedBytes) {
+        return Math.max(0, capacityBlocks * blockSize - usedBytes);
+    }
+
+    @Override
+    public Path location() {
+        return dir;
+    }
+
+    @Override
+    public TierFeatures features() {
+        return TierFeatures.complete("chronicle-map");
+    }
+
+    @Override
+    public String unavailableReason() {
+        return null;
+    }
+
+    @Override
+    public void checkHealth() {
+        // memory and a file of its own: nothing to go away under it
+    }
+
+    /** Closes the map; every thread that reads or writes it must have stopped (a read of an unmapped map crashes the JVM). */
+    @Override
+    public void close() {
+        map.close();
+        Memory.free(zeros);
+    }
+
+    @Override
+    public String toString() {
+        return "hot tier at " + dir;
+    }
+}

@@ -1,0 +1,78 @@
+package io.tierfs.tier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.NativeIOException;
+import io.tierfs.testutil.NativeBuffer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The tier contract for the {@link HotTier}, plus its cache operations and its bound. */
+class HotTierTest extends TierContractTest {
+    /** What a test tier holds when the contract asks for one without a limit. */
+    private static final long DEFAULT_CAPACITY = 64L << 20;
+
+    @Override
+    protected Tier newTier(Path dir, int blockSize, long limitBytes) throws IOException {
+        return new HotTier(dir, blockSize, limitBytes == 0 ? DEFAULT_CAPACITY : limitBytes);
+    }
+
+    private HotTier hot() {
+        return (HotTier) tier;
+    }
+
+    @Test
+    void theCacheOperationsTouchOnlyBlocksThatAreHere() throws IOException {
+        byte[] block = NativeBuffer.pattern(5, BS);
+        try (NativeBuffer b = NativeBuffer.of(block); NativeBuffer out = NativeBuffer.garbage(100)) {
+            assertFalse(hot().read(7, 3, 0, out.address, 100), "not here");
+            assertFalse(hot().update(7, 3, 0, b.address, 100), "an update does not make a block");
+            assertFalse(hot().holds(7, 3));
+            assertTrue(hot().put(7, 3, b.address));
+            assertTrue(hot().holds(7, 3));
+            assertTrue(hot().read(7, 3, 50, out.address, 100));
+            assertArrayEquals(java.util.Arrays.copyOfRange(block, 50, 150), out.bytes());
+            assertEquals(1, hot().blockCount());
+            assertTrue(hot().remove(7, 3));
+            assertFalse(hot().remove(7, 3));
+            assertEquals(0, hot().blockCount());
+            assertFalse(hot().holds(7, 3));
+        }
+    }
+
+    @Test
+    void itHoldsNoMoreBlocksThanItsCapacity() throws IOException {
+        Tier small = track(newTier(tempDir.resolve("small"), BS, 4L * BS));
+        HotTier h = (HotTier) small;
+        try (NativeBuffer b = NativeBuffer.of(NativeBuffer.pattern(1, BS))) {
+            for (long i = 0; i < 4; i++) {
+                assertTrue(h.put(1, i, b.address), "block " + i);
+            }
+            assertFalse(h.put(1, 4, b.address), "a fifth block is refused");
+            assertTrue(h.put(1, 2, b.address), "replacing a block takes no room");
+            NativeIOException full = assertThrows(NativeIOException.class,
+                () -> write(open(small, 2), 0, 0, new byte[] {1}));
+            assertEquals(Errno.ENOSPC, full.errno());
+            h.remove(1, 0);
+            assertTrue(h.put(1, 4, b.address), "room again once a block left");
+        }
+    }
+
+    @Test
+    void aMapMadeForAnotherBlockSizeIsReplacedByAnEmptyOne() throws IOException {
+        try (NativeBuffer b = NativeBuffer.of(NativeBuffer.pattern(2, BS))) {
+            assertTrue(hot().put(9, 0, b.address));
+        }
+        close(tier);
+        Tier other = track(newTier(tierDir(), BS * 2, DEFAULT_CAPACITY));
+        assertEquals(0, ((HotTier) other).blockCount());
+        assertTrue(Files.exists(tierDir().resolve(HotTier.FILE)));
+    }
+}
