@@ -83,14 +83,15 @@ public final class Daemon {
             inodes.format(LibC.INSTANCE.getuid(), LibC.INSTANCE.getgid());
         }
         TierStats stats = new TierStats(blocks);
-        adapter = new FuseAdapter(inodes, new Namespace(inodes), new FileOps(inodes), new Xattrs(inodes), blocks,
+        Xattrs xattrs = new Xattrs(inodes);
+        adapter = new FuseAdapter(inodes, new Namespace(inodes, xattrs), new FileOps(inodes), xattrs, blocks,
             stats::capacity);
         session = new FuseSession(settings.mountpoint(), List.of(
             "fsname=" + layout.data(), "subtype=tierfs", "allow_other", "default_permissions",
             "big_writes", "max_read=" + FuseSession.MAX_REQUEST), settings.threads());
         session.start(adapter);
         raiseReadahead();
-        tiering.start(blocks, inodes, !unclean);
+        tiering.start(blocks, inodes, xattrs, !unclean);
         state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats);
         state.write();
         background = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -5,10 +5,18 @@ import io.tierfs.block.HotCopies;
 import io.tierfs.migration.MigrationStats;
 import io.tierfs.migration.Migrator;
 import io.tierfs.migration.PlacementState;
+import io.tierfs.meta.Keys;
+import io.tierfs.migration.FileTiers;
+import io.tierfs.namespace.FileMode;
+import io.tierfs.namespace.FsException;
 import io.tierfs.namespace.Inodes;
+import io.tierfs.namespace.TierAttributes;
+import io.tierfs.namespace.Xattrs;
 import io.tierfs.placement.TierPolicy;
 import io.tierfs.tier.HotTier;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.logging.Logger;
 
 /**
@@ -52,10 +60,14 @@ final class Tiering {
             + blocks.hot().blockCount() + " kept");
     }
 
-    /** Starts the migrator (unless migration is off). Call once the mount serves. */
-    void start(BlockStore blocks, Inodes inodes, boolean clean) throws IOException {
+    /**
+     * Starts the migrator (unless migration is off) and gives it the pins the volume holds. Call
+     * once the mount serves.
+     */
+    void start(BlockStore blocks, Inodes inodes, Xattrs xattrs, boolean clean) throws IOException {
         if (!settings.migrate()) {
             LOG.info("migration is off: blocks stay where they are written");
+            xattrs.setTierAttributes(new FileTiers(blocks, null));
             return;
         }
         long[] levels = Migrator.levels(blocks);
@@ -70,7 +82,35 @@ final class Tiering {
             migrator.populate();
             LOG.info("placement rebuilt from the block map");
         }
+        restorePins(blocks, inodes);
+        xattrs.setTierAttributes(new FileTiers(blocks, migrator));
         migrator.start();
+    }
+
+    /** The pins stored as user.tierfs.pin on regular files (a directory's pin is only inherited). */
+    private void restorePins(BlockStore blocks, Inodes inodes) {
+        byte[] pinName = TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII);
+        int[] restored = {0};
+        blocks.meta().scan(Keys.all(Keys.XATTR), Keys.allEnd(Keys.XATTR), (k, v) -> {
+            if (k.length != 9 + pinName.length || !Arrays.equals(k, 9, k.length, pinName, 0, pinName.length)) {
+                return true;
+            }
+            long ino = Keys.inoOf(k);
+            String tier = new String(v, StandardCharsets.US_ASCII);
+            if (FileMode.isRegular(inodes.get(ino).mode()) && !tier.equals("none")) {
+                try {
+                    migrator.pin(ino, tier);
+                    restored[0]++;
+                } catch (FsException e) {
+                    LOG.warning("inode " + ino + " stays unpinned: its pin to " + tier + " no longer fits (" + e.getMessage()
+                        + "); placement decides where its blocks go");
+                }
+            }
+            return true;
+        });
+        if (restored[0] > 0) {
+            LOG.info(restored[0] + " pinned files");
+        }
     }
 
     /** The migrator's figures, or null when migration is off. */

@@ -507,7 +507,7 @@ public final class FuseAdapter {
         }
         try {
             Inode inode = inodes.get(ino);
-            if (Xattrs.supportedNamespace(name) && !xattrs.mayHave(inode)) {
+            if (Xattrs.supportedNamespace(name) && !Xattrs.tierfsName(name) && !xattrs.mayHave(inode)) {
                 fuse.fuse_reply_err(req, Errno.ENODATA);
             } else {
                 replySized(req, xattrs.get(inode, Memory.readCString(name)), size);

@@ -18,11 +18,13 @@ public final class Namespace {
     public static final int NAME_MAX = 255;
 
     private final Inodes inodes;
+    private final Xattrs xattrs;
     private final MetadataStore meta;
     private final ReentrantReadWriteLock tree = new ReentrantReadWriteLock();
 
-    public Namespace(Inodes inodes) {
+    public Namespace(Inodes inodes, Xattrs xattrs) {
         this.inodes = inodes;
+        this.xattrs = xattrs;
         this.meta = inodes.meta();
     }
 
@@ -80,14 +82,21 @@ public final class Namespace {
                     dir.nlink++;
                 }
             }
+            byte[] pin = xattrs.inheritedPin(dir);
             try (MetadataStore.Batch b = meta.newBatch()) {
                 inodes.put(b, child);
                 inodes.putNextIno(b);
                 b.put(Keys.dirent(parent, name), direntValue(child.ino, mode));
                 inodes.put(b, dir);
+                if (pin != null) {
+                    xattrs.inherit(b, child, pin);
+                }
                 meta.commit(b, false);
             }
             inodes.created(child);
+            if (pin != null) {
+                xattrs.inherited(child, pin);
+            }
             return child;
         } finally {
             tree.writeLock().unlock();

@@ -7,6 +7,7 @@ import io.tierfs.nativeio.Memory;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Set;
 
 /**
  * Extended attributes in the user, trusted and security namespaces, stored beside the inode. Most
@@ -20,16 +21,27 @@ public final class Xattrs {
     /** The kernel cannot list more than 64 KiB of names (XATTR_LIST_MAX): refuse to store more. */
     private static final int LIST_MAX = 65536;
 
+    private static final Set<String> PIN_VALUES = Set.of("hot", "ssd", "hdd", "none");
+
     private final MetadataStore meta;
+    private volatile TierAttributes tierAttributes = TierAttributes.NONE;
 
     public Xattrs(Inodes inodes) {
         this.meta = inodes.meta();
+    }
+
+    /** Where user.tierfs.pin goes and user.tierfs.tiers and .blocks come from (placement). */
+    public void setTierAttributes(TierAttributes tierAttributes) {
+        this.tierAttributes = tierAttributes;
     }
 
     public void set(Inode i, byte[] name, byte[] value, int flags) {
         checkName(name);
         if (value.length > VALUE_MAX) {
             throw new FsException(Errno.E2BIG, "xattr value over 64 KiB");
+        }
+        if (isTierfs(name)) {
+            value = checkTierfs(i, new String(name, StandardCharsets.US_ASCII), value);
         }
         synchronized (i) {
             byte[] key = Keys.xattr(i.ino, name);
@@ -62,9 +74,65 @@ public final class Xattrs {
         }
     }
 
+    /**
+     * A user.tierfs. attribute may be set only as the pin, to a tier name (hot, ssd, hdd, none;
+     * a trailing newline, as echo leaves it, is dropped), which must fit; returns the value to store.
+     */
+    private byte[] checkTierfs(Inode i, String name, byte[] value) {
+        if (name.equals(TierAttributes.TIERS) || name.equals(TierAttributes.BLOCKS)) {
+            throw new FsException(Errno.EPERM, name + " is read-only");
+        }
+        if (!name.equals(TierAttributes.PIN)) {
+            throw new FsException(Errno.EINVAL, "user.tierfs. holds only pin, tiers and blocks");
+        }
+        String tier = new String(value, StandardCharsets.UTF_8).strip();
+        if (!PIN_VALUES.contains(tier)) {
+            throw new FsException(Errno.EINVAL, "user.tierfs.pin is one of hot, ssd, hdd, none");
+        }
+        if (FileMode.isRegular(i.mode())) {
+            tierAttributes.pin(i, tier);
+        }
+        return tier.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static boolean isTierfs(byte[] name) {
+        return Arrays.equals(name, 0, Math.min(TIERFS.length, name.length), TIERFS, 0, TIERFS.length);
+    }
+
+    private static final byte[] TIERFS = TierAttributes.PREFIX.getBytes(StandardCharsets.US_ASCII);
+
+    /** The value of what a file created in {@code dir} inherits: the directory's pin, or null. */
+    byte[] inheritedPin(Inode dir) {
+        return mayHave(dir) ? meta.get(Keys.xattr(dir.ino, PIN)) : null;
+    }
+
+    private static final byte[] PIN = TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII);
+
+    /** Adds the inherited pin to the batch that creates {@code child}. */
+    void inherit(MetadataStore.Batch batch, Inode child, byte[] pin) {
+        batch.put(Keys.xattr(child.ino, PIN), pin);
+        synchronized (child) {
+            child.mayHaveXattrs = Boolean.TRUE;
+            child.xattrListBytes = PIN.length + 1;
+        }
+    }
+
+    /** Once the child that inherited {@code pin} exists: placement keeps it there (a new file fits anywhere). */
+    void inherited(Inode child, byte[] pin) {
+        if (FileMode.isRegular(child.mode())) {
+            tierAttributes.pin(child, new String(pin, StandardCharsets.US_ASCII));
+        }
+    }
+
     /** The value, or ENODATA. */
     public byte[] get(Inode i, byte[] name) {
         checkName(name);
+        if (isTierfs(name) && FileMode.isRegular(i.mode())) {
+            String n = new String(name, StandardCharsets.US_ASCII);
+            if (n.equals(TierAttributes.TIERS) || n.equals(TierAttributes.BLOCKS)) {
+                return tierAttributes.describe(i, n);
+            }
+        }
         if (!mayHave(i)) {
             throw new FsException(Errno.ENODATA, "no such xattr");
         }
@@ -102,6 +170,16 @@ public final class Xattrs {
 
     public void remove(Inode i, byte[] name) {
         checkName(name);
+        if (isTierfs(name)) {
+            String n = new String(name, StandardCharsets.US_ASCII);
+            if (n.equals(TierAttributes.TIERS) || n.equals(TierAttributes.BLOCKS)) {
+                throw new FsException(Errno.EPERM, n + " is read-only");
+            }
+            if (n.equals(TierAttributes.PIN) && FileMode.isRegular(i.mode()) && mayHave(i)
+                && meta.get(Keys.xattr(i.ino, name)) != null) {
+                tierAttributes.pin(i, "none");
+            }
+        }
         synchronized (i) {
             byte[] key = Keys.xattr(i.ino, name);
             if (!mayHave(i) || meta.get(key) == null) {
@@ -178,6 +256,16 @@ public final class Xattrs {
             }
         }
         throw new FsException(Errno.EOPNOTSUPP, "xattr namespace not supported");
+    }
+
+    /** Whether the C string in native memory starts with user.tierfs. (answered by placement, not the store). */
+    public static boolean tierfsName(long cName) {
+        for (int k = 0; k < TIERFS.length; k++) {
+            if (Memory.IO.getByte(cName + k) != TIERFS[k]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@link #checkName}'s namespace rule on a C string in native memory, without copying it. */

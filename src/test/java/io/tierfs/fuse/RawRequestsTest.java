@@ -54,7 +54,8 @@ class RawRequestsTest {
         blocks = new BlockStore(BS, tiers, meta);
         Inodes inodes = new Inodes(meta, blocks);
         inodes.format(0, 0);
-        adapter = new FuseAdapter(inodes, new Namespace(inodes), new FileOps(inodes), new Xattrs(inodes), blocks,
+        Xattrs xattrs = new Xattrs(inodes);
+        adapter = new FuseAdapter(inodes, new Namespace(inodes, xattrs), new FileOps(inodes), xattrs, blocks,
             () -> new long[] {0, 0});
         assertEquals(0, LibC.INSTANCE.pipe2(fds.address, LibC.O_CLOEXEC));
         readEnd = IO.getInt(fds.address);

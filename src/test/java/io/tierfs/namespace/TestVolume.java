@@ -41,9 +41,9 @@ final class TestVolume implements AutoCloseable {
         };
         blocks = new BlockStore(BS, tiers, meta);
         inodes = new Inodes(meta, blocks);
-        ns = new Namespace(inodes);
-        files = new FileOps(inodes);
         xattrs = new Xattrs(inodes);
+        ns = new Namespace(inodes, xattrs);
+        files = new FileOps(inodes);
     }
 
     /**

@@ -1,0 +1,112 @@
+package io.tierfs.migration;
+
+import io.tierfs.nativeio.Errno;
+import io.tierfs.namespace.FsException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Files pinned to a tier (user.tierfs.pin): their blocks leave the placement policy and stay where
+ * the pin says. A pin is refused (ENOSPC) when the tier cannot hold the file beside what is pinned
+ * there already; a hot pin takes room on ssd too, where a hot block keeps its own copy. The FUSE
+ * workers pin; the migrator learns of each change from {@link #changes} and moves the blocks.
+ */
+final class Pins {
+    static final int HOT = 0, SSD = 1, HDD = 2;
+
+    /** A pin or unpin for the migrator: {@code tier} is -1 for unpinned. */
+    record Change(long ino, int tier) {
+    }
+
+    private final long[] capacityBlocks;
+    /** Blocks of pinned files counted against each tier (a hot pin counts on hot and ssd). */
+    private final long[] pinnedBlocks = new long[3];
+    private final Map<Long, long[]> pinned = new ConcurrentHashMap<>(); // ino -> {tier, blocks}
+    final ConcurrentLinkedQueue<Change> changes = new ConcurrentLinkedQueue<>();
+
+    /** @param capacityBlocks what pins may take of hot, ssd and hdd, in blocks (0 for hot: no hot tier) */
+    Pins(long[] capacityBlocks) {
+        this.capacityBlocks = capacityBlocks.clone();
+    }
+
+    static int tierOf(String name) {
+        return switch (name) {
+            case "hot" -> HOT;
+            case "ssd" -> SSD;
+            case "hdd" -> HDD;
+            default -> -1;
+        };
+    }
+
+    /** Pins file {@code ino} of {@code blocks} blocks to {@code tier} (-1: unpins it), or refuses with ENOSPC. */
+    synchronized void pin(long ino, int tier, long blocks) {
+        long[] old = pinned.get(ino);
+        if (old != null && old[0] == tier) {
+            return;
+        }
+        if (old != null) {
+            count(old, -1);
+        }
+        long[] now = {tier, blocks};
+        if (tier >= 0) {
+            count(now, 1);
+            String full = overfull();
+            if (full != null) {
+                count(now, -1);
+                if (old != null) {
+                    count(old, 1);
+                }
+                throw new FsException(Errno.ENOSPC, "the " + full + " tier cannot hold " + blocks
+                    + " more pinned blocks");
+            }
+            pinned.put(ino, now);
+        } else {
+            pinned.remove(ino);
+        }
+        changes.add(new Change(ino, tier));
+    }
+
+    /** The tier file {@code ino} is pinned to, or -1. */
+    int tierOf(long ino) {
+        long[] p = pinned.get(ino);
+        return p == null ? -1 : (int) p[0];
+    }
+
+    boolean any() {
+        return !pinned.isEmpty();
+    }
+
+    /** A pinned file grew by a block. */
+    synchronized void grew(long ino) {
+        long[] p = pinned.get(ino);
+        if (p != null) {
+            count(p, -1);
+            p[1]++;
+            count(p, 1);
+        }
+    }
+
+    /** Blocks pinned to {@code tier} now (hot pins count on ssd too). */
+    synchronized long pinnedBlocks(int tier) {
+        return pinnedBlocks[tier];
+    }
+
+    private void count(long[] pin, int sign) {
+        int tier = (int) pin[0];
+        pinnedBlocks[tier] += sign * pin[1];
+        if (tier == HOT) {
+            pinnedBlocks[SSD] += sign * pin[1];
+        }
+    }
+
+    private String overfull() {
+        String[] names = {"hot", "ssd", "hdd"};
+        for (int t = 0; t < 3; t++) {
+            if (pinnedBlocks[t] > capacityBlocks[t]) {
+                return names[t];
+            }
+        }
+        return null;
+    }
+}
