@@ -43,16 +43,27 @@ public final class StatusCommand implements Callable<Integer> {
         }
         System.out.printf("mountpoint  %s%ndata        %s%npid         %s%nblock size  %s%n",
             state.get("mountpoint"), state.get("data"), state.get("pid"), human(((Number) state.get("blockSize")).longValue()));
-        System.out.printf("%-5s %10s %10s %10s  %s%n", "tier", "capacity", "used", "free", "path");
+        System.out.printf("%-5s %10s %10s %10s %10s %6s  %s%n", "tier", "capacity", "used", "free", "blocks", "reads",
+            "path");
         for (Object o : (List<?>) state.get("tiers")) {
             Map<?, ?> t = (Map<?, ?>) o;
-            System.out.printf("%-5s %10s %10s %10s  %s%n", t.get("name"),
+            System.out.printf("%-5s %10s %10s %10s %10s %5.1f%%  %s%n", t.get("name"),
                 human(((Number) t.get("capacityBytes")).longValue()), human(((Number) t.get("usedBytes")).longValue()),
-                human(((Number) t.get("freeBytes")).longValue()), t.get("path"));
+                human(((Number) t.get("freeBytes")).longValue()), t.get("blocks"),
+                100 * ((Number) t.get("hitRatio")).doubleValue(), t.get("path"));
             if (t.get("problem") != null) {
                 System.out.printf("      UNAVAILABLE: %s%n", t.get("problem"));
             }
             System.out.printf("      %s%n", ((Map<?, ?>) t.get("features")).get("summary"));
+        }
+        Map<?, ?> m = (Map<?, ?>) state.get("migration");
+        if (Boolean.TRUE.equals(m.get("enabled"))) {
+            System.out.printf("migration   %s promotions, %s demotions, %s moved %s, backlog %s blocks%s%n",
+                m.get("promotions"), m.get("demotions"), human(((Number) m.get("bytesMigrated")).longValue()),
+                m.get("bytesByRoute"), m.get("backlog"),
+                ((Number) m.get("failures")).longValue() > 0 ? ", " + m.get("failures") + " failures (see the log)" : "");
+        } else {
+            System.out.println("migration   off");
         }
         return 0;
     }

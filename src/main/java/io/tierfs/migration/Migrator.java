@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -37,6 +38,7 @@ public final class Migrator implements AutoCloseable {
     private static final int SSD = 0, HDD = 1;
 
     private final BlockStore store;
+    private final LongSupplier nanoClock;
     private final Inodes inodes;
     private final PlacementEvents events;
     private final BlockKeys keys;
@@ -72,13 +74,20 @@ public final class Migrator implements AutoCloseable {
      *               {@link #populate populated} from the block map before {@link #start}
      */
     public Migrator(BlockStore store, Inodes inodes, TierPolicy policy, long bytesPerSecond) throws IOException {
+        this(store, inodes, policy, bytesPerSecond, System::nanoTime);
+    }
+
+    /** With a clock of its own (tests): it times the rate, and how long a decision must hold. */
+    Migrator(BlockStore store, Inodes inodes, TierPolicy policy, long bytesPerSecond, LongSupplier nanoClock)
+        throws IOException {
         this.store = store;
+        this.nanoClock = nanoClock;
         this.inodes = inodes;
         this.policy = policy;
         this.keys = new BlockKeys(store.blockSize());
         this.events = new PlacementEvents(keys);
         this.mover = new BlockMover(store);
-        this.limiter = new RateLimiter(bytesPerSecond, System::nanoTime);
+        this.limiter = new RateLimiter(bytesPerSecond, nanoClock);
         this.stats = new MigrationStats(new String[] {"ssd", "hdd", "hot"});
         this.hotLevel = store.hot() != null ? 0 : -1;
         this.ssdLevel = hotLevel + 1;
@@ -201,7 +210,7 @@ public final class Migrator implements AutoCloseable {
         });
         learned += events.created.drainTo(this::created);
         learned += events.accesses.drainTo(this::accessed);
-        long now = System.nanoTime();
+        long now = nanoClock.getAsLong();
         policy.drainChanges((key, level) -> {
             pending.remove(key);
             pending.put(key, level);
@@ -277,7 +286,7 @@ public final class Migrator implements AutoCloseable {
     /** Carries out the pending decisions for {@code level}, as the rate allows. Whether any was done. */
     private boolean carryOut(int level) {
         boolean any = false;
-        long settled = System.nanoTime() - (level < policy.levels() ? SETTLE_NANOS : 0);
+        long settled = nanoClock.getAsLong() - (level < policy.levels() ? SETTLE_NANOS : 0);
         Iterator<Map.Entry<Long, Integer>> it = pending.entrySet().iterator();
         while (it.hasNext() && !stopping && !throttled) {
             Map.Entry<Long, Integer> e = it.next();

@@ -46,7 +46,7 @@ final class RateLimiter {
 
     private void refill() {
         long now = nanoClock.getAsLong();
-        tokens = Math.min(maxTokens(), tokens + (now - refilledAt) * bytesPerSecond / 1e9);
+        tokens = Math.min(maxTokens(), tokens + (now - refilledAt) / 1e9 * bytesPerSecond);
         refilledAt = now;
     }
 }

@@ -1,0 +1,245 @@
+package io.tierfs.block;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tierfs.meta.Keys;
+import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.testutil.NativeBuffer;
+import io.tierfs.tier.DirectoryTier;
+import io.tierfs.tier.HotTier;
+import io.tierfs.tier.Tier;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Moves of blocks between tiers and in and out of the hot tier, alone and racing the data path: a
+ * write that races a move is never lost, and a reader never sees a freed copy.
+ */
+class BlockMoverTest {
+    private static final int BS = 16 * 1024;
+    private static final long INO = 77;
+    private static final int SSD = 0, HDD = 1;
+
+    @TempDir
+    Path dir;
+    private RocksMetadataStore meta;
+    private BlockStore store;
+    private BlockMover mover;
+    private FileBlocks file;
+
+    @BeforeEach
+    void open() throws IOException {
+        openStore();
+    }
+
+    private void openStore() throws IOException {
+        meta = new RocksMetadataStore(dir.resolve("meta"));
+        Tier[] tiers = {
+            new DirectoryTier("ssd", dir.resolve("ssd"), BS, 0),
+            new DirectoryTier("hdd", dir.resolve("hdd"), BS, 0),
+        };
+        store = new BlockStore(BS, tiers, new HotTier(dir.resolve("hot"), BS, 64L * BS), meta);
+        mover = new BlockMover(store);
+        file = store.open(INO, n -> { });
+    }
+
+    @AfterEach
+    void close() {
+        file.close();
+        mover.close();
+        store.close();
+        meta.close();
+    }
+
+    private void write(long offset, byte[] data) throws IOException {
+        try (NativeBuffer b = NativeBuffer.of(data)) {
+            file.write(offset, b.address, data.length);
+        }
+    }
+
+    private byte[] read(long offset, int length) throws IOException {
+        try (NativeBuffer b = NativeBuffer.garbage(length)) {
+            file.read(offset, b.address, length);
+            return b.bytes();
+        }
+    }
+
+    private int tierInStore(long index) {
+        return BlockRef.decode(meta.get(Keys.block(INO, index))).tier();
+    }
+
+    @Test
+    void aMoveCopiesCommitsAndFreesTheOldCopy() throws IOException {
+        byte[] data = NativeBuffer.pattern(1, 3 * BS);
+        write(0, data);
+        assertEquals(BS, mover.move(file, 1, HDD));
+        assertEquals(HDD, file.ref(1).tier());
+        assertEquals(HDD, tierInStore(1), "the switch is committed");
+        assertArrayEquals(data, read(0, 3 * BS));
+        assertEquals(2L * BS, store.usedBytes(SSD));
+        assertEquals(BS, store.usedBytes(HDD));
+        try (var ssd = store.tier(SSD).open(INO)) {
+            assertArrayEquals(new long[] {0, 2}, ssd.storedBlocks(), "the ssd copy of block 1 is freed");
+        }
+        assertEquals(0, mover.move(file, 1, HDD), "already there: nothing to do");
+        assertEquals(0, mover.move(file, 9, HDD), "a hole: nothing to move");
+        assertEquals(BS, mover.move(file, 1, SSD));
+        assertArrayEquals(data, read(0, 3 * BS));
+        file.close();
+        store.close();
+        meta.close();
+        openStore();
+        assertArrayEquals(data, read(0, 3 * BS), "the moves survive a reopen");
+    }
+
+    @Test
+    void aHotCopyServesReadsFollowsWritesAndGoesOnEviction() throws IOException {
+        byte[] data = NativeBuffer.pattern(2, 2 * BS);
+        write(0, data);
+        assertEquals(BlockMover.Promotion.DONE, mover.promote(file, 0));
+        assertTrue(file.ref(0).hot());
+        long hotReads = store.reads(2);
+        assertArrayEquals(Arrays.copyOf(data, BS), read(0, BS));
+        assertEquals(hotReads + 1, store.reads(2), "read from the hot tier");
+        byte[] patch = NativeBuffer.pattern(3, 100);
+        write(50, patch);
+        System.arraycopy(patch, 0, data, 50, 100);
+        assertArrayEquals(data, read(0, 2 * BS), "a write reaches the hot copy and the block's own tier");
+        mover.evict(file, 0);
+        assertFalse(file.ref(0).hot());
+        assertFalse(store.hot().holds(INO, 0));
+        assertArrayEquals(data, read(0, 2 * BS), "the own tier had every write");
+    }
+
+    @Test
+    void aFullHotTierRefusesAPromotion() throws IOException {
+        for (long i = 0; i < 65; i++) {
+            write(i * BS, new byte[] {1});
+        }
+        for (long i = 0; i < 64; i++) {
+            assertEquals(BlockMover.Promotion.DONE, mover.promote(file, i));
+        }
+        assertEquals(BlockMover.Promotion.NO_ROOM, mover.promote(file, 64));
+        assertFalse(file.ref(64).hot());
+    }
+
+    @Test
+    void punchAndTruncateDropHotCopies() throws IOException {
+        write(0, NativeBuffer.pattern(4, 4 * BS));
+        for (long i = 0; i < 4; i++) {
+            mover.promote(file, i);
+        }
+        file.punch(BS, 2L * BS, 4L * BS);
+        assertFalse(store.hot().holds(INO, 1));
+        file.shrink(2L * BS + 10, batch -> { });
+        assertFalse(store.hot().holds(INO, 3));
+        assertTrue(store.hot().holds(INO, 2), "the block holding the new end keeps its (zeroed) copy");
+        byte[] tail = read(2L * BS, BS);
+        assertTrue(tail[10] == 0 && tail[BS - 1] == 0, "its copy is zeroed past the end too");
+    }
+
+    /** A writer rewrites a block over and over while the mover moves it back and forth: the last write stays. */
+    @Test
+    void aWriteRacingMovesIsNeverLost() throws Exception {
+        write(0, new byte[BS]);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<byte[]> last = new AtomicReference<>();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<?> writer = pool.submit(() -> {
+            Random r = new Random(5);
+            for (int round = 0; !stop.get(); round++) {
+                byte[] data = NativeBuffer.pattern(round, 1 + r.nextInt(BS));
+                int at = r.nextInt(BS - data.length + 1);
+                write(at, data);
+                byte[] model = last.get() == null ? new byte[BS] : last.get().clone();
+                System.arraycopy(data, 0, model, at, data.length);
+                last.set(model);
+            }
+            return null;
+        });
+        int moved = 0;
+        int promoted = 0;
+        for (int i = 0; i < 120; i++) {
+            moved += mover.move(file, 0, i % 2 == 0 ? HDD : SSD) > 0 ? 1 : 0;
+            if (file.ref(0).tier() == SSD && mover.promote(file, 0) == BlockMover.Promotion.DONE) {
+                promoted++;
+                mover.evict(file, 0);
+            }
+        }
+        stop.set(true);
+        writer.get();
+        pool.shutdown();
+        assertArrayEquals(last.get(), read(0, BS), "after " + moved + " moves and " + promoted + " promotions");
+        try (var own = store.tier(file.ref(0).tier()).open(INO); NativeBuffer b = NativeBuffer.garbage(BS)) {
+            own.read(0, 0, b.address, BS);
+            assertArrayEquals(last.get(), b.bytes(), "the block's own tier has it too");
+        }
+    }
+
+    /** Readers check every read against the block's one content while it moves and gets hot copies. */
+    @Test
+    void readersNeverSeeAFreedOrHalfMadeCopy() throws Exception {
+        byte[] data = NativeBuffer.pattern(6, 2 * BS);
+        write(0, data);
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        Future<?>[] readers = new Future<?>[2];
+        for (int t = 0; t < readers.length; t++) {
+            readers[t] = pool.submit(() -> {
+                while (!stop.get()) {
+                    assertArrayEquals(data, read(0, 2 * BS));
+                }
+                return null;
+            });
+        }
+        for (int i = 0; i < 200; i++) {
+            mover.move(file, i % 2, i % 4 < 2 ? HDD : SSD);
+            if (file.ref(0).tier() == SSD) {
+                mover.promote(file, 0);
+            }
+            if (i % 3 == 0) {
+                mover.evict(file, 0);
+            }
+        }
+        stop.set(true);
+        for (Future<?> r : readers) {
+            r.get();
+        }
+        pool.shutdown();
+    }
+
+    @Test
+    void hotCopiesThatDifferFromTheirBlocksAreDroppedAfterACrash() throws IOException {
+        write(0, NativeBuffer.pattern(7, 3 * BS));
+        for (long i = 0; i < 3; i++) {
+            mover.promote(file, i);
+        }
+        try (NativeBuffer torn = NativeBuffer.of(NativeBuffer.pattern(8, 10))) {
+            store.hot().update(INO, 1, 0, torn.address, 10); // as if a crash cut a write in between
+        }
+        try (NativeBuffer b = NativeBuffer.of(new byte[BS])) {
+            store.hot().put(INO + 1, 0, b.address); // a copy of a block that does not exist
+        }
+        assertEquals(2, HotCopies.verify(store));
+        assertTrue(store.hot().holds(INO, 0));
+        assertFalse(store.hot().holds(INO, 1));
+        assertTrue(store.hot().holds(INO, 2));
+        assertNull(meta.get(Keys.block(INO + 1, 0)));
+        assertFalse(store.hot().holds(INO + 1, 0));
+    }
+}

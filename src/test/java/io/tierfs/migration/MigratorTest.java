@@ -1,0 +1,199 @@
+package io.tierfs.migration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tierfs.block.BlockStore;
+import io.tierfs.block.FileBlocks;
+import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.namespace.FileMode;
+import io.tierfs.namespace.FsException;
+import io.tierfs.namespace.Inode;
+import io.tierfs.namespace.Inodes;
+import io.tierfs.namespace.Namespace;
+import io.tierfs.namespace.TierAttributes;
+import io.tierfs.namespace.Xattrs;
+import io.tierfs.nativeio.Errno;
+import io.tierfs.placement.TierPolicy;
+import io.tierfs.testutil.NativeBuffer;
+import io.tierfs.tier.DirectoryTier;
+import io.tierfs.tier.HotTier;
+import io.tierfs.tier.Tier;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The migrator driven step by step with a clock of the test's own, on a volume with a hot tier of
+ * 8 blocks and an ssd tier of 24: the data path's reads decide where blocks go, capacities hold,
+ * and pins win over the policy.
+ */
+class MigratorTest {
+    private static final int BS = 16 * 1024;
+    private static final int HOT = 8, SSD = 24;
+    private static final int FILE = FileMode.S_IFREG | 0644;
+
+    @TempDir
+    Path dir;
+    private final AtomicLong clock = new AtomicLong(1);
+    private RocksMetadataStore meta;
+    private BlockStore store;
+    private Inodes inodes;
+    private Namespace ns;
+    private Xattrs xattrs;
+    private Migrator migrator;
+
+    @BeforeEach
+    void open() throws IOException {
+        meta = new RocksMetadataStore(dir.resolve("meta"));
+        Tier[] tiers = {
+            new DirectoryTier("ssd", dir.resolve("ssd"), BS, (long) SSD * BS),
+            new DirectoryTier("hdd", dir.resolve("hdd"), BS, 0),
+        };
+        store = new BlockStore(BS, tiers, new HotTier(dir.resolve("hot"), BS, (long) HOT * BS), meta);
+        inodes = new Inodes(meta, store);
+        inodes.format(0, 0);
+        xattrs = new Xattrs(inodes);
+        ns = new Namespace(inodes, xattrs);
+        migrator = new Migrator(store, inodes, new TierPolicy(Migrator.levels(store)), 1L << 40, clock::get);
+        xattrs.setTierAttributes(new FileTiers(store, migrator));
+    }
+
+    @AfterEach
+    void close() {
+        inodes.closeAndSync();
+        store.close();
+        meta.close();
+    }
+
+    private Inode file(String name, int blocks) throws IOException {
+        Inode f = ns.create(Inodes.ROOT, name.getBytes(StandardCharsets.US_ASCII), FILE, 0, null, 0, 0);
+        FileBlocks b = inodes.open(f);
+        try (NativeBuffer data = NativeBuffer.of(NativeBuffer.pattern(f.ino, blocks * BS))) {
+            b.write(0, data.address, blocks * BS);
+        }
+        inodes.close(f);
+        return f;
+    }
+
+    private void read(Inode f, long block) throws IOException {
+        FileBlocks b = inodes.open(f);
+        try (NativeBuffer buf = new NativeBuffer(4096)) {
+            b.read(block * BS, buf.address, 4096);
+        }
+        inodes.close(f);
+    }
+
+    /** Runs the migrator until it has nothing left to do, the clock past every settling time. */
+    private void settle() {
+        for (int i = 0; i < 20; i++) {
+            clock.addAndGet(Migrator.SETTLE_NANOS + 1);
+            migrator.step();
+        }
+    }
+
+    private int[] tiers(Inode f) {
+        String v = new String(xattrs.get(f, TierAttributes.TIERS.getBytes(StandardCharsets.US_ASCII)),
+            StandardCharsets.US_ASCII);
+        String[] parts = v.split(" ");
+        int[] out = new int[3];
+        for (int i = 0; i < 3; i++) {
+            out[i] = Integer.parseInt(parts[i].split("=")[1]);
+        }
+        return out;
+    }
+
+    private boolean hot(Inode f, long block) {
+        return store.hot().holds(f.ino, block);
+    }
+
+    @Test
+    void aSkewedPatternEndsWithItsHotSetHotAndCapacitiesHold() throws IOException {
+        Inode f = file("f", 40);
+        settle();
+        assertTrue(store.usedBytes(0) <= (long) SSD * BS, "the ssd tier holds no more than its capacity");
+        for (int round = 0; round < 30; round++) {
+            for (long b = 0; b < 6; b++) {
+                read(f, b);
+            }
+            read(f, 6 + round % 34); // and a block of the rest now and then
+            settle();
+        }
+        for (long b = 0; b < 6; b++) {
+            assertTrue(hot(f, b), "block " + b + " is read most: it must be hot");
+        }
+        int[] t = tiers(f);
+        assertTrue(t[0] <= HOT, "hot holds " + t[0]);
+        assertEquals(40, t[0] + t[1] + t[2]);
+        assertTrue(store.usedBytes(0) <= (long) SSD * BS);
+        assertTrue(t[2] >= 40 - SSD, "what does not fit on ssd is on hdd: " + t[2]);
+    }
+
+    @Test
+    void aScanDoesNotFlushTheHotSet() throws IOException {
+        Inode f = file("f", 40);
+        for (int round = 0; round < 20; round++) {
+            for (long b = 0; b < 6; b++) {
+                read(f, b);
+            }
+            settle();
+        }
+        for (long b = 0; b < 40; b++) { // one pass over everything, as a backup would
+            read(f, b);
+            migrator.step();
+        }
+        settle();
+        int stillHot = 0;
+        for (long b = 0; b < 6; b++) {
+            stillHot += hot(f, b) ? 1 : 0;
+        }
+        assertTrue(stillHot >= 5, "only " + stillHot + " of the 6 hot blocks stayed hot after a scan");
+    }
+
+    @Test
+    void pinsMoveAFileAndKeepItWhateverItsUse() throws IOException {
+        Inode cold = file("cold", 4);
+        Inode kept = file("kept", 4);
+        xattrs.set(cold, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hdd\n".getBytes(StandardCharsets.US_ASCII), 0);
+        xattrs.set(kept, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hot".getBytes(StandardCharsets.US_ASCII), 0);
+        settle();
+        for (int round = 0; round < 10; round++) {
+            for (long b = 0; b < 4; b++) {
+                read(cold, b); // read a lot: the pin still keeps it on hdd
+            }
+            settle();
+        }
+        assertEquals(4, tiers(cold)[2], "pinned to hdd");
+        assertEquals(4, tiers(kept)[0], "pinned to hot");
+        Inode big = file("big", HOT);
+        FsException full = assertThrows(FsException.class, () ->
+            xattrs.set(big, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hot".getBytes(StandardCharsets.US_ASCII), 0));
+        assertEquals(Errno.ENOSPC, full.errno(), "4 blocks are pinned hot already: 8 more do not fit");
+        xattrs.remove(kept, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII));
+        xattrs.set(big, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hot".getBytes(StandardCharsets.US_ASCII), 0);
+        settle();
+        assertEquals(HOT, tiers(big)[0], "unpinning made room");
+    }
+
+    @Test
+    void aFileCreatedInAPinnedDirectoryInheritsThePin() throws IOException {
+        Inode d = ns.create(Inodes.ROOT, "d".getBytes(StandardCharsets.US_ASCII), FileMode.S_IFDIR | 0755, 0, null, 0, 0);
+        xattrs.set(d, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hdd".getBytes(StandardCharsets.US_ASCII), 0);
+        Inode f = ns.create(d.ino, "f".getBytes(StandardCharsets.US_ASCII), FILE, 0, null, 0, 0);
+        assertEquals("hdd", new String(xattrs.get(f, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII)),
+            StandardCharsets.US_ASCII));
+        FileBlocks b = inodes.open(f);
+        try (NativeBuffer data = NativeBuffer.of(NativeBuffer.pattern(3, 3 * BS))) {
+            b.write(0, data.address, 3 * BS);
+        }
+        inodes.close(f);
+        settle();
+        assertEquals(3, tiers(f)[2]);
+    }
+}
