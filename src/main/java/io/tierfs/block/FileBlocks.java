@@ -458,22 +458,27 @@ public final class FileBlocks implements AutoCloseable {
      * @return whether it switched
      */
     synchronized boolean finishMove(MoveTicket t, BlockRef moved) {
-        moves.remove(t.index);
-        movesInFlight = moves.size();
-        if (t.spoiled || table.get(t.index) != t.ref) {
-            return false;
-        }
-        if (moved.tier() != t.ref.tier()) {
-            MetadataStore meta = store.meta();
-            try (MetadataStore.Batch batch = meta.newBatch()) {
-                batch.put(Keys.block(ino, t.index), moved.encode());
-                meta.commit(batch, true); // before the old copy is freed (rule 3)
+        // the ticket goes last: until the block map points at the new copy, a write must still
+        // find it (and spoil the move), not the count of moves at zero and the old place
+        try {
+            if (t.spoiled || table.get(t.index) != t.ref) {
+                return false;
             }
-            store.addUsage(t.ref.tier(), -blockSize);
-            store.addUsage(moved.tier(), blockSize);
+            if (moved.tier() != t.ref.tier()) {
+                MetadataStore meta = store.meta();
+                try (MetadataStore.Batch batch = meta.newBatch()) {
+                    batch.put(Keys.block(ino, t.index), moved.encode());
+                    meta.commit(batch, true); // before the old copy is freed (rule 3)
+                }
+                store.addUsage(t.ref.tier(), -blockSize);
+                store.addUsage(moved.tier(), blockSize);
+            }
+            table.set(t.index, moved);
+            return true;
+        } finally {
+            moves.remove(t.index);
+            movesInFlight = moves.size();
         }
-        table.set(t.index, moved);
-        return true;
     }
 
     /** Ends a move that will not switch (it stopped early); nothing changes. */
