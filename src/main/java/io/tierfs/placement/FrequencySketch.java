@@ -158,6 +158,12 @@ public final class FrequencySketch {
         return h ^ (h >>> 31);
     }
 
+    /** Takes {@code other}'s counts and progress towards the next halving; both sketches have the same number of counters. */
+    void copyFrom(FrequencySketch other) {
+        System.arraycopy(other.table, 0, table, 0, table.length);
+        size = Math.min(other.size, sampleSize - 1);
+    }
+
     void save(DataOutput out) throws IOException {
         out.writeLong(counters());
         out.writeLong(size);

@@ -3,60 +3,107 @@ package io.tierfs.placement;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.function.LongSupplier;
 
 /**
- * Learns how large a level's admission window should be by watching small simulations of the
- * level with fixed windows. A small window suits frequency-skewed workloads (TinyLFU keeps the
- * frequent blocks in main); a large one suits recency-heavy ones, where blocks are reused soon
- * after their first access or not at all, so TinyLFU would reject them before their reuse; loops
- * want a small window, working sets that shift want nearly all of it. The best split moves with
- * the workload, and a hit-ratio hill climb over time samples cannot tell the window's effect from
- * the workload's own swings, so it is measured side by side instead.
+ * Chooses how a level should run by watching small simulations of it, "experts", that differ in
+ * their admission window and in when their sketch starts counting. A small window suits
+ * frequency-skewed workloads (TinyLFU keeps the frequent blocks in main) and loops; a large one
+ * suits recency-heavy ones, where blocks are reused soon after their first access or not at all, so
+ * TinyLFU would reject them before their reuse; a window of the whole level is LRU, the best policy
+ * for a zigzag, and its reuse of the most recent blocks at each reversal. Counting from the first
+ * access or from half full (as Caffeine) wins on different warm-ups. The best choice moves with the
+ * workload, and a hit-ratio hill climb over time samples cannot tell a choice's effect from the
+ * workload's own swings, so the choices are measured side by side instead.
  *
- * <p>Each shadow is a one-level W-TinyLFU with a fixed window share, fed the same accesses. For a
- * large level, each shadow is a scaled-down copy: it sees only the blocks whose hash falls in a
- * 1-in-R sample and has 1/R of the capacity (spatial sampling, as in SHARDS), so the shadows cost
- * a fixed few thousand blocks whatever the level's size. Every epoch the shadows' hits are added
- * to a score that halves each epoch, and the level moves its window to the best shadow's share.
+ * <p>Each expert is a one-level W-TinyLFU fed the same accesses. For a level of at most {@link
+ * #FULL_SIZE_MAX} blocks each is a full-size copy, and the level can become the leading expert
+ * outright, taking its blocks, order and sketch ({@link Level}), so the level's hits are the
+ * leader's. For a larger level, each is a scaled-down copy: it sees only the blocks whose hash falls
+ * in a 1-in-R sample and has 1/R of the capacity (spatial sampling, as in SHARDS), so the experts cost
+ * a fixed few thousand blocks whatever the level's size, and the level moves its window to the
+ * leader's share.
+ *
+ * <p>Each expert's hits are scored, the scores decaying slowly (by {@value #DECAY} each epoch of about
+ * a capacity of sampled accesses), and the lead is checked {@value #CHECKS_PER_EPOCH} times an epoch.
+ * The level follows another expert only on a lead it can trust: more than {@value #Z} standard
+ * deviations of the two scores (hits are counts) and more than a tenth of the shadow's capacity.
+ * Short-lived leads are how experts of one workload take turns, and following each of them costs
+ * hits (a loop rewards the expert whose main kept its blocks, and punishes one that just let a
+ * recency burst in). A tie goes to the larger window: at a zigzag's reversal every expert holding
+ * the last blocks scores alike, and LRU holds the most.
  */
 final class WindowTuner {
-    static final double[] SHARES = {0.01, 0.05, 0.15, 0.3, 0.5, 0.75, 0.99};
-    /** Shadows of at least this many blocks track their full-size level closely. */
+    /** Each expert's window share; {@link #EAGER} counts from the first access, the others from half full. */
+    static final double[] SHARES = {0.01, 0.01, 0.05, 0.15, 0.3, 0.5, 0.75, 0.99, 1.0};
+    /** The expert that counts every access in its sketch; the level starts as this one. */
+    static final int EAGER = 0;
+    /** Levels up to this size get full-size experts that they can become outright. */
+    static final long FULL_SIZE_MAX = 4096;
+    /** Sampled experts of at least this many blocks track their full-size level closely. */
     static final long MIN_SHADOW_BLOCKS = 1024;
 
     /** An epoch lasts this many sampled accesses per block of shadow capacity. */
-    private static final int EPOCH_PER_BLOCK = 2;
-    private static final int MIN_EPOCH = 256;
-    /** The best shadow must beat the current one's score by this fraction to move the window. */
-    private static final double SWITCH_MARGIN = 0.02;
+    private static final int EPOCH_PER_BLOCK = 1;
+    private static final int MIN_EPOCH = 64;
+    private static final int CHECKS_PER_EPOCH = 16;
+    /** The scores' decay each epoch: a memory of about fifty capacities of accesses. */
+    private static final double DECAY = 0.98;
+    /** A lead must exceed this many standard deviations of the two scores... */
+    private static final double Z = 2;
+    /** ...and this share of the shadow's capacity. */
+    private static final double MIN_LEAD = 0.1;
 
     private final TierPolicy[] shadows = new TierPolicy[SHARES.length];
     private final long[] hits = new long[SHARES.length];
     private final double[] scores = new double[SHARES.length];
     private final long sampleMask;
+    private final long shadowCapacity;
     private final long epochLength;
+    private final long checkInterval;
     private long sampled;
-    /** The shadow whose share the level's window has now. */
+    /** The expert the level follows now. */
     private int best;
 
-    /** Shadows for a level of {@code capacity} whose window has {@code currentShare} of it. */
-    WindowTuner(long capacity, double currentShare) {
-        long rate = Math.max(1, Long.highestOneBit(Math.max(1, capacity / MIN_SHADOW_BLOCKS)));
+    /**
+     * Experts for a level of {@code capacity} that runs as expert {@code initial} now, their
+     * sketches aged like the level's (so the level can take one over).
+     */
+    WindowTuner(long capacity, int initial, LongSupplier nanoClock, long halfLifeNanos) {
+        long rate = capacity <= FULL_SIZE_MAX ? 1 : Long.highestOneBit(capacity / MIN_SHADOW_BLOCKS);
         sampleMask = rate - 1;
-        long shadowCapacity = Math.max(1, capacity / rate);
+        shadowCapacity = Math.max(1, capacity / rate);
         for (int i = 0; i < SHARES.length; i++) {
-            shadows[i] = TierPolicy.shadow(shadowCapacity, SHARES[i]);
+            shadows[i] = TierPolicy.shadow(shadowCapacity, SHARES[i], i == EAGER, nanoClock, halfLifeNanos);
         }
         epochLength = EPOCH_PER_BLOCK * Math.max(shadowCapacity, MIN_EPOCH);
-        for (int i = 1; i < SHARES.length; i++) {
-            if (Math.abs(SHARES[i] - currentShare) < Math.abs(SHARES[best] - currentShare)) {
-                best = i;
-            }
-        }
+        checkInterval = Math.max(1, epochLength / CHECKS_PER_EPOCH);
+        best = initial;
     }
 
-    /** Feeds one access the level saw; returns the window share to move to, or a negative number to stay. */
-    double observe(long key) {
+    /** The expert nearest a window of {@code share}: the eager one for the smallest window. */
+    static int nearest(double share) {
+        int nearest = EAGER;
+        for (int i = 1; i < SHARES.length; i++) {
+            if (Math.abs(SHARES[i] - share) < Math.abs(SHARES[nearest] - share)) {
+                nearest = i;
+            }
+        }
+        return nearest;
+    }
+
+    /** Whether the experts are full-size copies of the level, which it can become. */
+    boolean fullSize() {
+        return sampleMask == 0;
+    }
+
+    /** Expert {@code i}'s simulation: a one-level policy. */
+    TierPolicy shadow(int i) {
+        return shadows[i];
+    }
+
+    /** Feeds one access the level saw; returns the expert to follow from now on, or -1 to stay. */
+    int observe(long key) {
         if ((FrequencySketch.mix(key) >>> 40 & sampleMask) != 0) {
             return -1;
         }
@@ -66,26 +113,37 @@ final class WindowTuner {
             }
             shadows[i].access(key);
         }
-        if (++sampled < epochLength) {
+        sampled++;
+        boolean epochEnd = sampled == epochLength;
+        if (!epochEnd && sampled % checkInterval != 0) {
             return -1;
         }
-        sampled = 0;
         int top = best;
+        double topScore = scores[best] + hits[best];
+        double bestScore = topScore;
         for (int i = 0; i < shadows.length; i++) {
-            scores[i] = scores[i] / 2 + hits[i];
-            hits[i] = 0;
-            if (scores[i] > scores[top]) {
+            double score = scores[i] + hits[i];
+            if (score > topScore || (score == topScore && i > top)) {
                 top = i;
+                topScore = score;
             }
         }
-        // Moving the window moves blocks and costs hits: move only for a clear gain.
-        if (scores[top] > (1 + SWITCH_MARGIN) * scores[best]) {
-            best = top;
+        if (epochEnd) {
+            sampled = 0;
+            for (int i = 0; i < shadows.length; i++) {
+                scores[i] = (scores[i] + hits[i]) * DECAY;
+                hits[i] = 0;
+            }
         }
-        return SHARES[best];
+        double lead = topScore - bestScore;
+        if (top == best || lead <= Z * Math.sqrt(topScore + bestScore) || lead <= MIN_LEAD * shadowCapacity) {
+            return -1;
+        }
+        best = top;
+        return best;
     }
 
-    /** Writes the scores and the shadows, so a restarted level goes on learning where it stopped. */
+    /** Writes the scores and the experts, so a restarted level goes on learning where it stopped. */
     void save(DataOutput out) throws IOException {
         out.writeInt(best);
         out.writeLong(sampled);
@@ -99,9 +157,12 @@ final class WindowTuner {
     void load(DataInput in) throws IOException {
         best = in.readInt();
         if (best < 0 || best >= SHARES.length) {
-            throw new IOException("placement state is corrupt: window choice " + best);
+            throw new IOException("placement state is corrupt: expert " + best);
         }
         sampled = in.readLong();
+        if (sampled < 0 || sampled >= epochLength) {
+            throw new IOException("placement state is corrupt: " + sampled + " accesses into an epoch of " + epochLength);
+        }
         for (int i = 0; i < shadows.length; i++) {
             hits[i] = in.readLong();
             scores[i] = in.readDouble();

@@ -45,6 +45,16 @@ final class Traces {
         return trace;
     }
 
+    /** {@code sweeps} passes over {@code keys} consecutive blocks from {@code base}, alternately forth and back. */
+    static long[] zigzag(int keys, int sweeps, long base) {
+        long[] trace = new long[keys * sweeps];
+        for (int i = 0; i < trace.length; i++) {
+            int at = i % keys;
+            trace[i] = base + ((i / keys) % 2 == 0 ? at : keys - 1 - at);
+        }
+        return trace;
+    }
+
     /** One pass over {@code keys} new blocks from {@code base}. */
     static long[] scan(int keys, long base) {
         return loop(keys, 1, base);
