@@ -167,6 +167,21 @@ public final class TierPolicy {
         return list < 0 ? levels.length : list / Level.REGIONS;
     }
 
+    /** An expert's access: whether {@code key}'s block was in level 0 before it. */
+    boolean accessHits(long key) {
+        int n = index.get(key, nodes.keys);
+        if (n != KeyIndex.ABSENT && nodes.listOf(n) >= 0) {
+            levels[0].hit(n);
+            return true;
+        }
+        levels[0].recordMiss(key);
+        if (n == KeyIndex.ABSENT) {
+            n = track(key);
+        }
+        levels[0].add(n);
+        return false;
+    }
+
     /** Records a read or write of {@code key}'s block; returns the level it belongs on afterwards. */
     public int access(long key) {
         int n = index.get(key, nodes.keys);

@@ -55,8 +55,15 @@ final class WindowTuner {
     private static final double MIN_LEAD = 0.1;
 
     private final TierPolicy[] shadows = new TierPolicy[SHARES.length];
-    private final long[] hits = new long[SHARES.length];
-    private final double[] scores = new double[SHARES.length];
+    private static final int ALL = (1 << SHARES.length) - 1;
+
+    /**
+     * {@code wins[i][j]}: the sampled accesses that expert i hit and j missed lately (decayed).
+     * Experts hit and miss mostly together, so what tells them apart is where they differ: i leads j
+     * by {@code wins[i][j] - wins[j][i]}, a difference whose noise is about the square root of
+     * their sum (as in McNemar's test), however many hits both made.
+     */
+    private final double[][] wins = new double[SHARES.length][SHARES.length];
     private final long sampleMask;
     private final long shadowCapacity;
     private final long epochLength;
@@ -107,50 +114,63 @@ final class WindowTuner {
         if ((FrequencySketch.mix(key) >>> 40 & sampleMask) != 0) {
             return -1;
         }
+        int hitMask = 0;
         for (int i = 0; i < shadows.length; i++) {
-            if (shadows[i].levelOf(key) == 0) {
-                hits[i]++;
-            }
-            shadows[i].access(key);
-        }
-        sampled++;
-        boolean epochEnd = sampled == epochLength;
-        if (!epochEnd && sampled % checkInterval != 0) {
-            return -1;
-        }
-        int top = best;
-        double topScore = scores[best] + hits[best];
-        double bestScore = topScore;
-        for (int i = 0; i < shadows.length; i++) {
-            double score = scores[i] + hits[i];
-            if (score > topScore || (score == topScore && i > top)) {
-                top = i;
-                topScore = score;
+            if (shadows[i].accessHits(key)) {
+                hitMask |= 1 << i;
             }
         }
+        if (hitMask != 0 && hitMask != ALL) {
+            for (int i = 0; i < shadows.length; i++) {
+                if ((hitMask & 1 << i) != 0) {
+                    double[] row = wins[i];
+                    for (int j = 0; j < shadows.length; j++) {
+                        if ((hitMask & 1 << j) == 0) {
+                            row[j]++;
+                        }
+                    }
+                }
+            }
+        }
+        boolean epochEnd = ++sampled == epochLength;
         if (epochEnd) {
             sampled = 0;
-            for (int i = 0; i < shadows.length; i++) {
-                scores[i] = (scores[i] + hits[i]) * DECAY;
-                hits[i] = 0;
+            for (double[] row : wins) {
+                for (int j = 0; j < row.length; j++) {
+                    row[j] *= DECAY;
+                }
             }
-        }
-        double lead = topScore - bestScore;
-        if (top == best || lead <= Z * Math.sqrt(topScore + bestScore) || lead <= MIN_LEAD * shadowCapacity) {
+        } else if (sampled % checkInterval != 0) {
             return -1;
         }
-        best = top;
-        return best;
+        int top = -1;
+        double topLead = 0;
+        for (int i = 0; i < shadows.length; i++) {
+            double won = wins[i][best];
+            double lost = wins[best][i];
+            double lead = won - lost;
+            if (i != best && lead >= topLead && lead > Z * Math.sqrt(won + lost) && lead > MIN_LEAD * shadowCapacity) {
+                top = i;
+                topLead = lead;
+            }
+        }
+        if (top >= 0) {
+            best = top;
+        }
+        return top;
     }
 
     /** Writes the scores and the experts, so a restarted level goes on learning where it stopped. */
     void save(DataOutput out) throws IOException {
         out.writeInt(best);
         out.writeLong(sampled);
-        for (int i = 0; i < shadows.length; i++) {
-            out.writeLong(hits[i]);
-            out.writeDouble(scores[i]);
-            shadows[i].saveLevels(out);
+        for (double[] row : wins) {
+            for (double w : row) {
+                out.writeDouble(w);
+            }
+        }
+        for (TierPolicy shadow : shadows) {
+            shadow.saveLevels(out);
         }
     }
 
@@ -163,10 +183,13 @@ final class WindowTuner {
         if (sampled < 0 || sampled >= epochLength) {
             throw new IOException("placement state is corrupt: " + sampled + " accesses into an epoch of " + epochLength);
         }
-        for (int i = 0; i < shadows.length; i++) {
-            hits[i] = in.readLong();
-            scores[i] = in.readDouble();
-            shadows[i].loadLevels(in);
+        for (double[] row : wins) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] = in.readDouble();
+            }
+        }
+        for (TierPolicy shadow : shadows) {
+            shadow.loadLevels(in);
         }
     }
 }
