@@ -24,14 +24,17 @@ import java.util.function.LongSupplier;
  * a fixed few thousand blocks whatever the level's size, and the level moves its window to the
  * leader's share.
  *
- * <p>Each expert's hits are scored, the scores decaying slowly (by {@value #DECAY} each epoch of about
- * a capacity of sampled accesses), and the lead is checked {@value #CHECKS_PER_EPOCH} times an epoch.
- * The level follows another expert only on a lead it can trust: more than {@value #Z} standard
- * deviations of the two scores (hits are counts) and more than a tenth of the shadow's capacity.
- * Short-lived leads are how experts of one workload take turns, and following each of them costs
- * hits (a loop rewards the expert whose main kept its blocks, and punishes one that just let a
- * recency burst in). A tie goes to the larger window: at a zigzag's reversal every expert holding
- * the last blocks scores alike, and LRU holds the most.
+ * <p>Experts hit and miss mostly together, so they are compared where they differ: for each pair,
+ * the sampled accesses one hit and the other missed, decaying by {@value #DECAY} each epoch (about a
+ * capacity of sampled accesses), checked {@value #CHECKS_PER_EPOCH} times an epoch. The level
+ * follows another expert only on a lead it can trust: more than {@value #Z} square roots of the
+ * accesses where the two differed (McNemar's test; comparing hit counts would take the noise of
+ * every hit, and experts hitting 92% of the time 1.5 points apart would never be told apart), and
+ * more than a tenth of the shadow's capacity. Short-lived leads are how experts of one workload take
+ * turns, and following each of them costs hits (a loop rewards the expert whose main kept its
+ * blocks, and punishes one that just let a recency burst in). Of equal leads the larger window's
+ * wins: at a zigzag's reversal every expert holding the last blocks gains alike, and LRU holds the
+ * most. The level starts as the eager 1% expert, a plain W-TinyLFU.
  */
 final class WindowTuner {
     /** Each expert's window share; {@link #EAGER} counts from the first access, the others from half full. */
@@ -49,14 +52,14 @@ final class WindowTuner {
     private static final int CHECKS_PER_EPOCH = 16;
     /** The scores' decay each epoch: a memory of about fifty capacities of accesses. */
     private static final double DECAY = 0.98;
-    /** A lead must exceed this many standard deviations of the two scores... */
+    /** A lead must exceed this many square roots of the accesses where the two experts differed... */
     private static final double Z = 2;
     /** ...and this share of the shadow's capacity. */
     private static final double MIN_LEAD = 0.1;
 
-    private final TierPolicy[] shadows = new TierPolicy[SHARES.length];
     private static final int ALL = (1 << SHARES.length) - 1;
 
+    private final TierPolicy[] shadows = new TierPolicy[SHARES.length];
     /**
      * {@code wins[i][j]}: the sampled accesses that expert i hit and j missed lately (decayed).
      * Experts hit and miss mostly together, so what tells them apart is where they differ: i leads j
