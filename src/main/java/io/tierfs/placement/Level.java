@@ -57,6 +57,8 @@ final class Level {
     private long probationSize;
     private long protectedSize;
     private long random = 0x2545_F491_4F6C_DD1DL;
+    /** An expert's sketch that its tuner counts once for every expert waiting for half full, not this level. */
+    private boolean sketchShared;
     /** Whether accesses are counted yet: from the first, or from the first time the level is half full. */
     private boolean counting;
     /** The expert the level becomes at the end of the current access, or -1. */
@@ -81,7 +83,7 @@ final class Level {
 
     /** An expert's level: a fixed window share. */
     Level(TierPolicy owner, NodeTable nodes, int number, long capacity, double windowShare, boolean eager,
-        LongSupplier nanoClock, long halfLifeNanos) {
+        FrequencySketch shared, LongSupplier nanoClock, long halfLifeNanos) {
         this.owner = owner;
         this.nodes = nodes;
         this.number = number;
@@ -93,7 +95,8 @@ final class Level {
         this.capacity = capacity;
         this.windowMax = Math.max(1, Math.round(windowShare * capacity));
         this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
-        this.sketch = newSketch(capacity);
+        this.sketch = shared != null ? shared : newSketch(capacity);
+        this.sketchShared = shared != null;
         this.tuner = null;
         this.counting = eager;
     }
@@ -142,7 +145,15 @@ final class Level {
             }
             counting = true;
         }
-        sketch.increment(key);
+        if (!sketchShared) {
+            sketch.increment(key);
+        }
+    }
+
+    /** A sketch of this capacity, counted from half full, for experts to share ({@link WindowTuner}). */
+    static FrequencySketch sharedSketch(long capacity, LongSupplier nanoClock, long halfLifeNanos) {
+        return new FrequencySketch(COUNTERS_PER_BLOCK * Math.max(capacity, MIN_SAMPLE_BLOCKS),
+            SAMPLE_PER_BLOCK * Math.max(capacity, MIN_SAMPLE_BLOCKS), nanoClock, halfLifeNanos);
     }
 
     private void tune(long key) {
@@ -401,7 +412,9 @@ final class Level {
         out.writeLong(protectedMax);
         out.writeLong(random);
         out.writeBoolean(counting);
-        sketch.save(out);
+        if (!sketchShared) {
+            sketch.save(out); // a shared sketch is the tuner's to save
+        }
         if (tuner != null) {
             tuner.save(out);
         }
@@ -416,7 +429,9 @@ final class Level {
         protectedMax = in.readLong();
         random = in.readLong();
         counting = in.readBoolean();
-        sketch.load(in);
+        if (!sketchShared) {
+            sketch.load(in);
+        }
         if (tuner != null) {
             tuner.load(in);
         }

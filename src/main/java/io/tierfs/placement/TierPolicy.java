@@ -80,18 +80,23 @@ public final class TierPolicy {
      * expert. Its sketch counts from the first access ({@code eager}) or from half full, aged by count only.
      */
     static TierPolicy shadow(long capacity, double windowShare, boolean eager) {
-        return new TierPolicy(capacity, windowShare, eager, null, 0);
+        return new TierPolicy(capacity, windowShare, eager, null, null, 0);
     }
 
-    /** An expert whose sketch ages by {@code nanoClock} too, as its level's does. */
-    static TierPolicy shadow(long capacity, double windowShare, boolean eager, LongSupplier nanoClock, long halfLifeNanos) {
-        return new TierPolicy(capacity, windowShare, eager, nanoClock, halfLifeNanos);
+    /**
+     * An expert whose sketch ages by {@code nanoClock} too, as its level's does; with {@code shared},
+     * an expert counting from half full that reads a sketch its tuner counts for all such experts.
+     */
+    static TierPolicy shadow(long capacity, double windowShare, boolean eager, FrequencySketch shared, LongSupplier nanoClock,
+        long halfLifeNanos) {
+        return new TierPolicy(capacity, windowShare, eager, shared, nanoClock, halfLifeNanos);
     }
 
-    private TierPolicy(long capacity, double windowShare, boolean eager, LongSupplier nanoClock, long halfLifeNanos) {
+    private TierPolicy(long capacity, double windowShare, boolean eager, FrequencySketch shared, LongSupplier nanoClock,
+        long halfLifeNanos) {
         nodes = new NodeTable(Level.REGIONS, nodeCapacity(capacity, 1));
         index = new KeyIndex(nodeCapacity(capacity, 1));
-        levels = new Level[] {new Level(this, nodes, 0, capacity, windowShare, eager, nanoClock, halfLifeNanos)};
+        levels = new Level[] {new Level(this, nodes, 0, capacity, windowShare, eager, shared, nanoClock, halfLifeNanos)};
         changes = null;
     }
 

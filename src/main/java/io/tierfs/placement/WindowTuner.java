@@ -59,7 +59,13 @@ final class WindowTuner {
 
     private static final int ALL = (1 << SHARES.length) - 1;
 
+    /** An expert counting from half full. */
+    private static final int LAZY = 1;
+
     private final TierPolicy[] shadows = new TierPolicy[SHARES.length];
+    /** The sketch of every expert but the eager one. */
+    private final FrequencySketch lazySketch;
+    private boolean lazyCounting;
     /**
      * {@code wins[i][j]}: the sampled accesses that expert i hit and j missed lately (decayed).
      * Experts hit and miss mostly together, so what tells them apart is where they differ: i leads j
@@ -83,8 +89,10 @@ final class WindowTuner {
         long rate = capacity <= FULL_SIZE_MAX ? 1 : Long.highestOneBit(capacity / MIN_SHADOW_BLOCKS);
         sampleMask = rate - 1;
         shadowCapacity = Math.max(1, capacity / rate);
+        lazySketch = Level.sharedSketch(shadowCapacity, nanoClock, halfLifeNanos);
         for (int i = 0; i < SHARES.length; i++) {
-            shadows[i] = TierPolicy.shadow(shadowCapacity, SHARES[i], i == EAGER, nanoClock, halfLifeNanos);
+            shadows[i] = TierPolicy.shadow(shadowCapacity, SHARES[i], i == EAGER, i == EAGER ? null : lazySketch, nanoClock,
+                halfLifeNanos);
         }
         epochLength = EPOCH_PER_BLOCK * Math.max(shadowCapacity, MIN_EPOCH);
         checkInterval = Math.max(1, epochLength / CHECKS_PER_EPOCH);
@@ -116,6 +124,14 @@ final class WindowTuner {
     int observe(long key) {
         if ((FrequencySketch.mix(key) >>> 40 & sampleMask) != 0) {
             return -1;
+        }
+        // The experts that count from half full all fill alike (nothing is evicted before), so they
+        // start counting on the same access and count the same keys: one sketch serves them all.
+        if (!lazyCounting && shadows[LAZY].level0().size() >= shadowCapacity >>> 1) {
+            lazyCounting = true;
+        }
+        if (lazyCounting) {
+            lazySketch.increment(key);
         }
         int hitMask = 0;
         for (int i = 0; i < shadows.length; i++) {
@@ -167,6 +183,8 @@ final class WindowTuner {
     void save(DataOutput out) throws IOException {
         out.writeInt(best);
         out.writeLong(sampled);
+        out.writeBoolean(lazyCounting);
+        lazySketch.save(out);
         for (double[] row : wins) {
             for (double w : row) {
                 out.writeDouble(w);
@@ -183,6 +201,8 @@ final class WindowTuner {
             throw new IOException("placement state is corrupt: expert " + best);
         }
         sampled = in.readLong();
+        lazyCounting = in.readBoolean();
+        lazySketch.load(in);
         if (sampled < 0 || sampled >= epochLength) {
             throw new IOException("placement state is corrupt: " + sampled + " accesses into an epoch of " + epochLength);
         }
