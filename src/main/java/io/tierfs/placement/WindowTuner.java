@@ -30,7 +30,7 @@ import java.util.function.LongSupplier;
  * follows another expert only on a lead it can trust: more than {@value #Z} square roots of the
  * accesses where the two differed (McNemar's test; comparing hit counts would take the noise of
  * every hit, and experts hitting 92% of the time 1.5 points apart would never be told apart), and
- * more than a tenth of the shadow's capacity. Short-lived leads are how experts of one workload take
+ * more than a tenth of the capacity (a fiftieth for sampled experts). Short-lived leads are how experts of one workload take
  * turns, and following each of them costs hits (a loop rewards the expert whose main kept its
  * blocks, and punishes one that just let a recency burst in). Of equal leads the larger window's
  * wins: at a zigzag's reversal every expert holding the last blocks gains alike, and LRU holds the
@@ -56,6 +56,12 @@ final class WindowTuner {
     private static final double Z = 2;
     /** ...and this share of the shadow's capacity. */
     private static final double MIN_LEAD = 0.1;
+    /**
+     * The same for sampled experts. Their level only moves its window, which keeps its blocks, so a
+     * switch costs little; what a slow switch costs is the start spent at 1% on a recency-friendly
+     * volume (synthetic MSR volumes of 65536 blocks: up to 0.8 points).
+     */
+    private static final double SAMPLED_MIN_LEAD = 0.02;
 
     private static final int ALL = (1 << SHARES.length) - 1;
 
@@ -168,7 +174,7 @@ final class WindowTuner {
             double won = wins[i][best];
             double lost = wins[best][i];
             double lead = won - lost;
-            if (i != best && lead >= topLead && lead > Z * Math.sqrt(won + lost) && lead > MIN_LEAD * shadowCapacity) {
+            if (i != best && lead >= topLead && lead > Z * Math.sqrt(won + lost) && lead > (sampleMask == 0 ? MIN_LEAD : SAMPLED_MIN_LEAD) * shadowCapacity) {
                 top = i;
                 topLead = lead;
             }
