@@ -25,16 +25,16 @@ import java.util.function.LongSupplier;
  * leader's share.
  *
  * <p>Experts hit and miss mostly together, so they are compared where they differ: for each pair,
- * the sampled accesses one hit and the other missed, decaying by {@value #DECAY} each epoch (about a
- * capacity of sampled accesses), checked {@value #CHECKS_PER_EPOCH} times an epoch. The level
+ * the sampled accesses one hit and the other missed, decaying by {@value #DECAY} each epoch (about
+ * a capacity of sampled accesses), checked {@value #CHECKS_PER_EPOCH} times an epoch. The level
  * follows another expert only on a lead it can trust: more than {@value #Z} square roots of the
  * accesses where the two differed (McNemar's test; comparing hit counts would take the noise of
  * every hit, and experts hitting 92% of the time 1.5 points apart would never be told apart), and
- * more than a tenth of the capacity (a fiftieth for sampled experts). Short-lived leads are how experts of one workload take
- * turns, and following each of them costs hits (a loop rewards the expert whose main kept its
- * blocks, and punishes one that just let a recency burst in). Of equal leads the larger window's
- * wins: at a zigzag's reversal every expert holding the last blocks gains alike, and LRU holds the
- * most. The level starts as the eager 1% expert, a plain W-TinyLFU.
+ * more than a tenth of the capacity (a fiftieth for sampled experts). Short-lived leads are how
+ * experts of one workload take turns, and following each of them costs hits (a loop rewards the
+ * expert whose main kept its blocks, and punishes one that just let a recency burst in). Of equal
+ * leads the larger window's wins: at a zigzag's reversal every expert holding the last blocks gains
+ * alike, and LRU holds the most. The level starts as the eager 1% expert, a plain W-TinyLFU.
  */
 final class WindowTuner {
     /** Each expert's window share; {@link #EAGER} counts from the first access, the others from half full. */
