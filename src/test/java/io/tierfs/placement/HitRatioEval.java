@@ -15,12 +15,17 @@ import java.util.concurrent.Future;
  * than a point under the better of LRU and Caffeine. Run from the test classpath:
  *
  * <pre>
- * java -cp target/classes:target/test-classes:$(deps) io.tierfs.placement.HitRatioEval \
- *     [-threads N] [-format plain|msr|blkparse] [-sizes 100,250,...] trace...
+ * mvn -q dependency:build-classpath -Dmdep.outputFile=cp.txt
+ * java -cp target/classes:target/test-classes:$(cat cp.txt) io.tierfs.placement.HitRatioEval \
+ *     [-threads N] [-format plain|msr|blkparse] [-sizes 100,250,...] [-tierfs-only | -shares] trace...
  * </pre>
  *
  * Without {@code -sizes}, a trace is run at 100..2000 blocks if it touches at most 100k distinct
- * blocks, else at 1/1000, 1/100 and 1/10 of its distinct blocks.
+ * blocks, else at 1/1000, 1/100 and 1/10 of its distinct blocks. msr and blkparse traces are cut
+ * into 4 KiB blocks. {@code -tierfs-only} skips the references and prints the time per access;
+ * {@code -shares} prints level 0's hit ratio with the window fixed at shares from 1% to 99% instead.
+ * Public traces (LIRS, ARC, cache2k, CloudPhysics...) are not in the repository: convert them to
+ * one block number a line.
  */
 public final class HitRatioEval {
     private HitRatioEval() {
