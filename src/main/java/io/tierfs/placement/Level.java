@@ -176,6 +176,13 @@ final class Level {
         }
     }
 
+    /** The block no longer exists: the experts drop it as well. */
+    void forgetInExperts(long key) {
+        if (tuner != null) {
+            tuner.forget(key);
+        }
+    }
+
     /** Becomes the expert the tuner chose during the access just finished, if it chose one. */
     void settle() {
         if (pendingExpert >= 0) {

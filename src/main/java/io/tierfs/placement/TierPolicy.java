@@ -242,7 +242,13 @@ public final class TierPolicy {
             levels[levelOfNode(n)].release(n);
             untrack(n);
         }
-        changes.record(key, ChangeLog.GONE);
+        if (changes != null) {
+            changes.record(key, ChangeLog.GONE);
+        }
+        // The experts forget it too: a level that becomes one must not bring a deleted block back.
+        for (Level level : levels) {
+            level.forgetInExperts(key);
+        }
     }
 
     /** Changes {@code level}'s capacity (an operator grew the tier, blocks were pinned); evicts what no longer fits. */

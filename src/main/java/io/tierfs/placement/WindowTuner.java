@@ -126,6 +126,15 @@ final class WindowTuner {
         return shadows[i];
     }
 
+    /** The block no longer exists: every expert that sampled it drops it. */
+    void forget(long key) {
+        if ((FrequencySketch.mix(key) >>> 40 & sampleMask) == 0) {
+            for (TierPolicy shadow : shadows) {
+                shadow.remove(key);
+            }
+        }
+    }
+
     /** Feeds one access the level saw; returns the expert to follow from now on, or -1 to stay. */
     int observe(long key) {
         if ((FrequencySketch.mix(key) >>> 40 & sampleMask) != 0) {

@@ -299,6 +299,30 @@ class TierPolicyTest {
     }
 
     @Test
+    void aRemovedBlockIsNotBroughtBackWhenTheLevelBecomesAnExpert() {
+        TierPolicy policy = new TierPolicy(200, 300);
+        long[] trace = Traces.zigzag(600, 12, 0);
+        java.util.Set<Long> removed = new java.util.HashSet<>();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        long windowBefore = policy.windowCapacity(0);
+        boolean became = false;
+        for (long key : trace) {
+            removed.remove(key); // written again
+            policy.access(key);
+            if (random.nextInt(10) == 0) {
+                policy.remove(key);
+                removed.add(key);
+            }
+            became |= policy.windowCapacity(0) != windowBefore;
+            policy.drainChanges((k, level) -> assertTrue(!removed.contains(k), "removed block " + k + " moved to " + level));
+        }
+        assertTrue(became, "level 0 followed another expert");
+        for (long key : removed) {
+            assertEquals(2, policy.levelOf(key));
+        }
+    }
+
+    @Test
     void aLevelThatBecameAnExpertSavesAndLoadsTheSame() throws IOException {
         TierPolicy policy = new TierPolicy(200, 300);
         replay(policy, Traces.zigzag(600, 8, 0));
