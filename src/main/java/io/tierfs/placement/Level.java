@@ -171,9 +171,14 @@ final class Level {
         } else {
             // A lower level holds what the levels above evicted, not what its experts kept, and a
             // sampled expert holds a sample: take the leader's window only.
-            setWindow(Math.round(WindowTuner.SHARES[expert] * capacity));
-            counting |= expert == WindowTuner.EAGER;
+            follow(expert);
         }
+    }
+
+    /** Takes {@code expert}'s window share (and its counting from the first access, if it is the eager one). */
+    private void follow(int expert) {
+        setWindow(Math.round(WindowTuner.SHARES[expert] * capacity));
+        counting |= expert == WindowTuner.EAGER;
     }
 
     /** The block no longer exists: the experts drop it as well. */
@@ -197,7 +202,9 @@ final class Level {
      * regions and order, its sketch and its window. Blocks of this level that the expert does not
      * hold are evicted to the level below, as by any eviction; blocks it holds that are below or
      * nowhere are brought up (changes the migrator drains like any other). From here on this level
-     * makes the expert's decisions.
+     * makes the expert's decisions. Experts differ only once full (until then none has evicted a
+     * block), so the leader is full: becoming it never empties the level, even with experts made
+     * anew by a resize.
      */
     private void become(Level expert) {
         NodeTable from = expert.nodes;
