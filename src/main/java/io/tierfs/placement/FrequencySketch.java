@@ -160,6 +160,9 @@ public final class FrequencySketch {
 
     /** Takes {@code other}'s counts and progress towards the next halving; both sketches have the same number of counters. */
     void copyFrom(FrequencySketch other) {
+        if (other.table.length != table.length) {
+            throw new IllegalArgumentException(other.counters() + " counters to copy into " + counters());
+        }
         System.arraycopy(other.table, 0, table, 0, table.length);
         size = Math.min(other.size, sampleSize - 1);
     }

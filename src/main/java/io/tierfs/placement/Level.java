@@ -233,6 +233,9 @@ final class Level {
         protectedMax = expert.protectedMax;
         counting = expert.counting;
         random = expert.random;
+        if (sketch.counters() != expert.sketch.counters()) {
+            sketch = newSketch(capacity); // a level shrunk by a resize kept its larger sketch; its experts have one of its size
+        }
         sketch.copyFrom(expert.sketch);
     }
 

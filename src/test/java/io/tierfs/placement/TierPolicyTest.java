@@ -323,6 +323,16 @@ class TierPolicyTest {
     }
 
     @Test
+    void aLevelShrunkByAResizeCanStillBecomeAnExpert() {
+        TierPolicy policy = new TierPolicy(2000, 1000);
+        replay(policy, Traces.zipf(40_000, 8_000, 0.9, 0, 4));
+        policy.resize(0, 300); // keeps the sketch of 2000 blocks; the new experts have one of 300
+        replay(policy, Traces.zigzag(900, 12, 1L << 40));
+        assertEquals(300, policy.windowCapacity(0), "level 0 became the LRU expert");
+        assertEquals(300, policy.size(0));
+    }
+
+    @Test
     void aLevelThatBecameAnExpertSavesAndLoadsTheSame() throws IOException {
         TierPolicy policy = new TierPolicy(200, 300);
         replay(policy, Traces.zigzag(600, 8, 0));
