@@ -181,7 +181,25 @@ public final class FrequencySketch {
         if (counters != counters()) {
             throw new IOException("the saved sketch has " + counters + " counters, this one " + counters());
         }
-        size = in.readLong();
+        loadCounts(in);
+    }
+
+    /**
+     * Reads what {@link #save} wrote into a sketch of the saved size, whatever the size a new level
+     * would have (a level shrunk by a resize keeps its larger sketch).
+     */
+    static FrequencySketch read(DataInput in, long sampleSize, LongSupplier nanoClock, long halfLifeNanos) throws IOException {
+        long counters = in.readLong();
+        if (counters < 128 || counters > (1L << 34) || Long.bitCount(counters) != 1) {
+            throw new IOException("placement state is corrupt: a sketch of " + counters + " counters");
+        }
+        FrequencySketch sketch = new FrequencySketch(counters, sampleSize, nanoClock, halfLifeNanos);
+        sketch.loadCounts(in);
+        return sketch;
+    }
+
+    private void loadCounts(DataInput in) throws IOException {
+        size = Math.min(in.readLong(), sampleSize - 1);
         for (int i = 0; i < table.length; i++) {
             table[i] = in.readLong();
         }

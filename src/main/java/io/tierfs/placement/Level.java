@@ -447,7 +447,7 @@ final class Level {
         random = in.readLong();
         counting = in.readBoolean();
         if (!sketchShared) {
-            sketch.load(in);
+            sketch = FrequencySketch.read(in, sampleSize(capacity), nanoClock, halfLifeNanos);
         }
         if (tuner != null) {
             tuner.load(in);

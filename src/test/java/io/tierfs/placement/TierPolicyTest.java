@@ -333,6 +333,54 @@ class TierPolicyTest {
     }
 
     @Test
+    void randomOperationsKeepTheLevelsConsistentWithWhatWasDrained() throws IOException {
+        TierPolicy policy = new TierPolicy(150, 250);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(12);
+        long[] zigzag = Traces.zigzag(400, 40, 0);
+        long[] zipf = Traces.zipf(16_000, 1_500, 0.9, 0, 13);
+        Map<Long, Integer> physical = new HashMap<>();
+        java.util.Set<Long> removed = new java.util.HashSet<>();
+        int capacity = 150;
+        for (int t = 0; t < 16_000; t++) {
+            // Phases of zigzag and of zipf, so level 0 follows one expert, then another.
+            long key = (t / 2_000) % 2 == 0 ? zigzag[t] : zipf[t];
+            int op = random.nextInt(100);
+            if (op < 90) {
+                policy.access(key);
+                removed.remove(key);
+            } else if (op < 95) {
+                int level = random.nextInt(3);
+                policy.insert(key, level); // new data written straight to that level: no move to drain
+                physical.put(key, level);
+                removed.remove(key);
+            } else if (op < 99) {
+                policy.remove(key);
+                physical.remove(key);
+                removed.add(key);
+            } else {
+                capacity = 50 + random.nextInt(250);
+                policy.resize(0, capacity);
+            }
+            if (random.nextInt(50) == 0) {
+                policy.drainChanges(physical::put);
+                for (long k = 0; k < 1_500; k++) {
+                    int level = policy.levelOf(k);
+                    assertEquals(level, physical.getOrDefault(k, 2), "block " + k + " where the drained moves put it");
+                    assertTrue(!removed.contains(k) || level == 2, "removed block " + k + " came back");
+                }
+                assertTrue(policy.size(0) <= capacity && policy.size(1) <= 250, policy.size(0) + " / " + policy.size(1));
+                assertEquals(policy.size(0), countInLevel(policy, java.util.stream.LongStream.range(0, 1_500).toArray(), 0));
+            }
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        policy.save(new DataOutputStream(bytes));
+        TierPolicy loaded = TierPolicy.load(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), null, 0);
+        for (int t = 0; t < 4_000; t++) {
+            assertEquals(policy.access(zigzag[t]), loaded.access(zigzag[t]));
+        }
+    }
+
+    @Test
     void aLevelThatBecameAnExpertSavesAndLoadsTheSame() throws IOException {
         TierPolicy policy = new TierPolicy(200, 300);
         replay(policy, Traces.zigzag(600, 8, 0));
