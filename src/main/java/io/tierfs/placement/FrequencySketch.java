@@ -158,6 +158,15 @@ public final class FrequencySketch {
         return h ^ (h >>> 31);
     }
 
+    /** Takes {@code other}'s counts and progress towards the next halving; both sketches have the same number of counters. */
+    void copyFrom(FrequencySketch other) {
+        if (other.table.length != table.length) {
+            throw new IllegalArgumentException(other.counters() + " counters to copy into " + counters());
+        }
+        System.arraycopy(other.table, 0, table, 0, table.length);
+        size = Math.min(other.size, sampleSize - 1);
+    }
+
     void save(DataOutput out) throws IOException {
         out.writeLong(counters());
         out.writeLong(size);
@@ -172,7 +181,25 @@ public final class FrequencySketch {
         if (counters != counters()) {
             throw new IOException("the saved sketch has " + counters + " counters, this one " + counters());
         }
-        size = in.readLong();
+        loadCounts(in);
+    }
+
+    /**
+     * Reads what {@link #save} wrote into a sketch of the saved size, whatever the size a new level
+     * would have (a level shrunk by a resize keeps its larger sketch).
+     */
+    static FrequencySketch read(DataInput in, long sampleSize, LongSupplier nanoClock, long halfLifeNanos) throws IOException {
+        long counters = in.readLong();
+        if (counters < 128 || counters > (1L << 34) || Long.bitCount(counters) != 1) {
+            throw new IOException("placement state is corrupt: a sketch of " + counters + " counters");
+        }
+        FrequencySketch sketch = new FrequencySketch(counters, sampleSize, nanoClock, halfLifeNanos);
+        sketch.loadCounts(in);
+        return sketch;
+    }
+
+    private void loadCounts(DataInput in) throws IOException {
+        size = Math.min(in.readLong(), sampleSize - 1);
         for (int i = 0; i < table.length; i++) {
             table[i] = in.readLong();
         }

@@ -11,7 +11,9 @@ import java.util.function.LongSupplier;
  * segmented LRU (probation, then protected once hit again): it gets in only if the sketch says it
  * is accessed more often than main's victim, the least recently used block of probation. So a scan
  * passes through the window without displacing the blocks that earn hits, and a block reused soon
- * after its first access is still caught by the window. {@link WindowTuner} sizes the window.
+ * after its first access is still caught by the window. {@link WindowTuner} watches experts, copies
+ * of the level run differently, and the level follows the best: it becomes that expert outright
+ * (level 0, at most {@link WindowTuner#FULL_SIZE_MAX} blocks) or takes its window share.
  *
  * <p>Whatever this level evicts (a rejected candidate or a displaced victim) is handed to the
  * {@link TierPolicy}, which offers it to the level below.
@@ -55,6 +57,12 @@ final class Level {
     private long probationSize;
     private long protectedSize;
     private long random = 0x2545_F491_4F6C_DD1DL;
+    /** An expert's sketch that its tuner counts once for every expert waiting for half full, not this level. */
+    private boolean sketchShared;
+    /** Whether accesses are counted yet: from the first, or from the first time the level is half full. */
+    private boolean counting;
+    /** The expert the level becomes at the end of the current access, or -1. */
+    private int pendingExpert = -1;
 
     Level(TierPolicy owner, NodeTable nodes, int number, long capacity, LongSupplier nanoClock, long halfLifeNanos) {
         this.owner = owner;
@@ -69,24 +77,28 @@ final class Level {
         this.windowMax = capacity - (long) ((1 - INITIAL_WINDOW_SHARE) * capacity);
         this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
         this.sketch = newSketch(capacity);
-        this.tuner = new WindowTuner(capacity, INITIAL_WINDOW_SHARE);
+        this.tuner = new WindowTuner(capacity, WindowTuner.EAGER, nanoClock, halfLifeNanos);
+        this.counting = true;
     }
 
-    /** A shadow's level: a fixed window share, aged by count. */
-    Level(TierPolicy owner, NodeTable nodes, int number, long capacity, double windowShare) {
+    /** An expert's level: a fixed window share. */
+    Level(TierPolicy owner, NodeTable nodes, int number, long capacity, double windowShare, boolean eager,
+        FrequencySketch shared, LongSupplier nanoClock, long halfLifeNanos) {
         this.owner = owner;
         this.nodes = nodes;
         this.number = number;
         this.window = number * REGIONS + WINDOW;
         this.probation = number * REGIONS + PROBATION;
         this.protectedList = number * REGIONS + PROTECTED;
-        this.nanoClock = null;
-        this.halfLifeNanos = 0;
+        this.nanoClock = nanoClock;
+        this.halfLifeNanos = halfLifeNanos;
         this.capacity = capacity;
         this.windowMax = Math.max(1, Math.round(windowShare * capacity));
         this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
-        this.sketch = newSketch(capacity);
+        this.sketch = shared != null ? shared : newSketch(capacity);
+        this.sketchShared = shared != null;
         this.tuner = null;
+        this.counting = eager;
     }
 
     private FrequencySketch newSketch(long capacity) {
@@ -115,28 +127,121 @@ final class Level {
 
     /** An access that reached this level and found its block in a level below or in none. */
     void recordMiss(long key) {
-        sketch.increment(key);
+        count(key);
         tune(key);
+    }
+
+    /**
+     * Counts an access in the sketch: from the first access, or, for the experts that wait, once the
+     * level is half full (as Caffeine). Before that nothing is evicted, so no admission needs a
+     * frequency, and waiting forgets a first burst (a load, a first scan) whose counts would make
+     * its blocks look hotter than what follows; counting keeps a first pass whose blocks come back.
+     * Which warm-up wins depends on the trace, so the tuner has an expert of each.
+     */
+    private void count(long key) {
+        if (!counting) {
+            if (size() < capacity >>> 1) {
+                return;
+            }
+            counting = true;
+        }
+        if (!sketchShared) {
+            sketch.increment(key);
+        }
+    }
+
+    /** A sketch of this capacity, counted from half full, for experts to share ({@link WindowTuner}). */
+    static FrequencySketch sharedSketch(long capacity, LongSupplier nanoClock, long halfLifeNanos) {
+        return new FrequencySketch(COUNTERS_PER_BLOCK * Math.max(capacity, MIN_SAMPLE_BLOCKS),
+            SAMPLE_PER_BLOCK * Math.max(capacity, MIN_SAMPLE_BLOCKS), nanoClock, halfLifeNanos);
     }
 
     private void tune(long key) {
         if (tuner == null) {
             return;
         }
-        double share = tuner.observe(key);
-        if (share >= 0) {
-            long target = Math.max(1, Math.round(share * capacity));
-            if (target > windowMax) {
-                growWindow(target - windowMax);
-            } else if (target < windowMax) {
-                shrinkWindow(windowMax - target);
+        int expert = tuner.observe(key);
+        if (expert < 0) {
+            return;
+        }
+        if (number == 0 && tuner.fullSize()) {
+            // Level 0 sees exactly the experts' accesses, so it can become the leader outright; not in
+            // the middle of an access, though: the policy calls settle() when it is done.
+            pendingExpert = expert;
+        } else {
+            // A lower level holds what the levels above evicted, not what its experts kept, and a
+            // sampled expert holds a sample: take the leader's window only.
+            follow(expert);
+        }
+    }
+
+    /** Takes {@code expert}'s window share (and its counting from the first access, if it is the eager one). */
+    private void follow(int expert) {
+        setWindow(Math.round(WindowTuner.SHARES[expert] * capacity));
+        counting |= expert == WindowTuner.EAGER;
+    }
+
+    /** The block no longer exists: the experts drop it as well. */
+    void forgetInExperts(long key) {
+        if (tuner != null) {
+            tuner.forget(key);
+        }
+    }
+
+    /** Becomes the expert the tuner chose during the access just finished, if it chose one. */
+    void settle() {
+        if (pendingExpert >= 0) {
+            int expert = pendingExpert;
+            pendingExpert = -1;
+            become(tuner.shadow(expert).level0());
+        }
+    }
+
+    /**
+     * Takes {@code expert}'s state, a full-size level over the same accesses: its blocks in its
+     * regions and order, its sketch and its window. Blocks of this level that the expert does not
+     * hold are evicted to the level below, as by any eviction; blocks it holds that are below or
+     * nowhere are brought up (changes the migrator drains like any other). From here on this level
+     * makes the expert's decisions. Experts differ only once full (until then none has evicted a
+     * block), so the leader is full: becoming it never empties the level, even with experts made
+     * anew by a resize.
+     */
+    private void become(Level expert) {
+        NodeTable from = expert.nodes;
+        int[] stale = new int[(int) size()];
+        int staleCount = 0;
+        for (int region = 0; region < REGIONS; region++) {
+            for (int n = nodes.head(list(region)); n != NodeTable.NONE; n = nodes.after(n)) {
+                if (!expert.owner.holds(nodes.keys[n])) {
+                    stale[staleCount++] = n;
+                }
             }
         }
+        for (int i = 0; i < staleCount; i++) {
+            evict(stale[i]);
+        }
+        for (int region = 0; region < REGIONS; region++) {
+            for (int m = from.head(region); m != NodeTable.NONE; m = from.after(m)) {
+                int n = owner.claim(from.keys[m], number);
+                if (nodes.listOf(n) >= 0) {
+                    release(n);
+                }
+                restore(region, n);
+            }
+        }
+        windowMax = expert.windowMax;
+        protectedMax = expert.protectedMax;
+        counting = expert.counting;
+        random = expert.random;
+        if (sketch.counters() != expert.sketch.counters()) {
+            sketch = newSketch(capacity); // a level shrunk by a resize kept its larger sketch; its experts have one of its size
+        }
+        sketch.copyFrom(expert.sketch);
     }
 
     /** An access to {@code n}, a block of this level, which stays here as the most recent. */
     void hit(int n) {
-        sketch.increment(nodes.keys[n]);
+        count(nodes.keys[n]);
         tune(nodes.keys[n]);
         int list = nodes.listOf(n);
         if (list == probation && protectedMax > 0) {
@@ -152,7 +257,7 @@ final class Level {
 
     /** An access to {@code n}, a block of this level that the caller moves up and out of it. */
     void hitAndRelease(int n) {
-        sketch.increment(nodes.keys[n]);
+        count(nodes.keys[n]);
         release(n);
         tune(nodes.keys[n]);
     }
@@ -177,53 +282,34 @@ final class Level {
         evict();
     }
 
-    /** Moves up to {@code amount} blocks of capacity from protected to the window, with main's least recent blocks. */
-    private void growWindow(long amount) {
-        long quota = Math.min(amount, protectedMax);
-        protectedMax -= quota;
-        windowMax += quota;
+    /**
+     * Gives the window {@code target} blocks of capacity and main the rest. A growing window takes
+     * main's least recent blocks as its most recent (as Caffeine does), as many as main holds past
+     * its new size; a shrinking one hands its least recent blocks to probation.
+     */
+    private void setWindow(long target) {
+        windowMax = Math.min(capacity, Math.max(capacity > 0 ? 1 : 0, target));
+        protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
         demoteFromProtected();
-        for (; quota > 0; quota--) {
+        while (windowSize < windowMax && probationSize + protectedSize > capacity - windowMax) {
             int n = nodes.head(probation);
-            int from = probation;
             if (n == NodeTable.NONE) {
                 n = nodes.head(protectedList);
-                from = protectedList;
-            }
-            if (n == NodeTable.NONE) {
-                break;
+                protectedSize--;
+            } else {
+                probationSize--;
             }
             nodes.unlink(n);
             nodes.append(window, n);
             windowSize++;
-            if (from == probation) {
-                probationSize--;
-            } else {
-                protectedSize--;
-            }
         }
-        // A level not yet full had no blocks to move: give back the capacity that moved none.
-        protectedMax += quota;
-        windowMax -= quota;
-    }
-
-    /** Moves up to {@code amount} blocks of capacity from the window to protected, the window's least recent into probation. */
-    private void shrinkWindow(long amount) {
-        long quota = Math.min(amount, Math.max(0, windowMax - 1));
-        protectedMax += quota;
-        windowMax -= quota;
-        for (; quota > 0; quota--) {
+        while (windowSize > windowMax) {
             int n = nodes.head(window);
-            if (n == NodeTable.NONE) {
-                break;
-            }
             nodes.unlink(n);
             nodes.append(probation, n);
             windowSize--;
             probationSize++;
         }
-        protectedMax -= quota;
-        windowMax += quota;
     }
 
     private void demoteFromProtected() {
@@ -249,7 +335,8 @@ final class Level {
             sketch.resample(sampleSize(newCapacity));
         }
         if (tuner != null) {
-            tuner = new WindowTuner(newCapacity, newCapacity == 0 ? INITIAL_WINDOW_SHARE : (double) windowMax / newCapacity);
+            tuner = new WindowTuner(newCapacity, newCapacity == 0 ? WindowTuner.EAGER : WindowTuner.nearest((double) windowMax / newCapacity),
+                nanoClock, halfLifeNanos);
         }
         demoteFromProtected();
         evict();
@@ -341,7 +428,10 @@ final class Level {
         out.writeLong(windowMax);
         out.writeLong(protectedMax);
         out.writeLong(random);
-        sketch.save(out);
+        out.writeBoolean(counting);
+        if (!sketchShared) {
+            sketch.save(out); // a shared sketch is the tuner's to save
+        }
         if (tuner != null) {
             tuner.save(out);
         }
@@ -355,7 +445,10 @@ final class Level {
         windowMax = in.readLong();
         protectedMax = in.readLong();
         random = in.readLong();
-        sketch.load(in);
+        counting = in.readBoolean();
+        if (!sketchShared) {
+            sketch = FrequencySketch.read(in, sampleSize(capacity), nanoClock, halfLifeNanos);
+        }
         if (tuner != null) {
             tuner.load(in);
         }

@@ -17,6 +17,11 @@ public final class LruCache {
         index = new KeyIndex((int) capacity + 1);
     }
 
+    /** Whether {@code key} is cached. */
+    boolean contains(long key) {
+        return index.get(key, nodes.keys) != KeyIndex.ABSENT;
+    }
+
     /** Accesses {@code key}; returns whether it was cached (a hit). */
     public boolean access(long key) {
         int n = index.get(key, nodes.keys);

@@ -22,12 +22,14 @@ import java.util.function.LongSupplier;
  * <p>Not thread-safe: one thread drives it. Every operation is O(1) amortized (a resize, a load and
  * a drain are linear in what they touch). Memory per block of capacity, allocated up front: 17
  * bytes of node ({@link NodeTable}), 8 to 16 bytes of index ({@link KeyIndex}, at most half full)
- * and 8 bytes of sketch, about 40 bytes; plus each level's {@link WindowTuner}, seven shadows of at
- * most 2048 blocks (under 0.6 MB a level, whatever its size).
+ * and 8 bytes of sketch, about 40 bytes; plus each level's {@link WindowTuner}, nine experts of about
+ * 45 bytes a block each: full-size copies for a level of up to 4096 blocks (about 400 bytes per
+ * block of capacity, 1.7 MB at most), else 1/R samples of 1024 to 2047 blocks (under 0.9 MB a
+ * level, whatever its size). A level that small also pays about nine expert accesses per access.
  */
 public final class TierPolicy {
     /** The first field of {@link #save}'s output; {@link #load} refuses any other. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
 
     /** Receives the drained changes. */
     @FunctionalInterface
@@ -73,16 +75,60 @@ public final class TierPolicy {
         }
     }
 
-    /** A one-level policy with a fixed window share that records no changes: a {@link WindowTuner}'s shadow. */
-    static TierPolicy shadow(long capacity, double windowShare) {
-        return new TierPolicy(capacity, windowShare);
+    /**
+     * A one-level policy with a fixed window share that records no changes: a {@link WindowTuner}'s
+     * expert. Its sketch counts from the first access ({@code eager}) or from half full, aged by count only.
+     */
+    static TierPolicy shadow(long capacity, double windowShare, boolean eager) {
+        return new TierPolicy(capacity, windowShare, eager, null, null, 0);
     }
 
-    private TierPolicy(long capacity, double windowShare) {
+    /**
+     * An expert whose sketch ages by {@code nanoClock} too, as its level's does; with {@code shared},
+     * an expert counting from half full that reads a sketch its tuner counts for all such experts.
+     */
+    static TierPolicy shadow(long capacity, double windowShare, boolean eager, FrequencySketch shared, LongSupplier nanoClock,
+        long halfLifeNanos) {
+        return new TierPolicy(capacity, windowShare, eager, shared, nanoClock, halfLifeNanos);
+    }
+
+    private TierPolicy(long capacity, double windowShare, boolean eager, FrequencySketch shared, LongSupplier nanoClock,
+        long halfLifeNanos) {
         nodes = new NodeTable(Level.REGIONS, nodeCapacity(capacity, 1));
         index = new KeyIndex(nodeCapacity(capacity, 1));
-        levels = new Level[] {new Level(this, nodes, 0, capacity, windowShare)};
+        levels = new Level[] {new Level(this, nodes, 0, capacity, windowShare, eager, shared, nanoClock, halfLifeNanos)};
         changes = null;
+    }
+
+    /** Level 0 (a shadow's only level). */
+    Level level0() {
+        return levels[0];
+    }
+
+    /** Whether {@code key}'s block is in level 0. */
+    boolean holds(long key) {
+        return levelOf(key) == 0;
+    }
+
+    /**
+     * The node of {@code key}'s block for {@code level}, which is taking it: tracked if it was not,
+     * taken out of the level it was in if another. The caller links it.
+     */
+    int claim(long key, int level) {
+        int n = index.get(key, nodes.keys);
+        int before = levelOfNode(n);
+        if (before == level) {
+            return n;
+        }
+        if (before < levels.length) {
+            levels[before].release(n);
+        } else {
+            n = track(key);
+        }
+        if (changes != null) {
+            changes.record(key, before);
+        }
+        return n;
     }
 
     /** Every level full, plus the one block each may hold while it evicts. */
@@ -126,6 +172,21 @@ public final class TierPolicy {
         return list < 0 ? levels.length : list / Level.REGIONS;
     }
 
+    /** An expert's access: whether {@code key}'s block was in level 0 before it. */
+    boolean accessHits(long key) {
+        int n = index.get(key, nodes.keys);
+        if (n != KeyIndex.ABSENT && nodes.listOf(n) >= 0) {
+            levels[0].hit(n);
+            return true;
+        }
+        levels[0].recordMiss(key);
+        if (n == KeyIndex.ABSENT) {
+            n = track(key);
+        }
+        levels[0].add(n);
+        return false;
+    }
+
     /** Records a read or write of {@code key}'s block; returns the level it belongs on afterwards. */
     public int access(long key) {
         int n = index.get(key, nodes.keys);
@@ -146,6 +207,7 @@ public final class TierPolicy {
             }
             levels[0].add(n);
         }
+        levels[0].settle();
         return levelOfNode(n);
     }
 
@@ -166,6 +228,7 @@ public final class TierPolicy {
         if (level < levels.length) {
             levels[level].add(track(key));
         }
+        levels[0].settle();
     }
 
     /** The block no longer exists (deleted, punched, truncated): forget it and any move pending for it. */
@@ -179,7 +242,13 @@ public final class TierPolicy {
             levels[levelOfNode(n)].release(n);
             untrack(n);
         }
-        changes.record(key, ChangeLog.GONE);
+        if (changes != null) {
+            changes.record(key, ChangeLog.GONE);
+        }
+        // The experts forget it too: a level that becomes one must not bring a deleted block back.
+        for (Level level : levels) {
+            level.forgetInExperts(key);
+        }
     }
 
     /** Changes {@code level}'s capacity (an operator grew the tier, blocks were pinned); evicts what no longer fits. */

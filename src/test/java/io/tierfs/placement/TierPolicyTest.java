@@ -58,11 +58,16 @@ class TierPolicyTest {
         }
         assertTrue(countInLevel(policy, newSet, 0) >= HOT / 2,
             countInLevel(policy, newSet, 0) + " of the new hot set cached after the old one went quiet");
+        FrequencySketch sketch = policy.level0().sketch();
+        assertTrue(sketch.frequency(oldSet[0]) < sketch.frequency(newSet[0]),
+            "the old set's counts were halved away: " + sketch.frequency(oldSet[0]) + " vs " + sketch.frequency(newSet[0]));
     }
 
     @Test
     void withoutDecayTheOldHotSetWouldHaveKeptTheNewOneOut() {
-        TierPolicy policy = new TierPolicy(HOT);
+        // A W-TinyLFU with a fixed window: the experts of a tuned level would let the new set in by
+        // following an LRU-like one, so only a fixed one shows what the sketch alone decides.
+        TierPolicy policy = TierPolicy.shadow(HOT, 0.01, true);
         long[] oldSet = Traces.loop(HOT, 1, 0);
         long[] newSet = Traces.loop(HOT, 1, 1L << 40);
         for (int i = 0; i < 6; i++) {
@@ -73,6 +78,8 @@ class TierPolicyTest {
         }
         assertTrue(countInLevel(policy, newSet, 0) < HOT / 10,
             countInLevel(policy, newSet, 0) + " of the new set cached: the decay test above must test something");
+        FrequencySketch sketch = policy.level0().sketch();
+        assertTrue(sketch.frequency(oldSet[0]) > sketch.frequency(newSet[0]), "without aging the old set still counts more");
     }
 
     @Test
@@ -241,6 +248,151 @@ class TierPolicyTest {
         IOException e = assertThrows(IOException.class,
             () -> TierPolicy.load(new DataInputStream(new ByteArrayInputStream(data)), null, 0));
         assertTrue(e.getMessage().contains("format version " + (TierPolicy.FORMAT_VERSION + 1)), e.getMessage());
+    }
+
+    @Test
+    void loadRefusesTheFirstFormatClearly() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        new TierPolicy(10).save(new DataOutputStream(bytes));
+        byte[] data = bytes.toByteArray();
+        data[3] = 1;
+        IOException e = assertThrows(IOException.class,
+            () -> TierPolicy.load(new DataInputStream(new ByteArrayInputStream(data)), null, 0));
+        assertEquals("placement state has format version 1; this tierfs reads only version " + TierPolicy.FORMAT_VERSION,
+            e.getMessage());
+    }
+
+    @Test
+    void levelZeroBecomesTheLeadingExpertAndTheLevelsStayExclusive() {
+        // Sweeps forth and back over 3 times level 0: each reversal reuses the most recent blocks
+        // first, so LRU (the whole-window expert) is optimal and W-TinyLFU's small window is not.
+        TierPolicy policy = new TierPolicy(200, 300);
+        long[] trace = Traces.zigzag(600, 12, 0);
+        LruCache lru = new LruCache(200);
+        Map<Long, Integer> physical = new HashMap<>();
+        long hits = 0;
+        long lruHits = 0;
+        for (int t = 0; t < trace.length; t++) {
+            hits += policy.levelOf(trace[t]) == 0 ? 1 : 0;
+            lruHits += lru.access(trace[t]) ? 1 : 0;
+            policy.access(trace[t]);
+            if (t % 97 == 0) {
+                policy.drainChanges(physical::put);
+            }
+        }
+        policy.drainChanges(physical::put);
+        assertEquals(200, policy.windowCapacity(0), "level 0 runs as LRU, all window");
+        assertTrue(hits >= lruHits * 95 / 100, hits + " hits, LRU " + lruHits);
+        int[] sizes = new int[3];
+        for (long key = 0; key < 600; key++) {
+            int level = policy.levelOf(key);
+            sizes[level]++;
+            assertEquals(level, physical.getOrDefault(key, 2), "the drained moves put block " + key + " where it belongs");
+        }
+        assertEquals(policy.size(0), sizes[0]);
+        assertEquals(policy.size(1), sizes[1]);
+        assertTrue(policy.size(0) <= 200 && policy.size(1) <= 300);
+        // Level 0 holds what LRU holds: it became the LRU expert and makes its decisions since.
+        for (long key = 0; key < 600; key++) {
+            assertEquals(lru.contains(key), policy.levelOf(key) == 0, "block " + key);
+        }
+    }
+
+    @Test
+    void aRemovedBlockIsNotBroughtBackWhenTheLevelBecomesAnExpert() {
+        TierPolicy policy = new TierPolicy(200, 300);
+        long[] trace = Traces.zigzag(600, 12, 0);
+        java.util.Set<Long> removed = new java.util.HashSet<>();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        long windowBefore = policy.windowCapacity(0);
+        boolean became = false;
+        for (long key : trace) {
+            removed.remove(key); // written again
+            policy.access(key);
+            if (random.nextInt(10) == 0) {
+                policy.remove(key);
+                removed.add(key);
+            }
+            became |= policy.windowCapacity(0) != windowBefore;
+            policy.drainChanges((k, level) -> assertTrue(!removed.contains(k), "removed block " + k + " moved to " + level));
+        }
+        assertTrue(became, "level 0 followed another expert");
+        for (long key : removed) {
+            assertEquals(2, policy.levelOf(key));
+        }
+    }
+
+    @Test
+    void aLevelShrunkByAResizeCanStillBecomeAnExpert() {
+        TierPolicy policy = new TierPolicy(2000, 1000);
+        replay(policy, Traces.zipf(40_000, 8_000, 0.9, 0, 4));
+        policy.resize(0, 300); // keeps the sketch of 2000 blocks; the new experts have one of 300
+        replay(policy, Traces.zigzag(900, 12, 1L << 40));
+        assertEquals(300, policy.windowCapacity(0), "level 0 became the LRU expert");
+        assertEquals(300, policy.size(0));
+    }
+
+    @Test
+    void randomOperationsKeepTheLevelsConsistentWithWhatWasDrained() throws IOException {
+        TierPolicy policy = new TierPolicy(150, 250);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(12);
+        long[] zigzag = Traces.zigzag(400, 40, 0);
+        long[] zipf = Traces.zipf(16_000, 1_500, 0.9, 0, 13);
+        Map<Long, Integer> physical = new HashMap<>();
+        java.util.Set<Long> removed = new java.util.HashSet<>();
+        int capacity = 150;
+        for (int t = 0; t < 16_000; t++) {
+            // Phases of zigzag and of zipf, so level 0 follows one expert, then another.
+            long key = (t / 2_000) % 2 == 0 ? zigzag[t] : zipf[t];
+            int op = random.nextInt(100);
+            if (op < 90) {
+                policy.access(key);
+                removed.remove(key);
+            } else if (op < 95) {
+                int level = random.nextInt(3);
+                policy.insert(key, level); // new data written straight to that level: no move to drain
+                physical.put(key, level);
+                removed.remove(key);
+            } else if (op < 99) {
+                policy.remove(key);
+                physical.remove(key);
+                removed.add(key);
+            } else {
+                capacity = 50 + random.nextInt(250);
+                policy.resize(0, capacity);
+            }
+            if (random.nextInt(50) == 0) {
+                policy.drainChanges(physical::put);
+                for (long k = 0; k < 1_500; k++) {
+                    int level = policy.levelOf(k);
+                    assertEquals(level, physical.getOrDefault(k, 2), "block " + k + " where the drained moves put it");
+                    assertTrue(!removed.contains(k) || level == 2, "removed block " + k + " came back");
+                }
+                assertTrue(policy.size(0) <= capacity && policy.size(1) <= 250, policy.size(0) + " / " + policy.size(1));
+                assertEquals(policy.size(0), countInLevel(policy, java.util.stream.LongStream.range(0, 1_500).toArray(), 0));
+            }
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        policy.save(new DataOutputStream(bytes));
+        TierPolicy loaded = TierPolicy.load(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), null, 0);
+        for (int t = 0; t < 4_000; t++) {
+            assertEquals(policy.access(zigzag[t]), loaded.access(zigzag[t]));
+        }
+    }
+
+    @Test
+    void aLevelThatBecameAnExpertSavesAndLoadsTheSame() throws IOException {
+        TierPolicy policy = new TierPolicy(200, 300);
+        replay(policy, Traces.zigzag(600, 8, 0));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        policy.save(new DataOutputStream(bytes));
+        TierPolicy loaded = TierPolicy.load(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), null, 0);
+        assertEquals(drain(policy), drain(loaded));
+        for (long key : Traces.concat(Traces.zigzag(600, 4, 0), Traces.zipf(20_000, 2_000, 0.9, 0, 3))) {
+            assertEquals(policy.access(key), loaded.access(key));
+            assertEquals(policy.windowCapacity(0), loaded.windowCapacity(0));
+        }
+        assertEquals(drain(policy), drain(loaded));
     }
 
     @Test

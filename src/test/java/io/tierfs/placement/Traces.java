@@ -9,16 +9,25 @@ final class Traces {
 
     /** {@code length} draws from {@code keys} keys with Zipf skew {@code s} (rank 1 most frequent), keys offset by {@code base}. */
     static long[] zipf(int length, int keys, double s, long base, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        // Scatter ranks over the key space, so the hot keys are not neighbouring blocks.
+        long[] keyOfRank = permutation(keys, random);
+        long[] trace = zipfRanks(length, keys, s, random);
+        for (int i = 0; i < length; i++) {
+            trace[i] = base + keyOfRank[(int) trace[i]];
+        }
+        return trace;
+    }
+
+    /** {@code length} Zipf ranks from 0 (the most frequent) to {@code keys - 1}. */
+    private static long[] zipfRanks(int length, int keys, double s, SplittableRandom random) {
         double[] cumulative = new double[keys];
         double sum = 0;
         for (int k = 0; k < keys; k++) {
             sum += 1 / Math.pow(k + 1, s);
             cumulative[k] = sum;
         }
-        SplittableRandom random = new SplittableRandom(seed);
-        // Scatter ranks over the key space, so the hot keys are not neighbouring blocks.
-        long[] keyOfRank = permutation(keys, random);
-        long[] trace = new long[length];
+        long[] ranks = new long[length];
         for (int i = 0; i < length; i++) {
             double u = random.nextDouble() * sum;
             int lo = 0;
@@ -31,9 +40,9 @@ final class Traces {
                     hi = mid;
                 }
             }
-            trace[i] = base + keyOfRank[lo];
+            ranks[i] = lo;
         }
-        return trace;
+        return ranks;
     }
 
     /** {@code rounds} passes over {@code keys} consecutive blocks from {@code base}. */
@@ -41,6 +50,16 @@ final class Traces {
         long[] trace = new long[keys * rounds];
         for (int i = 0; i < trace.length; i++) {
             trace[i] = base + i % keys;
+        }
+        return trace;
+    }
+
+    /** {@code sweeps} passes over {@code keys} consecutive blocks from {@code base}, alternately forth and back. */
+    static long[] zigzag(int keys, int sweeps, long base) {
+        long[] trace = new long[keys * sweeps];
+        for (int i = 0; i < trace.length; i++) {
+            int at = i % keys;
+            trace[i] = base + ((i / keys) % 2 == 0 ? at : keys - 1 - at);
         }
         return trace;
     }
@@ -70,6 +89,36 @@ final class Traces {
                 trace[i] = trace[i - 1 - random.nextInt(reuseDistance)];
             } else {
                 trace[i] = next++;
+            }
+        }
+        return trace;
+    }
+
+    /**
+     * Block-device requests as a block trace: each request reads or writes a run of 1 to
+     * {@code maxRun} consecutive blocks from the start of a Zipf-chosen extent of {@code maxRun}
+     * blocks (skew {@code s} over {@code extents} extents), and every {@code drift} requests a
+     * fortieth of the hottest ranks move to other extents, as an MSR Cambridge volume's hot set does.
+     */
+    static long[] requests(int blocks, int extents, double s, int maxRun, int drift, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        long[] extentOfRank = permutation(extents, random);
+        long[] ranks = zipfRanks(blocks, extents, s, random);
+        long[] trace = new long[blocks];
+        int t = 0;
+        for (int request = 0; t < blocks; request++) {
+            if (request > 0 && request % drift == 0) {
+                for (int r = 0; r < extents / 40; r++) {
+                    int other = random.nextInt(extents);
+                    long swap = extentOfRank[r];
+                    extentOfRank[r] = extentOfRank[other];
+                    extentOfRank[other] = swap;
+                }
+            }
+            long first = extentOfRank[(int) ranks[request % ranks.length]] * maxRun;
+            int run = 1 + random.nextInt(maxRun);
+            for (int b = 0; b < run && t < blocks; b++) {
+                trace[t++] = first + b;
             }
         }
         return trace;
