@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # kill -9 test: the daemon is killed while a writer fsyncs files and overwrites records in place.
 # `tierfs unmount` must clear the dead mount, `tierfs mount` must recover, and everything the
-# filesystem acknowledged must be there, with no torn or garbage record. Several rounds, at random moments.
+# filesystem acknowledged must be there, with no torn or garbage record. Several rounds, at random
+# moments, with tiers small enough (and a reader) that the migrator is moving blocks when it dies.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
 work="$(mktemp -d -t tierfs-kill9.XXXXXX)"
-writer= holder=
-trap 'for p in $writer $holder; do kill -9 "$p" 2>/dev/null; done; cleanup_mounts; rm -rf "$work"' EXIT
+writer= holder= reader=
+trap 'for p in $writer $holder $reader; do kill -9 "$p" 2>/dev/null; done; cleanup_mounts; rm -rf "$work"' EXIT
 mnt="$work/mnt" data="$work/data" log="$work/acked.log"
 rounds="${KILL9_ROUNDS:-3}"
 
-tierfs_mount "$mnt" "$data" || { summary; exit 1; }
+tierfs_mount "$mnt" "$data" "${MIGRATION_OPTS[@]}" || { summary; exit 1; }
 mkdir "$mnt/w"
 for round in $(seq 1 "$rounds"); do
   if [[ $round -eq 1 ]]; then
@@ -30,15 +31,20 @@ EOF
     for _ in $(seq 100); do [[ -e "$work/tail.ready" ]] && break; sleep 0.05; done
   fi
   python3 "$REPO/native-test/crashwriter.py" write "$mnt/w" "$log" "r$round" & writer=$!
+  read_pressure "$mnt/w" & reader=$!
   sleep "$(python3 -c 'import random; print(round(random.uniform(1.5, 4), 2))')"
   pid="$(daemon_pid "$data")"
+  moved="$(migrated "$data")"
   kill -9 "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   wait "$writer" 2>/dev/null; writer=
+  kill "$reader" 2>/dev/null; wait "$reader" 2>/dev/null; reader=
+  ((moved > 0)) && pass "round $round: killed while migrating ($((moved / 1024)) KiB moved)" \
+    || fail "round $round: migration under way" "nothing had moved before the kill"
   [[ -n "$holder" ]] && { kill -9 "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=; }
   out="$("$TIERFS" unmount "$mnt" 2>&1)"
   if [[ "$out" == *"cleared stale mount"* ]]; then pass "round $round: unmount clears the dead mount"; else fail "round $round: unmount of dead mount" "$out"; fi
-  if ! tierfs_mount "$mnt" "$data"; then fail "round $round: mount after kill -9" "mount failed"; break; fi
+  if ! tierfs_mount "$mnt" "$data" "${MIGRATION_OPTS[@]}"; then fail "round $round: mount after kill -9" "mount failed"; break; fi
   pass "round $round: mount after kill -9 recovers"
   # a writer that never got a write acknowledged would leave nothing to check: that fails too
   if res="$(python3 "$REPO/native-test/crashwriter.py" check "$mnt/w" "$log")" \

@@ -43,3 +43,31 @@ summary() {
   echo "$PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]]
 }
+
+# Small tiers and a fast migrator, so that a test's writes keep the migrator busy moving blocks
+# down (the ssd tier overflows) and up (see read_pressure): crash tests then crash mid-migration.
+MIGRATION_OPTS=(--hot-capacity 1M --ssd-capacity 4M --migrate-rate 1G)
+
+# read_pressure DIR: reads the files in DIR over and over, skewed towards a few, with O_DIRECT
+# (past the page cache), so that blocks climb into the faster tiers. Run it in the background
+# (it execs python, so the pid $! is the reader's own and kill stops it).
+read_pressure() {
+  exec python3 - "$1" <<'PY'
+import mmap, os, random, sys, time
+buf = mmap.mmap(-1, 4096)
+while True:
+    try:
+        names = sorted(os.listdir(sys.argv[1]))[:8]
+        for name in random.choices(names, k=50) if names else []:
+            fd = os.open(os.path.join(sys.argv[1], name), os.O_RDONLY | os.O_DIRECT)
+            size = os.fstat(fd).st_size
+            for _ in range(8):
+                os.preadv(fd, [buf], random.randrange(0, max(size, 1), 4096) & ~4095)
+            os.close(fd)
+    except OSError:
+        time.sleep(0.01)  # the mount died under it, or a file went: keep going until killed
+PY
+}
+
+# migrated DATA: bytes the migrator moved since the daemon serving DATA started
+migrated() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["migration"].get("bytesMigrated", 0))' "$1/daemon.json"; }

@@ -9,13 +9,13 @@ set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
 work="$(mktemp -d -t tierfs-powerloss.XXXXXX)"
-lossy_pid= writer=
+lossy_pid= writer= reader=
 stop_lossyfs() {
   fusermount -uz "$work/lossy" 2>/dev/null
   [[ -n "$lossy_pid" ]] && { for _ in $(seq 100); do kill -0 "$lossy_pid" 2>/dev/null || break; sleep 0.05; done; kill -9 "$lossy_pid" 2>/dev/null; }
   lossy_pid=
 }
-trap '[[ -n "$writer" ]] && kill -9 "$writer" 2>/dev/null; cleanup_mounts; stop_lossyfs; rm -rf "$work"' EXIT
+trap 'for p in $writer $reader; do kill -9 "$p" 2>/dev/null; done; cleanup_mounts; stop_lossyfs; rm -rf "$work"' EXIT
 trials="${POWERLOSS_TRIALS:-8}"
 mkdir -p "$work/bin" "$work/backing" "$work/lossy" "$work/mnt"
 gcc -O2 -Wall -D_FILE_OFFSET_BITS=64 $(pkg-config --cflags fuse) "$REPO/native-test/lossyfs/lossyfs.c" \
@@ -30,7 +30,7 @@ start_lossyfs() {
 log="$work/acked.log"
 for trial in $(seq 1 "$trials"); do
   start_lossyfs || { fail "trial $trial" "lossyfs did not mount"; break; }
-  if ! tierfs_mount "$work/mnt" "$work/lossy/data"; then fail "trial $trial: mount after power loss" "$(tail -2 "$work/lossy/data/tierfs.log" 2>/dev/null)"; break; fi
+  if ! tierfs_mount "$work/mnt" "$work/lossy/data" "${MIGRATION_OPTS[@]}"; then fail "trial $trial: mount after power loss" "$(tail -2 "$work/lossy/data/tierfs.log" 2>/dev/null)"; break; fi
   if [[ $trial -gt 1 ]]; then
     if res="$(python3 "$REPO/native-test/crashwriter.py" check "$work/mnt/w" "$log")" \
        && [[ "$res" =~ checked\ [1-9][0-9]*\ acknowledged ]]; then
@@ -78,11 +78,16 @@ EOF
   [[ $trial -eq $trials ]] && { tierfs_unmount "$work/mnt"; break; }
   pid="$(daemon_pid "$work/lossy/data")"
   python3 "$REPO/native-test/crashwriter.py" write "$work/mnt/w" "$log" "t$trial" & writer=$!
+  read_pressure "$work/mnt/w" & reader=$!
   sleep "$(python3 -c 'import random; print(round(random.uniform(0.5, 3), 2))')"
+  moved="$(migrated "$work/lossy/data")"
   echo crash > "$work/lossy/.lossyfs-crash"         # power is lost: unsynced writes are gone
   kill -9 "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   wait "$writer" 2>/dev/null; writer=
+  kill "$reader" 2>/dev/null; wait "$reader" 2>/dev/null; reader=
+  ((moved > 0)) && pass "trial $trial: power lost while migrating ($((moved / 1024)) KiB moved)" \
+    || fail "trial $trial: migration under way" "nothing had moved before the power cut"
   "$TIERFS" unmount "$work/mnt" >/dev/null 2>&1 || fusermount -uz "$work/mnt"
   stop_lossyfs
 done
