@@ -16,7 +16,7 @@ import json, sys
 s = json.loads(sys.argv[1])
 assert s["pid"] == int(sys.argv[2]) and s["data"] == sys.argv[3], s
 t = {x["name"]: x for x in s["tiers"]}
-assert set(t) == {"ssd", "hdd"}, t
+assert set(t) == {"hot", "ssd", "hdd"}, t
 assert t["ssd"]["capacityBytes"] == 64 << 20, t["ssd"]
 assert t["ssd"]["usedBytes"] + t["hdd"]["usedBytes"] >= 3 << 20
 PY

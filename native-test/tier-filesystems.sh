@@ -54,9 +54,9 @@ make_fs() {
   grep -q " $dir " /proc/mounts
 }
 
-# feature FS JSON NAME: a tier's feature (true/false) from `tierfs status --json`
+# features_of STATUS.json: the ssd tier's features (true/false) from `tierfs status --json`
 features_of() {
-  python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["tiers"][0]["features"]
+  python3 -c 'import json,sys; t=[t for t in json.load(open(sys.argv[1]))["tiers"] if t["name"]=="ssd"][0]["features"]
 print(" ".join(f"{k}={str(t[k]).lower()}" for k in ("size_reported","fallocate","punch_hole","seek_hole")))' "$1"
 }
 
@@ -142,7 +142,9 @@ try:
 except OSError as e: print(errno.errorcode[e.errno])' "$1"; }
 tier_gone_round() { # NAME HOW-TO-BREAK HOW-TO-REPAIR (empty: none) EXPECTED-WRITE-ERRNO
   local name="$1" break_it="$2" repair="$3" want="$4"
-  tierfs_mount "$mnt" "$data" --ssd "$fs/ssd" --hdd "$hdd" --ssd-capacity 8M || return
+  # no hot tier and no migration: the file on ssd stays there (a hot copy would serve its reads
+  # whatever happens to the ssd tier, and a move would take its blocks off it)
+  tierfs_mount "$mnt" "$data" --ssd "$fs/ssd" --hdd "$hdd" --ssd-capacity 8M --hot-capacity 0 --migrate off || return
   head -c 4000000 /dev/urandom > "$mnt/on-ssd"        # 4 MB: fits the ssd tier
   head -c 12000000 /dev/urandom > "$mnt/spills"       # 12 MB: fills the ssd, the rest on hdd
   sync; sum="$(md5sum < "$mnt/on-ssd")"

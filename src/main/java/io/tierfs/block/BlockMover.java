@@ -62,7 +62,7 @@ public final class BlockMover implements AutoCloseable {
             file.tierFile(from).read(index, 0, buffer, blockSize);
             int sum = checksum();
             TierFile dest = file.tierFile(to);
-            dest.writeNew(index, 0, buffer, blockSize);
+            writeCopy(dest, store.tier(to).features().punchHole(), index);
             dest.sync(); // the copy is durable before the map points at it
             dest.dropCache(index, 0, blockSize);
             dest.read(index, 0, buffer, blockSize);
@@ -81,7 +81,8 @@ public final class BlockMover implements AutoCloseable {
             return 0;
         }
         store.epochs().synchronize(); // reads that found the old place are done
-        file.tierFile(from).discard(index, index + 1);
+        // unless the file was cut meanwhile and a new block took the old slot
+        file.discardUnused(index, from);
         return blockSize;
     }
 
@@ -122,6 +123,32 @@ public final class BlockMover implements AutoCloseable {
         file.unmarkHot(index);
         store.hot().remove(file.ino(), index);
     }
+
+    /**
+     * Writes the block in the buffer to {@code dest}. Where freed slots are punched out, the slot
+     * is a hole already, and only the pages holding something are written: a sparse block stays
+     * sparse (its holes still seen by SEEK_HOLE, its space not taken); elsewhere all of it.
+     */
+    private void writeCopy(TierFile dest, boolean slotIsHole, long index) throws IOException {
+        if (!slotIsHole) {
+            dest.writeNew(index, 0, buffer, blockSize);
+            return;
+        }
+        for (int page = 0; page < blockSize; ) {
+            while (page < blockSize && Memory.isZero(buffer + page, PAGE)) {
+                page += PAGE;
+            }
+            int start = page;
+            while (page < blockSize && !Memory.isZero(buffer + page, PAGE)) {
+                page += PAGE;
+            }
+            if (page > start) {
+                dest.write(index, start, buffer + start, page - start);
+            }
+        }
+    }
+
+    private static final int PAGE = 4096;
 
     private int checksum() {
         crc.reset();

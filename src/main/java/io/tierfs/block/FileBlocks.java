@@ -259,6 +259,7 @@ public final class FileBlocks implements AutoCloseable {
     public synchronized void shrink(long newSize, Consumer<MetadataStore.Batch> alsoCommit)
         throws IOException {
         long firstFreed = (newSize + blockSize - 1) / blockSize;
+        awaitMoves(firstFreed, Long.MAX_VALUE);
         List<long[]> freed = new ArrayList<>();
         MetadataStore meta = store.meta();
         try (MetadataStore.Batch batch = meta.newBatch()) {
@@ -318,10 +319,14 @@ public final class FileBlocks implements AutoCloseable {
 
     private static final long PAGE = 4096;
 
-    /** Zeroes block {@code index} from {@code inBlock} up to file offset {@code end}, and its hot copy. */
+    /**
+     * Zeroes block {@code index} from {@code inBlock} up to file offset {@code end}, and its hot
+     * copy; a move of the block under way is spoiled, as by a write. Call holding this.
+     */
     private void zeroInBlock(long index, int inBlock, long end) throws IOException {
         BlockRef ref = table.get(index);
         int length = (int) Math.min(end - index * blockSize - inBlock, blockSize - inBlock);
+        spoilMove(index);
         if (ref != null && length > 0) {
             files[ref.tier()].zero(index, inBlock, length);
             if (ref.hot()) {
@@ -332,6 +337,7 @@ public final class FileBlocks implements AutoCloseable {
 
     /** Drops the records of blocks [from, to) (synced), then frees their data. Call holding this. */
     private void freeBlocks(long from, long to) throws IOException {
+        awaitMoves(from, to);
         List<long[]> freed = new ArrayList<>();
         MetadataStore meta = store.meta();
         try (MetadataStore.Batch batch = meta.newBatch()) {
@@ -368,6 +374,15 @@ public final class FileBlocks implements AutoCloseable {
      * its filesystem holds as a hole or as reserved space reads as zeros, as on ext4).
      */
     public long nextData(long offset, long size) {
+        int epoch = epochs.enter(); // a move must not free a copy this is looking at
+        try {
+            return findData(offset, size);
+        } finally {
+            epochs.exit(epoch);
+        }
+    }
+
+    private long findData(long offset, long size) {
         long[] found = {size};
         store.meta().scan(Keys.block(ino, offset / blockSize), Keys.after(Keys.BLOCK, ino), (k, v) -> {
             long index = Keys.blockIndexOf(k);
@@ -387,6 +402,15 @@ public final class FileBlocks implements AutoCloseable {
 
     /** The first byte at or after {@code offset} that is in a hole, or {@code size} (the hole at the end). */
     public long nextHole(long offset, long size) {
+        int epoch = epochs.enter();
+        try {
+            return findHole(offset, size);
+        } finally {
+            epochs.exit(epoch);
+        }
+    }
+
+    private long findHole(long offset, long size) {
         long[] pos = {offset};
         store.meta().scan(Keys.block(ino, offset / blockSize), Keys.after(Keys.BLOCK, ino), (k, v) -> {
             long index = Keys.blockIndexOf(k);
@@ -478,6 +502,7 @@ public final class FileBlocks implements AutoCloseable {
         } finally {
             moves.remove(t.index);
             movesInFlight = moves.size();
+            notifyAll();
         }
     }
 
@@ -486,13 +511,35 @@ public final class FileBlocks implements AutoCloseable {
         if (moves.get(t.index) == t) {
             moves.remove(t.index);
             movesInFlight = moves.size();
+            notifyAll();
         }
     }
 
     /**
-     * After a move that did not switch: frees the copy it made on {@code tier}, unless the block
-     * now lives there (cut off and written anew meanwhile). Under this object's lock, so that no
-     * new block takes the slot in between; a rare path.
+     * Waits (letting go of this object's lock meanwhile) until no block in [from, to) is being
+     * moved. Freeing a block must wait for its move: once freed, its slot may be taken by a new
+     * block on the tier the move is copying to, and the copy would overwrite it. A move takes
+     * milliseconds; a write never waits here, only a truncation or a punch. Call holding this.
+     */
+    private void awaitMoves(long from, long to) {
+        boolean interrupted = false;
+        while (moves.keySet().stream().anyMatch(i -> i >= from && i < to)) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Frees the copy of block {@code index} a move left on {@code tier} (the new copy of a move
+     * that did not switch, or the old one of a move that did), unless the block lives there now:
+     * the file was cut and a new block took the slot meanwhile. Under this object's lock, so that
+     * no new block takes the slot in between.
      */
     synchronized void discardUnused(long index, int tier) throws IOException {
         BlockRef now = table.get(index);
@@ -504,10 +551,15 @@ public final class FileBlocks implements AutoCloseable {
     /** A write to [offset, offset+length) spoils the moves of the blocks it touches. */
     private synchronized void spoilMoves(long offset, long length) {
         for (long index = offset / blockSize; index * blockSize < offset + length; index++) {
-            MoveTicket t = moves.get(index);
-            if (t != null) {
-                t.spoiled = true;
-            }
+            spoilMove(index);
+        }
+    }
+
+    /** Call holding this. */
+    private void spoilMove(long index) {
+        MoveTicket t = moves.get(index);
+        if (t != null) {
+            t.spoiled = true;
         }
     }
 

@@ -12,9 +12,11 @@ import java.util.logging.SimpleFormatter;
 public final class DaemonLog {
     /**
      * Chronicle Map's own log (through SLF4J) at INFO is banners and advertising; its warnings
-     * stay. Held here: java.util.logging keeps loggers only weakly.
+     * stay. Held here: java.util.logging keeps loggers only weakly. Made in {@link #install},
+     * after the log manager is chosen (a logger made earlier would start the JDK's own, whose
+     * shutdown hook closes the log before the daemon's last lines).
      */
-    private static final Logger CHRONICLE = Logger.getLogger("net.openhft");
+    private static Logger chronicle;
 
     private DaemonLog() {
     }
@@ -33,7 +35,8 @@ public final class DaemonLog {
 
     public static void install() {
         System.setProperty("java.util.logging.manager", Manager.class.getName());
-        CHRONICLE.setLevel(Level.WARNING);
+        chronicle = Logger.getLogger("net.openhft");
+        chronicle.setLevel(Level.WARNING);
     }
 
     static void toFile(Path file) throws IOException {

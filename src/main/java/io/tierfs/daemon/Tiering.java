@@ -48,9 +48,31 @@ final class Tiering {
             throw new VolumeException("hot-capacity " + capacity + " is less than one block (" + layout.blockSize()
                 + " bytes): give at least one block, or 0 for no hot tier");
         }
+        requireRoomForMap(capacity);
         HotTier hot = new HotTier(layout.hot(), layout.blockSize(), capacity, clean);
         LOG.info(hot + ": " + hot.capacityBlocks() + " blocks, " + hot.blockCount() + " held");
         return hot;
+    }
+
+    /**
+     * The hot tier's map file is allocated whole when it is made (Chronicle Map reserves it): a
+     * data folder without room for it refuses the mount in words, not with Chronicle's exception.
+     */
+    private void requireRoomForMap(long capacity) throws IOException, VolumeException {
+        if (HotTier.exists(layout.hot(), layout.blockSize(), capacity)) {
+            return;
+        }
+        long need = HotTier.mapBytes(capacity);
+        java.nio.file.Path dir = layout.hot();
+        while (!java.nio.file.Files.exists(dir)) {
+            dir = dir.getParent();
+        }
+        long free = java.nio.file.Files.getFileStore(dir).getUsableSpace();
+        if (free < need) {
+            throw new VolumeException("the hot tier's map for hot-capacity " + (capacity >> 20) + " MiB needs about "
+                + (need >> 20) + " MiB in " + layout.hot() + ", where " + (free >> 20) + " MiB are free: give a smaller"
+                + " --hot-capacity (or 0 for none), or put the data folder on a larger filesystem");
+        }
     }
 
     /** After a crash: drops every hot copy that differs from its block (run before the mount serves). */

@@ -65,25 +65,19 @@ final class Level {
     private int pendingExpert = -1;
 
     Level(TierPolicy owner, NodeTable nodes, int number, long capacity, LongSupplier nanoClock, long halfLifeNanos) {
-        this.owner = owner;
-        this.nodes = nodes;
-        this.number = number;
-        this.window = number * REGIONS + WINDOW;
-        this.probation = number * REGIONS + PROBATION;
-        this.protectedList = number * REGIONS + PROTECTED;
-        this.nanoClock = nanoClock;
-        this.halfLifeNanos = halfLifeNanos;
-        this.capacity = capacity;
-        this.windowMax = capacity - (long) ((1 - INITIAL_WINDOW_SHARE) * capacity);
-        this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
-        this.sketch = newSketch(capacity);
-        this.tuner = new WindowTuner(capacity, WindowTuner.EAGER, nanoClock, halfLifeNanos);
-        this.counting = true;
+        this(owner, nodes, number, capacity, capacity - (long) ((1 - INITIAL_WINDOW_SHARE) * capacity), null,
+            new WindowTuner(capacity, WindowTuner.EAGER, nanoClock, halfLifeNanos), true, nanoClock, halfLifeNanos);
     }
 
     /** An expert's level: a fixed window share. */
     Level(TierPolicy owner, NodeTable nodes, int number, long capacity, double windowShare, boolean eager,
         FrequencySketch shared, LongSupplier nanoClock, long halfLifeNanos) {
+        this(owner, nodes, number, capacity, Math.max(1, Math.round(windowShare * capacity)), shared, null, eager,
+            nanoClock, halfLifeNanos);
+    }
+
+    private Level(TierPolicy owner, NodeTable nodes, int number, long capacity, long windowMax, FrequencySketch shared,
+                  WindowTuner tuner, boolean counting, LongSupplier nanoClock, long halfLifeNanos) {
         this.owner = owner;
         this.nodes = nodes;
         this.number = number;
@@ -93,12 +87,12 @@ final class Level {
         this.nanoClock = nanoClock;
         this.halfLifeNanos = halfLifeNanos;
         this.capacity = capacity;
-        this.windowMax = Math.max(1, Math.round(windowShare * capacity));
+        this.windowMax = windowMax;
         this.protectedMax = (long) (PROTECTED_SHARE * (capacity - windowMax));
         this.sketch = shared != null ? shared : newSketch(capacity);
         this.sketchShared = shared != null;
-        this.tuner = null;
-        this.counting = eager;
+        this.tuner = tuner;
+        this.counting = counting;
     }
 
     private FrequencySketch newSketch(long capacity) {

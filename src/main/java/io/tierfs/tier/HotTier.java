@@ -113,7 +113,7 @@ public final class HotTier implements Tier {
             .putReturnsNull(true)
             .removeReturnsNull(true);
         Path params = dir.resolve(PARAMS);
-        String wanted = "format=" + FORMAT + " block-size=" + blockSize + " blocks=" + capacityBlocks;
+        String wanted = params(blockSize, capacityBlocks);
         if (file.exists()) {
             if (Files.exists(params) && Files.readString(params).trim().equals(wanted)) {
                 try {
@@ -127,6 +127,22 @@ public final class HotTier implements Tier {
         }
         Durable.writeAtomically(params, out -> out.write((wanted + "\n").getBytes(StandardCharsets.US_ASCII)));
         return builder.createPersistedTo(file);
+    }
+
+    /** Whether {@code dir} holds a map made for this block size and capacity (opening it takes no new space). */
+    public static boolean exists(Path dir, int blockSize, long capacityBytes) throws IOException {
+        Path params = dir.resolve(PARAMS);
+        return Files.exists(dir.resolve(FILE)) && Files.exists(params)
+            && Files.readString(params).trim().equals(params(blockSize, capacityBytes / blockSize));
+    }
+
+    /** About what a new map for {@code capacityBytes} takes on disk: each block's slot and the map's own (measured: 1.1-1.6x). */
+    public static long mapBytes(long capacityBytes) {
+        return capacityBytes + capacityBytes / 2 + (16L << 20);
+    }
+
+    private static String params(int blockSize, long capacityBlocks) {
+        return "format=" + FORMAT + " block-size=" + blockSize + " blocks=" + capacityBlocks;
     }
 
     // ---- the cache operations the block layer uses --------------------------------------------

@@ -153,6 +153,19 @@ class BlockMoverTest {
         assertTrue(tail[10] == 0 && tail[BS - 1] == 0, "its copy is zeroed past the end too");
     }
 
+    /** A punch or a truncation changes a block's bytes as a write does: a move under way must not survive it. */
+    @Test
+    void punchAndTruncateSpoilAMoveUnderWay() throws IOException {
+        write(0, NativeBuffer.pattern(9, 2 * BS));
+        FileBlocks.MoveTicket t = file.beginMove(0);
+        file.punch(100, 200, 2L * BS);
+        assertFalse(file.finishMove(t, t.ref.withHot(true)), "a punch inside the block spoils its move");
+        t = file.beginMove(1);
+        file.shrink(BS + 10, batch -> { });
+        assertFalse(file.finishMove(t, t.ref.onTier(HDD)), "a truncation zeroing the block's tail spoils it too");
+        assertEquals(SSD, file.ref(1).tier());
+    }
+
     /** A writer rewrites a block over and over while the mover moves it back and forth: the last write stays. */
     @Test
     void aWriteRacingMovesIsNeverLost() throws Exception {
