@@ -112,7 +112,7 @@ public final class Daemon {
         try {
             Tier[] tiers = {
                 new DirectoryTier("ssd", layout.ssd(), layout.blockSize(), layout.ssdLimit()),
-                new DirectoryTier("hdd", layout.hdd(), layout.blockSize(), layout.hddLimit()),
+                new DirectoryTier("hdd", layout.hdd(), layout.blockSize(), layout.hddLimit()).uncachedReads(),
             };
             for (Tier tier : tiers) {
                 LOG.info(tier + ": " + tier.features());

@@ -41,6 +41,7 @@ public final class DirectoryTier implements Tier {
     private volatile String gone;
     private volatile boolean readOnly;
     private volatile long zeros;
+    private volatile boolean uncachedReads;
     /** Shards a file was deleted from since the last {@link #syncDeletes}. Guarded by itself. */
     private final BitSet unsyncedDeletes = new BitSet(SHARDS);
 
@@ -53,6 +54,19 @@ public final class DirectoryTier implements Tier {
      */
     public DirectoryTier(String name, Path root, int blockSize, long limitBytes) throws IOException {
         this(name, root, blockSize, limitBytes, UnaryOperator.identity());
+    }
+
+    /**
+     * Reads of this tier leave nothing in the host's page cache (the slowest tier's: a scan of
+     * cold data must not push warm pages out, nor the page cache pass for a fast tier).
+     */
+    public DirectoryTier uncachedReads() {
+        this.uncachedReads = true;
+        return this;
+    }
+
+    boolean readsUncached() {
+        return uncachedReads;
     }
 
     /** For tests of the fallbacks: a tier that uses only what {@code restrict} leaves of what it probed. */

@@ -83,6 +83,9 @@ final class DirectoryTierFile implements TierFile {
         if (done < length) {
             IO.setMemory(address + done, length - done, (byte) 0);
         }
+        if (done > 0 && tier.readsUncached()) {
+            C.posix_fadvise(f, pos, done, LibC.POSIX_FADV_DONTNEED); // clean pages only: a write's stay
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.tierfs.tier;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,16 +92,43 @@ class DirectoryTierTest extends TierContractTest {
         assertTrue(allocatedBytes(path) >= BS, "space is allocated: " + allocatedBytes(path));
     }
 
+    @Test
+    void anUncachedTierLeavesNoPagesOfWhatItReadInThePageCache() throws IOException {
+        DirectoryTier slow = (DirectoryTier) track(newTier(tempDir.resolve("slow"), BS, 0));
+        slow.uncachedReads();
+        TierFile f = open(slow, 303);
+        byte[] data = NativeBuffer.pattern(303, 4 * BS);
+        write(f, 0, 0, data);
+        f.sync(); // written back: its pages are clean, and can be dropped
+        assertArrayEquals(data, read(f, 0, 0, 4 * BS));
+        assertEquals(0, cachedPages(slow.pathOf(303)), "no page of what was read stays cached");
+        TierFile cached = open(tier, 304);
+        write(cached, 0, 0, data);
+        cached.sync();
+        read(cached, 0, 0, 4 * BS);
+        assertTrue(cachedPages(dirTier().pathOf(304)) > 0, "an ordinary tier keeps them");
+    }
+
+    /** Pages of the file in the page cache, as fincore counts them. */
+    private static long cachedPages(Path path) throws IOException {
+        return Long.parseLong(run("fincore", "--noheadings", "--bytes", "--output", "PAGES", path.toString()));
+    }
+
     /** st_blocks * 512, which java.nio does not expose. */
     private static long allocatedBytes(Path path) throws IOException {
-        Process p = new ProcessBuilder("stat", "-c", "%b %B", path.toString()).redirectErrorStream(true).start();
+        String[] parts = run("stat", "-c", "%b %B", path.toString()).split(" ");
+        return Long.parseLong(parts[0]) * Long.parseLong(parts[1]);
+    }
+
+    /** What a command prints, trimmed; an IOException if it fails. */
+    private static String run(String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
             if (p.waitFor() != 0) {
-                throw new IOException("stat failed: " + out);
+                throw new IOException(command[0] + " failed: " + out);
             }
-            String[] parts = out.split(" ");
-            return Long.parseLong(parts[0]) * Long.parseLong(parts[1]);
+            return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException(e);
