@@ -4,8 +4,7 @@
 # 4 KiB O_DIRECT Zipf(1.2) reads over a data set 8x the hot tier. See benchmarks/README.md.
 #
 #   benchmarks/tiering.sh [--quick] [--hot SIZE] [--warmup S] [--measure S] [--runs "bare off on"]
-#                         [--hdd-iops N] [--jvm-memory SIZE] [--cache-allowance SIZE]
-#                         [--off-memory same|minus-hot] [--keep-traces]
+#                         [--hdd-iops N] [--cache-allowance SIZE] [--off-memory same|minus-hot] [--keep-traces]
 #
 # Runs: bare (fio on the throttled hdd filesystem itself), off (tierfs, --migrate off), on (tierfs
 # with migration, then one sequential scan of the data set, then the Zipf job again).
@@ -19,7 +18,7 @@ REPO="$(cd "$HERE/.." && pwd)"
 LIB="$HERE/lib/tiering.py"
 JOBS="$HERE/fio/tiering"
 
-QUICK=0 HOT="" WARMUP="" MEASURE="" RUNS="bare off on" HDD_IOPS=200 JVM_MEM=320m CACHE_ALLOW=32m
+QUICK=0 HOT="" WARMUP="" MEASURE="" RUNS="bare off on" HDD_IOPS=200 CACHE_ALLOW=32m
 OFF_MEMORY=same KEEP_TRACES=0
 usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
@@ -30,7 +29,6 @@ while [[ $# -gt 0 ]]; do
     --measure) MEASURE="$2"; shift ;;
     --runs) RUNS="$2"; shift ;;
     --hdd-iops) HDD_IOPS="$2"; shift ;;
-    --jvm-memory) JVM_MEM="$2"; shift ;;
     --cache-allowance) CACHE_ALLOW="$2"; shift ;;
     --off-memory) OFF_MEMORY="$2"; shift ;;
     --keep-traces) KEEP_TRACES=1 ;;
@@ -68,10 +66,16 @@ SSD_B=$((4 * HOT_B)) DATA_B=$((8 * HOT_B))       # the issue: data set 8x the ho
 HDD_CAP_B=$((DATA_B * 3 / 2))                    # room for the whole data set plus demotions in flight
 SSD_IMG_B=$((SSD_B + 2 * HOT_B + 256 * MiB))     # ssd tier + the data folder (hot tier file, metadata, log)
 HDD_IMG_B=$((HDD_CAP_B + 256 * MiB))
-JVM_B=$(bytes "$JVM_MEM") CACHE_B=$(bytes "$CACHE_ALLOW")
-MEM_LIMIT_B=$((HOT_B + JVM_B + CACHE_B))
-OFF_LIMIT_B=$MEM_LIMIT_B
-[[ $OFF_MEMORY == same ]] || OFF_LIMIT_B=$((MEM_LIMIT_B - HOT_B))
+# The daemon's memory group: its limit is the daemon's own memory (anonymous and kernel: the JVM,
+# RocksDB, the tracker), measured every second, plus HOLD_B, so that its page cache (the hot tier's
+# mapped file, the tier files, the metadata files) never exceeds the hot tier plus a small
+# allowance, however much of its heap the JVM happens to touch. A fixed limit sized for the JVM
+# gives whatever the JVM leaves unused to the page cache, which then stands in for the tiers.
+CACHE_B=$(bytes "$CACHE_ALLOW")
+HOLD_B=$((HOT_B + CACHE_B))
+OFF_HOLD_B=$HOLD_B
+[[ $OFF_MEMORY == same ]] || OFF_HOLD_B=$CACHE_B
+START_LIMIT_B=$((HOLD_B + 1024 * MiB))   # until the first sample sets the real limit (and for the fill)
 export TIERFS_JAVA_OPTS="${TIERFS_JAVA_OPTS:--Xmx256m}"
 want() { [[ " $RUNS " == *" $1 "* ]]; }
 
@@ -272,7 +276,7 @@ log "checking the emulation (5 s each)"
 for dev in "$SSD_DEV" "$HDD_DEV"; do   # real data where the checks read: an image's holes cost no I/O
   FILE="$dev" SIZE=256m fio --output="$WORK/logs/prefill-${dev#/dev/}.txt" "$JOBS/fill.fio" >/dev/null
 done
-new_memcg check "$MEM_LIMIT_B"
+new_memcg check $((256 * MiB))
 EMU_SSD=$(fio_check ssd-loop "$SSD_DEV")
 EMU_NATIVE=$(fio_check ssd-image-direct "$WORK/ssd.img")
 EMU_HDD=$(fio_check hdd-loop-throttled "$HDD_DEV" in-cgroup)
@@ -298,8 +302,8 @@ write_env() { # FILE KEY=VALUE...
 write_env "$WORK/config.env" mode="$MODE" when="$STAMP" runs="$RUNS" \
   hot_bytes="$HOT_B" ssd_bytes="$SSD_B" data_bytes="$DATA_B" hdd_capacity_bytes="$HDD_CAP_B" block_size=131072 \
   ssd_image_bytes="$SSD_IMG_B" hdd_image_bytes="$HDD_IMG_B" hdd_iops="$HDD_IOPS" \
-  mem_limit_bytes="$MEM_LIMIT_B" off_mem_limit_bytes="$OFF_LIMIT_B" \
-  mem_limit_how="hot $(numfmt --to=iec "$HOT_B") + JVM $(numfmt --to=iec "$JVM_B") + page cache $(numfmt --to=iec "$CACHE_B")" \
+  hold_cache_bytes="$HOLD_B" off_hold_cache_bytes="$OFF_HOLD_B" cache_allowance_bytes="$CACHE_B" \
+  mem_rule="limit = the daemon's own memory (usage - cache, measured each second) + hot $(numfmt --to=iec "$HOT_B") + page cache $(numfmt --to=iec "$CACHE_B")$([[ $OFF_MEMORY == same ]] || echo "; migration off: own + page cache $(numfmt --to=iec "$CACHE_B") (--off-memory minus-hot)")" \
   tierfs_java_opts="$TIERFS_JAVA_OPTS" warmup_s="$WARMUP" measure_s="$MEASURE" \
   emu_ssd_loop_iops="$EMU_SSD" emu_ssd_native_iops="$EMU_NATIVE" emu_hdd_throttled_iops="$EMU_HDD" \
   emu_hdd_unthrottled_iops="$EMU_HDD_FREE" tierfs_commit="$GIT_INFO" tierfs_jar="${JAR_INFO:-n/a}" \
@@ -324,12 +328,15 @@ remount_fs() { # MOUNTPOINT: unmounting drops every cached page of the filesyste
 
 # ---------- one measured Zipf run ----------
 SAMPLER_ARGS=()
+start_sampler() { # DIR: samples every second while a run lasts (and holds the daemon's page cache)
+  python3 "$LIB" sample "${SAMPLER_ARGS[@]}" --memcg "$MEMCG" --dev "ssd=$SSD_MM" --dev "hdd=$HDD_MM" \
+    --out "$1/samples.jsonl" &
+  SAMPLER_PID=$!
+}
 run_zipf() { # RUN FILE RUNTIME WARM [in-cgroup]
   local run="$1" file="$2" runtime="$3" warm="$4" dir="$WORK/runs/$1"
   mkdir -p "$dir"
-  python3 "$LIB" sample "${SAMPLER_ARGS[@]}" --memcg "$MEMCG" --dev "ssd=$SSD_MM" --dev "hdd=$HDD_MM" \
-    --out "$dir/samples.jsonl" &
-  SAMPLER_PID=$!
+  start_sampler "$dir"
   sleep 1.5   # a sample before fio starts
   local t0 rc=0
   t0=$(date +%s%3N)
@@ -392,14 +399,14 @@ check_counters() { # RUN: the fields of tierfs status --json this benchmark read
 placement() { python3 "$LIB" placement "$MNT/zipf.dat"; }
 
 tierfs_run() { # RUN (off|on)
-  local run="$1" migrate=() limit="$MEM_LIMIT_B"
-  if [[ $run == off ]]; then migrate=(--migrate off); limit="$OFF_LIMIT_B"; fi
+  local run="$1" migrate=() hold="$HOLD_B"
+  if [[ $run == off ]]; then migrate=(--migrate off); hold="$OFF_HOLD_B"; fi
   [[ "${TIERING_LEGACY:-0}" != 1 ]] || migrate=()
   log "== tierfs, migration $run: fresh tier filesystems, fill $(numfmt --to=iec "$DATA_B")"
   stop_tierfs
   make_fs "$SSD_DEV" "$SSD_FS"; make_fs "$HDD_DEV" "$HDD_FS"
   mkdir -p "$DATA" "$SSD_FS/tier" "$HDD_FS/tier"
-  new_memcg "$run-fill" "$limit"
+  new_memcg "$run-fill" "$START_LIMIT_B"
   start_tierfs "$run" "${migrate[@]}"
   check_counters "$run"
   local t=$SECONDS
@@ -410,9 +417,10 @@ tierfs_run() { # RUN (off|on)
   stop_tierfs
   drop_memcg
   remount_fs "$SSD_FS"; remount_fs "$HDD_FS"
-  new_memcg "$run" "$limit"
+  new_memcg "$run" "$START_LIMIT_B"
   start_tierfs "$run" "${migrate[@]}"
-  log "mounted again (daemon $DAEMON_PID; memory limit $(numfmt --to=iec "$limit")); blocks per tier: $(placement)"
+  SAMPLER_ARGS+=(--hold-cache "$hold")
+  log "mounted again (daemon $DAEMON_PID; memory limit: its own memory + $(numfmt --to=iec "$hold") of page cache); blocks per tier: $(placement)"
   if [[ $run == off ]]; then
     run_zipf off "$MNT/zipf.dat" $((OFF_WARM + MEASURE)) "$OFF_WARM"
   else
@@ -420,9 +428,7 @@ tierfs_run() { # RUN (off|on)
     log "after warm-up, blocks per tier: $(placement)"
     local dir="$WORK/runs/scan" t0 t1
     mkdir -p "$dir"
-    python3 "$LIB" sample "${SAMPLER_ARGS[@]}" --memcg "$MEMCG" --dev "ssd=$SSD_MM" --dev "hdd=$HDD_MM" \
-      --out "$dir/samples.jsonl" &
-    SAMPLER_PID=$!
+    start_sampler "$dir"
     sleep 1.5
     t0=$(date +%s%3N)
     FILE="$MNT/zipf.dat" SIZE="$DATA_B" fio --output-format=json --output="$dir/fio.json" "$JOBS/scan.fio" >/dev/null \
@@ -445,15 +451,15 @@ est=30
 ! want off || est=$((est + OFF_WARM + MEASURE + 60))
 ! want on || est=$((est + WARMUP + 2 * MEASURE + 120))
 log "$MODE run ($RUNS): hot $(numfmt --to=iec "$HOT_B"), ssd $(numfmt --to=iec "$SSD_B"), data set $(numfmt --to=iec "$DATA_B")," \
-    "hdd $HDD_IOPS IOPS; daemon memory $(numfmt --to=iec "$MEM_LIMIT_B") (hot + JVM $JVM_MEM + page cache $CACHE_ALLOW)," \
-    "TIERFS_JAVA_OPTS=$TIERFS_JAVA_OPTS; about $((est / 60)) min"
+    "hdd $HDD_IOPS IOPS; daemon memory limit = its own memory + hot $(numfmt --to=iec "$HOT_B") + page cache $(numfmt --to=iec "$CACHE_B")" \
+    "(migration off: + $(numfmt --to=iec "$OFF_HOLD_B") of page cache), TIERFS_JAVA_OPTS=$TIERFS_JAVA_OPTS; about $((est / 60)) min"
 
 if want bare; then
   log "== bare hdd filesystem: fill $(numfmt --to=iec "$DATA_B") (unthrottled), then fio in the blkio group"
   make_fs "$HDD_DEV" "$HDD_FS"
   FILE="$HDD_FS/zipf.dat" SIZE="$DATA_B" fio --output="$WORK/logs/fill-bare.txt" "$JOBS/fill.fio" >/dev/null
   remount_fs "$HDD_FS"
-  new_memcg bare "$MEM_LIMIT_B"
+  new_memcg bare $((256 * MiB))   # fio alone, O_DIRECT: nothing to cache
   SAMPLER_ARGS=()
   run_zipf bare "$HDD_FS/zipf.dat" $((BARE_WARM + MEASURE)) "$BARE_WARM" in-cgroup
   drop_memcg

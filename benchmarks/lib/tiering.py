@@ -183,6 +183,9 @@ def cmd_sample(args):
     ap.add_argument("--status-cmd", help="a command printing `tierfs status --json` (used when --state lacks reads)")
     ap.add_argument("--memcg", help="the daemon's memory cgroup directory")
     ap.add_argument("--dev", action="append", default=[], help="NAME=MAJ:MIN of a block device to count")
+    ap.add_argument("--hold-cache", type=int, default=0, metavar="BYTES",
+                    help="keep the group's page cache at this size: each second, set its limit to the daemon's own "
+                         "memory (usage - cache: anonymous and kernel) plus BYTES")
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--out", required=True)
     a = ap.parse_args(args)
@@ -219,6 +222,16 @@ def cmd_sample(args):
             if ds:
                 rec["dev"] = ds
             m = memcg_stat(a.memcg)
+            if m and a.hold_cache and "usage_in_bytes" in m and "cache" in m:
+                own = m["usage_in_bytes"] - m["cache"]
+                target = -(-(own + a.hold_cache) // (1 << 20)) << 20     # whole MiB, rounded up
+                if abs(target - m.get("limit_in_bytes", 0)) >= (1 << 20):
+                    try:
+                        with open(os.path.join(a.memcg, "memory.limit_in_bytes"), "w") as f:
+                            f.write(str(target))
+                        m["limit_in_bytes"] = target
+                    except OSError as e:
+                        rec["limit_error"] = "%s (wanted %d)" % (e, target)
             if m:
                 rec["mem"] = m
             out.write(json.dumps(rec) + "\n")
@@ -483,13 +496,22 @@ def analyse(work):
                         out.setdefault("device_io", {})[dev] = dd
             mem = [x["mem"] for x in samples if x.get("mem")]
             if mem:
+                e = mem[-1]
                 out["memory"] = {
-                    "limit_bytes": mem[-1].get("limit_in_bytes"),
+                    "limit_bytes_end": e.get("limit_in_bytes"),
+                    "limit_bytes_range": [min(x.get("limit_in_bytes", 0) for x in mem),
+                                          max(x.get("limit_in_bytes", 0) for x in mem)],
                     "max_usage_bytes": max(x.get("max_usage_in_bytes", 0) for x in mem),
-                    "cache_bytes_end": mem[-1].get("cache"), "rss_bytes_end": mem[-1].get("rss"),
-                    "mapped_file_bytes_end": mem[-1].get("mapped_file"),
-                    "failcnt": mem[-1].get("failcnt"), "oom_kill": mem[-1].get("oom_kill"),
+                    "own_bytes_end": e["usage_in_bytes"] - e["cache"] if "usage_in_bytes" in e and "cache" in e else None,
+                    "cache_bytes_end": e.get("cache"), "rss_bytes_end": e.get("rss"),
+                    "mapped_file_bytes_end": e.get("mapped_file"),
+                    "failcnt": e.get("failcnt"), "oom_kill": e.get("oom_kill"),
                 }
+                errs = [x["limit_error"] for x in samples if x.get("limit_error")]
+                if errs:
+                    out["memory"]["limit_errors"] = len(errs)
+                    res["notes"].append("%s: the memory limit could not follow the daemon %d times (%s)"
+                                        % (n, len(errs), errs[-1]))
             # the hot share over time, for the chart: every 5 s
             pts = []
             with_tiers = [s for s in samples if s.get("tiers")]
@@ -569,6 +591,8 @@ def summary_doc(res):
     doc["hot_capacity_bytes"], doc["hot_blocks"], doc["block_size"] = res["hot_capacity_bytes"], res["hot_blocks"], res["block_size"]
     runs = {}
     for n, r in res["runs"].items():
+        if r.get("kind") != "scan":
+            r["served"] = served_from(r)
         runs[n] = {k: v for k, v in r.items() if k not in ("series", "hot_share_series")}
     doc["runs"] = runs
     doc["notes"] = res["notes"]
@@ -589,47 +613,88 @@ def f_share(x):
     return "-" if x is None else "%.3f" % x
 
 
+def served_from(r):
+    """Where a run's reads were answered, from the devices' own counters over the window: the share
+    of fio's reads that reached no device (page cache or the hot tier's mapped pages), and per tier
+    the share of tierfs's block reads that its device never saw (the page cache answered)."""
+    out = {}
+    iops = r.get("trace_iops_window") or r.get("window_iops")
+    dev = r.get("device_io") or {}
+    ssd, hdd = (dev.get("ssd") or {}).get("read_requests_per_s"), (dev.get("hdd") or {}).get("read_requests_per_s")
+    if iops and ssd is not None and hdd is not None:
+        out["device_reads_per_s"] = {"ssd": ssd, "hdd": hdd}
+        out["no_device_share"] = max(0.0, 1 - (ssd + hdd) / iops)
+    tr = r.get("tier_reads") or {}
+    w = r.get("share_window_s")
+    if w and w[1] > w[0] and all(isinstance(tr.get(t), (int, float)) for t in TIERS):
+        secs = w[1] - w[0]
+        out["tier_reads_per_s"] = {t: tr[t] / secs for t in TIERS}
+        for t, d in (("ssd", ssd), ("hdd", hdd)):
+            if d is not None and tr[t] > 0:
+                # the ssd device also serves the data folder (the hot tier's file, metadata): a floor
+                out["%s_page_cache_share" % t] = max(0.0, 1 - d / (tr[t] / secs))
+    return out
+
+
 def report_lines(res):
     s, cfg, runs = res["summary"], res["config"], res["runs"]
     L = []
     L.append("setup: hot tier %s, ssd tier %s, data set %s, block %s (hot tier = %s blocks)" % (
         human(num(cfg, "hot_bytes", int)), human(num(cfg, "ssd_bytes", int)), human(num(cfg, "data_bytes", int)),
         human(res["block_size"]), res["hot_blocks"] if res["hot_blocks"] is not None else "-"))
-    if cfg.get("mem_limit_bytes"):
-        L.append("daemon memory cgroup: %s limit (%s)" % (human(num(cfg, "mem_limit_bytes", int)), cfg.get("mem_limit_how", "")))
+    if cfg.get("mem_rule"):
+        L.append("daemon memory cgroup: %s" % cfg["mem_rule"])
     if cfg.get("hdd_iops"):
-        L.append("hdd: loop device throttled to %s read and write IOPS (blkio); ssd: loop device, unthrottled" % cfg["hdd_iops"])
+        L.append("hdd: loop device throttled to %s read and write IOPS (blkio); ssd: loop device, unthrottled"
+                 % cfg["hdd_iops"])
     emu = [(k, cfg.get(k)) for k in ("emu_ssd_loop_iops", "emu_ssd_native_iops", "emu_hdd_throttled_iops",
                                      "emu_hdd_unthrottled_iops") if cfg.get(k)]
     if emu:
         L.append("emulation check (4 KiB O_DIRECT random reads, raw devices): " + ", ".join(
             "%s %s" % (k[4:].replace("_iops", "").replace("_", " "), f_iops(float(v))) for k, v in emu))
     L.append("")
-    head = ["run", "IOPS", "window (s)", "hot share", "ideal", "block reads hot/ssd/hdd", "hdd device reads/s",
-            "memory max"]
+    head = ["run", "IOPS", "window s", "hot share", "ideal", "tier reads/s hot/ssd/hdd", "device reads/s ssd/hdd",
+            "no device", "memory own+cache (limit)"]
     body = []
     for n in RUN_ORDER:
         r = runs.get(n)
         if not r:
             continue
         if r.get("kind") == "scan":
+            tr = r.get("tier_reads") or {}
             body.append([RUN_LABEL[n], "%s MB/s" % ("%.0f" % r["mb_s"] if r.get("mb_s") else "-"),
                          "%.0f s" % r["seconds"] if r.get("seconds") else "-", "", "",
-                         "/".join(str(r.get("tier_reads", {}).get(t, "-")) for t in TIERS) if r.get("tier_reads") else "-",
-                         "", ""])
+                         "blocks " + "/".join("-" if tr.get(t) is None else str(tr[t]) for t in TIERS) if tr else "",
+                         "", "", ""])
             continue
+        sf = r["served"] = served_from(r)
         w = r.get("window_s") or [None, None]
-        tr = r.get("tier_reads")
-        hdd_dev = (r.get("device_io") or {}).get("hdd", {}).get("read_requests_per_s")
-        mem = (r.get("memory") or {}).get("max_usage_bytes")
+        tps = sf.get("tier_reads_per_s")
+        dps = sf.get("device_reads_per_s")
+        mem = r.get("memory") or {}
+        memtxt = "-"
+        if mem.get("own_bytes_end") is not None:
+            memtxt = "%s+%s (%s)" % (human(mem["own_bytes_end"]), human(mem.get("cache_bytes_end")),
+                                     human(mem.get("limit_bytes_end")))
         body.append([RUN_LABEL[n], f_iops(r.get("window_iops")),
                      "%.0f-%.0f" % (w[0], w[1]) if w[0] is not None else "-",
                      f_share(r.get("hot_share")), f_share(r.get("ideal_hot_share")),
-                     "/".join("-" if tr.get(t) is None else str(tr[t]) for t in TIERS) if tr else "-",
-                     "-" if hdd_dev is None else "%.0f" % hdd_dev, human(mem) if mem else "-"])
+                     "/".join(f_iops(tps[t]) for t in TIERS) if tps else "-",
+                     "/".join(f_iops(dps[t]) for t in ("ssd", "hdd")) if dps else "-",
+                     "%.0f%%" % (100 * sf["no_device_share"]) if "no_device_share" in sf else "-", memtxt])
     w = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head))]
     for row in [head, ["-" * x for x in w]] + body:
         L.append("  ".join(str(c).ljust(w[i]) for i, c in enumerate(row)).rstrip())
+    L.append("")
+    for n in RUN_ORDER:
+        sf = (runs.get(n) or {}).get("served") or {}
+        parts = []
+        for t in ("hdd", "ssd"):
+            v = sf.get("%s_page_cache_share" % t)
+            if v is not None:
+                parts.append("%.0f%% of the %s tier's block reads never reached its device" % (100 * v, t))
+        if parts:
+            L.append("%s: %s (the page cache answered them)" % (RUN_LABEL[n], "; ".join(parts)))
     L.append("")
     for k in ("tiered_iops", "migration_off_iops", "bare_hdd_iops", "hot_share", "ideal_hot_share", "after_scan_iops"):
         v = s[k]
@@ -654,7 +719,7 @@ def report_lines(res):
     for n, r in runs.items():
         mem = r.get("memory") or {}
         if mem.get("oom_kill"):
-            L.append("WARNING: the %s run's memory cgroup OOM-killed %d process(es): raise --jvm-memory" % (n, mem["oom_kill"]))
+            L.append("WARNING: the %s run's memory cgroup OOM-killed %d process(es)" % (n, mem["oom_kill"]))
         if r.get("error"):
             L.append("%s: %s" % (n, r["error"]))
     for note in res["notes"]:
@@ -912,8 +977,9 @@ def _fake_run(work, name, kind, t0_ms, runtime, warm, iops_fn, draw=None, hot_ca
         reads = {"hot": 0, "ssd": 0, "hdd": 0}
         for s in range(runtime + 2):
             rec = {"wall_ms": t0_ms + s * 1000 - 200, "updated_ms": t0_ms + s * 1000 - 300,
-                   "mem": {"limit_in_bytes": 480 << 20, "max_usage_in_bytes": 400 << 20, "failcnt": 3, "oom_kill": 0},
-                   "dev": {"ssd": [s * 10, s * 80, 0, 0], "hdd": [s * 5, s * 40, 0, 0]}}
+                   "mem": {"limit_in_bytes": 480 << 20, "max_usage_in_bytes": 400 << 20, "failcnt": 3, "oom_kill": 0,
+                           "usage_in_bytes": 470 << 20, "cache": 160 << 20, "mapped_file": 128 << 20},
+                   "dev": {"ssd": [s * 300, s * 2400, 0, 0], "hdd": [s * 190, s * 1520, 0, 0]}}
             if not daemon:
                 pass
             elif with_reads:
@@ -955,7 +1021,7 @@ def cmd_selftest(args):
         os.makedirs(work)
         with open(os.path.join(work, "config.env"), "w") as f:
             f.write("hot_bytes=%d\nssd_bytes=%d\ndata_bytes=%d\nblock_size=131072\nhdd_iops=200\n"
-                    "mem_limit_bytes=%d\nmem_limit_how='hot 16 MiB + JVM 320 MiB + page cache 32 MiB'\nwhen=selftest\n"
+                    "mem_limit_bytes=%d\nmem_rule='own memory + hot 16 MiB + page cache 32 MiB'\nwhen=selftest\n"
                     % (16 << 20, 64 << 20, 128 << 20, 368 << 20))
         t = 1_800_000_000_000
         _fake_run(work, "bare", "zipf", t, 30, 10, lambda s: 200, draw, daemon=False)
