@@ -101,7 +101,7 @@ mkdir -p "$WORK/logs" "$WORK/runs" "$WORK/mnt"
 STAMP="$(date +%Y%m%d-%H%M%S)"
 OUT="$REPO/benchmarks/results/tiering-$STAMP"
 SNAP="$WORK/tierfs"
-LOOPS=() FS_MOUNTED=() CGROUPS=() MNT="$WORK/mnt" DAEMON_PID="" SAMPLER_PID=""
+LOOPS=() FS_MOUNTED=() CGROUPS=() MNT="$WORK/mnt" DAEMON_PID="" SAMPLER_PID="" FIO_PID=""
 
 is_mounted() { awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; }
 wait_gone() { local i; for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
@@ -110,6 +110,22 @@ stop_sampler() {
   kill -TERM "$SAMPLER_PID" 2>/dev/null || true
   wait "$SAMPLER_PID" 2>/dev/null || true
   SAMPLER_PID=""
+}
+stop_fio() { # a measured fio still running (we were interrupted): stop it by its pid
+  [[ -n "$FIO_PID" ]] || return 0
+  kill -TERM "$FIO_PID" 2>/dev/null || true
+  wait_gone "$FIO_PID" 10 || kill -KILL "$FIO_PID" 2>/dev/null || true
+  wait "$FIO_PID" 2>/dev/null || true
+  FIO_PID=""
+}
+run_fio() { # [in-cgroup] CMD...: long fio runs go in the background and are waited for, so that a
+  # signal reaches the script at once (bash runs traps only after a foreground command ends)
+  if [[ "$1" == in-cgroup ]]; then shift; ( join_cgroups && exec "$@" ) & else "$@" & fi
+  FIO_PID=$!
+  local rc=0
+  wait "$FIO_PID" || rc=$?
+  FIO_PID=""
+  return $rc
 }
 stop_tierfs() {
   if is_mounted "$MNT"; then
@@ -133,7 +149,8 @@ umount_fs() { # MOUNTPOINT
     umount "$1" 2>/dev/null && return 0
     sleep 1
   done
-  log "WARNING: could not unmount $1: $(umount "$1" 2>&1)"
+  log "WARNING: could not unmount $1 ($(umount "$1" 2>&1)); detaching it lazily"
+  umount -l "$1" 2>/dev/null
   return 1
 }
 remove_cgroup() { # DIR: move whatever is left in it to its parent, then remove it
@@ -144,11 +161,13 @@ remove_cgroup() { # DIR: move whatever is left in it to its parent, then remove 
 }
 teardown() {
   set +e
+  stop_fio
   stop_sampler
   stop_tierfs
   local i
   for ((i = ${#FS_MOUNTED[@]} - 1; i >= 0; i--)); do umount_fs "${FS_MOUNTED[i]}"; done
   FS_MOUNTED=()
+  # (a device still busy after a lazy unmount is detached by the kernel once released: autoclear)
   for dev in "${LOOPS[@]}"; do losetup -d "$dev" 2>/dev/null || log "WARNING: could not detach $dev"; done
   LOOPS=()
   for ((i = ${#CGROUPS[@]} - 1; i >= 0; i--)); do remove_cgroup "${CGROUPS[i]}"; done
@@ -342,15 +361,17 @@ run_zipf() { # RUN FILE RUNTIME WARM [in-cgroup]
   t0=$(date +%s%3N)
   local cmd=(env FILE="$file" SIZE="$DATA_B" RUNTIME="$runtime" TRACE="$dir/trace.log" IOPSLOG="$dir/iops"
              fio --output-format=json --output="$dir/fio.json" "$JOBS/zipf.fio")
-  if [[ "${5:-}" == in-cgroup ]]; then in_cgroups "${cmd[@]}" || rc=$?; else "${cmd[@]}" || rc=$?; fi
+  run_fio ${5:-} "${cmd[@]}" 2>"$dir/fio.err" || rc=$?
   local t1
   t1=$(date +%s%3N)
   sleep 1.5   # a sample after fio ends
   stop_sampler
   if [[ $rc -ne 0 ]]; then
-    [[ -z "$DAEMON_PID" ]] || kill -0 "$DAEMON_PID" 2>/dev/null || log "the daemon is gone: $(tail -3 "$WORK/logs/daemon-$run.log")"
-    [[ -z "$MEMCG" ]] || log "memory group: $(tr '\n' ' ' < "$MEMCG/memory.oom_control" 2>/dev/null)"
-    die "fio failed in the $run run (rc $rc): $(grep -v '^{' "$dir/fio.json" 2>/dev/null | tail -3)"
+    if [[ -n "$DAEMON_PID" ]] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+      log "the daemon ($DAEMON_PID) is gone; the end of its log: $(tail -3 "$DATA/tierfs.log" 2>/dev/null; tail -2 "$WORK/logs/daemon-$run.log")"
+    fi
+    [[ -z "$MEMCG" ]] || log "its memory group: $(tr '\n' ' ' < "$MEMCG/memory.oom_control" 2>/dev/null)"
+    die "fio failed in the $run run (rc $rc): $(tail -3 "$dir/fio.err")"
   fi
   write_env "$dir/meta.env" kind=zipf t0_ms="$t0" t_end_ms="$t1" runtime_s="$runtime" warm_s="$warm"
   log "$run: $(python3 "$LIB" fio-iops "$dir/fio.json") IOPS over the whole ${runtime} s run"
@@ -431,8 +452,8 @@ tierfs_run() { # RUN (off|on)
     start_sampler "$dir"
     sleep 1.5
     t0=$(date +%s%3N)
-    FILE="$MNT/zipf.dat" SIZE="$DATA_B" fio --output-format=json --output="$dir/fio.json" "$JOBS/scan.fio" >/dev/null \
-      || die "the scan failed"
+    run_fio env FILE="$MNT/zipf.dat" SIZE="$DATA_B" fio --output-format=json --output="$dir/fio.json" "$JOBS/scan.fio" \
+      || die "the scan failed: $(grep -v '^{' "$dir/fio.json" 2>/dev/null | tail -3)"
     t1=$(date +%s%3N)
     sleep 1.5
     stop_sampler
