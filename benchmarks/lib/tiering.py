@@ -539,7 +539,7 @@ def analyse(work):
             out["top_block_share"] = ideal_share(c, 1)
             r["counts"] = c
         # settled? the 20 s before the window must already run at 90% of the window's rate
-        if warm > 0 and n == "on":
+        if warm > 0 and n in ("on", "off"):
             pre = min(SETTLE_S, warm)
             prev, _ = window_mean(r["series"], warm - pre, warm)
             out["preceding_iops"], out["preceding_s"] = prev, pre
@@ -705,11 +705,17 @@ def report_lines(res):
             L.append("goal %-40s not measured" % gl["goal"])
         else:
             L.append("goal %-40s %.2fx  %s" % (gl["goal"], gl["ratio"], "met" if gl["met"] else "MISSED"))
-    on = runs.get("on", {})
-    if on.get("settled") is False:
-        L.append("warning: the migration-on run was still speeding up: %s IOPS in the window against %s in the "
-                 "%.0f s before it (settled means at least 90%%); raise --warmup" % (
-                     f_iops(on.get("window_iops")), f_iops(on.get("preceding_iops")), on.get("preceding_s") or 0))
+    for n in ("off", "on"):
+        r = runs.get(n, {})
+        if r.get("settled") is False:
+            L.append("warning: the %s run was still speeding up: %s IOPS in the window against %s in the %.0f s "
+                     "before it (settled means at least 90%%); raise --warmup" % (
+                         RUN_LABEL[n], f_iops(r.get("window_iops")), f_iops(r.get("preceding_iops")),
+                         r.get("preceding_s") or 0))
+    limit = num(cfg, "hdd_iops")
+    if s.get("bare_hdd_iops") is not None and limit and not 0.9 * limit <= s["bare_hdd_iops"] <= 1.05 * limit:
+        L.append("warning: the bare hdd run made %.0f IOPS, not near its throttle of %.0f: the emulation did not hold"
+                 % (s["bare_hdd_iops"], limit))
     ideal = s.get("ideal_hot_share")
     for n in ("off", "after", "bare"):
         cov = runs.get(n, {}).get("share_on_hot_set")
@@ -796,9 +802,9 @@ def chart(res, path):
     cfg = res["config"]
     o.append('<text x="14" y="26" font-size="18" font-weight="bold">tierfs tiering: 4 KiB O_DIRECT reads, '
              'Zipf 1.2, over time</text>')
-    sub = "hot %s, ssd %s, data set %s; hdd = loop device at %s IOPS (blkio); daemon memory %s; %s" % (
+    sub = "hot %s, ssd %s, data set %s; hdd = loop device at %s IOPS (blkio); daemon's page cache held at %s; %s" % (
         human(num(cfg, "hot_bytes", int)), human(num(cfg, "ssd_bytes", int)), human(num(cfg, "data_bytes", int)),
-        cfg.get("hdd_iops", "?"), human(num(cfg, "mem_limit_bytes", int)), cfg.get("when", ""))
+        cfg.get("hdd_iops", "?"), human(num(cfg, "hold_cache_bytes", int)), cfg.get("when", ""))
     o.append('<text x="14" y="45" font-size="11" fill="#444">%s</text>' % escape(sub))
     o.append('<text x="14" y="62" font-size="11" fill="#444">%s</text>' % escape(
         "IOPS per second (fio's iops log); thick: the measured window. The scan and the run after it "
