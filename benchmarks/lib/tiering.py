@@ -712,6 +712,19 @@ def report_lines(res):
                      "before it (settled means at least 90%%); raise --warmup" % (
                          RUN_LABEL[n], f_iops(r.get("window_iops")), f_iops(r.get("preceding_iops")),
                          r.get("preceding_s") or 0))
+    for n in ("off", "on", "after"):
+        r = runs.get(n) or {}
+        tps = (r.get("served") or {}).get("tier_reads_per_s")
+        fio_rate = r.get("trace_iops_window")
+        if tps and fio_rate:
+            ratio = sum(tps.values()) / fio_rate
+            r["tier_reads_over_fio_reads"] = ratio
+            if not 0.97 <= ratio <= 1.03:
+                L.append("note: in the %s run the tiers counted %.0f block reads a second while fio made %.0f: the "
+                         "counters %s, so hot_share is diluted or inflated accordingly" % (
+                             n, sum(tps.values()), fio_rate,
+                             "include reads fio did not make (the migrator's copies?)" if ratio > 1
+                             else "miss some of fio's reads"))
     limit = num(cfg, "hdd_iops")
     if s.get("bare_hdd_iops") is not None and limit and not 0.9 * limit <= s["bare_hdd_iops"] <= 1.05 * limit:
         L.append("warning: the bare hdd run made %.0f IOPS, not near its throttle of %.0f: the emulation did not hold"
@@ -990,7 +1003,7 @@ def _fake_run(work, name, kind, t0_ms, runtime, warm, iops_fn, draw=None, hot_ca
                 pass
             elif with_reads:
                 hs = hot_fn(s) if hot_fn else 0.0
-                n = iops_fn(max(s, 1))
+                n = iops_fn(max(s, 1)) // 20    # as many as the trace holds
                 reads["hot"] += int(n * hs)
                 reads["ssd"] += int(n * (1 - hs) * 0.8)
                 reads["hdd"] += n - int(n * hs) - int(n * (1 - hs) * 0.8)
@@ -1056,6 +1069,8 @@ def cmd_selftest(args):
         check(all(doc["runs"][n].get("share_on_hot_set", 0) > 0.9 * doc["ideal_hot_share"] for n in ("after", "off", "bare")),
               "same hot set across runs detected")
         check(doc["runs"]["on"].get("settled") is True, "the on run counts as settled")
+        check(0.97 <= doc["runs"]["on"].get("tier_reads_over_fio_reads", 0) <= 1.03,
+              "the tier counters add up to fio's reads (%.3f)" % doc["runs"]["on"].get("tier_reads_over_fio_reads", 0))
         svg = open(os.path.join(out, "tiering.svg")).read()
         check(svg.startswith("<svg") and svg.rstrip().endswith("</svg>") and "polyline" in svg, "the chart is an SVG with lines")
         check("(log scale)" in svg, "log scale when the runs differ by 100x or more")
