@@ -12,6 +12,9 @@
 # it makes (images, loop devices, mounts, cgroups, daemons) is removed on exit, failure or Ctrl-C.
 # Results: benchmarks/results/tiering-<timestamp>/{summary.json,tiering.svg,report.md,series.json}.
 set -euo pipefail
+# The whole script is one brace group: bash reads all of it before running any of it, so a checkout
+# or an edit of this file during a run (the run takes minutes) cannot change what the run executes.
+{
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -20,7 +23,7 @@ JOBS="$HERE/fio/tiering"
 
 QUICK=0 HOT="" WARMUP="" MEASURE="" RUNS="bare off on" HDD_IOPS=200 CACHE_ALLOW=32m
 OFF_MEMORY=same KEEP_TRACES=0
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -415,6 +418,9 @@ check_counters() { # RUN: the fields of tierfs status --json this benchmark read
   local st="$WORK/logs/status-$1.json" why
   "$SNAP/tierfs" status --json "$MNT" > "$st" 2>>"$WORK/logs/daemon-$1.log" || die "tierfs status --json $MNT failed"
   SAMPLER_ARGS=(--state "$DATA/daemon.json")
+  local bsz
+  bsz="$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["blockSize"]))' "$st" 2>/dev/null || true)"
+  [[ -z "$bsz" ]] || write_env "$WORK/config.env" block_size="$bsz"   # the volume's, as the daemon reports it
   if ! why="$(python3 "$LIB" check-status "$st")"; then
     [[ "${TIERING_LEGACY:-0}" == 1 ]] || die "tierfs status --json lacks what the benchmark reads: $why (it needs tiers hot, ssd and hdd, each with capacityBytes, usedBytes and reads)"
     log "TIERING_LEGACY=1: status lacks counters ($why); hot_share will be null"
@@ -507,3 +513,5 @@ if [[ $KEEP_TRACES -eq 1 ]]; then
 fi
 echo
 log "results: $OUT/summary.json, $OUT/tiering.svg, $OUT/report.md"
+exit 0
+}
