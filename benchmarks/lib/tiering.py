@@ -433,6 +433,7 @@ def analyse(work):
     hot_blocks = hot_cap // bs if hot_cap else None
     fast_blocks = (hot_cap + ssd_bytes) // bs if hot_cap and ssd_bytes else None
     res["hot_capacity_bytes"], res["hot_blocks"], res["block_size"] = hot_cap, hot_blocks, bs
+    res["fast_blocks"] = fast_blocks
 
     t_on0 = num(runs["on"]["meta"], "t0_ms", int) if "on" in runs else None
     for n, r in runs.items():
@@ -726,6 +727,12 @@ def report_lines(res):
                              "include reads fio did not make (the migrator's copies?)" if ratio > 1
                              else "miss some of fio's reads"))
     limit = num(cfg, "hdd_iops")
+    fast = runs.get("on", {}).get("ideal_fast_share")
+    if fast is not None and limit and fast < 1:
+        L.append("bound: an ideal placement of the hot and ssd tiers (%s blocks) would serve %.3f of the migration-on "
+                 "window's reads; the other %.3f go to the hdd, whose %.0f reads a second then cap a run near %s IOPS "
+                 "(more only where the page cache answers for the hdd)" % (
+                     res.get("fast_blocks"), fast, 1 - fast, limit, f_iops(limit / (1 - fast))))
     if s.get("bare_hdd_iops") is not None and limit and not 0.9 * limit <= s["bare_hdd_iops"] <= 1.05 * limit:
         L.append("warning: the bare hdd run made %.0f IOPS, not near its throttle of %.0f: the emulation did not hold"
                  % (s["bare_hdd_iops"], limit))
