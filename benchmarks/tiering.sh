@@ -123,9 +123,15 @@ stop_fio() { # a measured fio still running (we were interrupted): stop it by it
   wait "$FIO_PID" 2>/dev/null || true
   FIO_PID=""
 }
-run_fio() { # [in-cgroup] CMD...: long fio runs go in the background and are waited for, so that a
-  # signal reaches the script at once (bash runs traps only after a foreground command ends)
-  if [[ "$1" == in-cgroup ]]; then shift; ( join_cgroups && exec "$@" ) & else "$@" & fi
+run_fio() { # DIR [in-cgroup] CMD...: runs CMD in DIR. Long fio runs go in the background and are
+  # waited for, so that a signal reaches the script at once (bash runs traps only after a
+  # foreground command ends)
+  local cwd="$1"; shift
+  if [[ "$1" == in-cgroup ]]; then
+    shift; ( join_cgroups && cd "$cwd" && exec "$@" ) &
+  else
+    ( cd "$cwd" && exec "$@" ) &
+  fi
   FIO_PID=$!
   local rc=0
   wait "$FIO_PID" || rc=$?
@@ -188,9 +194,9 @@ on_exit() {
     mkdir -p "$OUT-failed" && cp -r "$WORK/logs" "$OUT-failed/" && log "the logs of this failed run: $OUT-failed/logs"
   fi
   if [[ -n "$WORK" && -d "$WORK" ]]; then
-    if grep -q " $WORK" /proc/mounts; then
+    if awk -v w="$WORK" 'index($2, w "/") == 1 { found = 1 } END { exit !found }' /proc/mounts; then
       log "WARNING: something is still mounted under $WORK; leaving it in place"
-    elif losetup -a | grep -q "$WORK"; then
+    elif losetup -a | grep -q "$WORK/"; then
       log "WARNING: a loop device still uses an image under $WORK; leaving it in place: $(losetup -a | grep "$WORK")"
     else
       rm -rf "$WORK"
@@ -362,16 +368,20 @@ start_sampler() { # DIR: samples every second while a run lasts (and holds the d
     --out "$1/samples.jsonl" &
   SAMPLER_PID=$!
 }
-run_zipf() { # RUN FILE RUNTIME WARM [in-cgroup]
-  local run="$1" file="$2" runtime="$3" warm="$4" dir="$WORK/runs/$1"
+# fio seeds its Zipf generator with a hash of the file's name as given: every Zipf run names the
+# file "zipf.dat" from inside its directory, so every run, and every run of this script, draws the
+# same sequence of offsets and therefore the same hot set (checked: identical offsets from two
+# directories; with full paths, the bare run's hot set overlapped the others' by 12%)
+run_zipf() { # RUN DIR RUNTIME WARM [in-cgroup]
+  local run="$1" cwd="$2" runtime="$3" warm="$4" dir="$WORK/runs/$1"
   mkdir -p "$dir"
   start_sampler "$dir"
   sleep 1.5   # a sample before fio starts
   local t0 rc=0
   t0=$(date +%s%3N)
-  local cmd=(env FILE="$file" SIZE="$DATA_B" RUNTIME="$runtime" TRACE="$dir/trace.log" IOPSLOG="$dir/iops"
+  local cmd=(env FILE=zipf.dat SIZE="$DATA_B" RUNTIME="$runtime" TRACE="$dir/trace.log" IOPSLOG="$dir/iops"
              fio --output-format=json --output="$dir/fio.json" "$JOBS/zipf.fio")
-  run_fio ${5:-} "${cmd[@]}" 2>"$dir/fio.err" || rc=$?
+  run_fio "$cwd" ${5:-} "${cmd[@]}" 2>"$dir/fio.err" || rc=$?
   local t1
   t1=$(date +%s%3N)
   sleep 1.5   # a sample after fio ends
@@ -456,23 +466,23 @@ tierfs_run() { # RUN (off|on)
   SAMPLER_ARGS+=(--hold-cache "$hold")
   log "mounted again (daemon $DAEMON_PID; memory limit: its own memory + $(numfmt --to=iec "$hold") of page cache); blocks per tier: $(placement)"
   if [[ $run == off ]]; then
-    run_zipf off "$MNT/zipf.dat" $((OFF_WARM + MEASURE)) "$OFF_WARM"
+    run_zipf off "$MNT" $((OFF_WARM + MEASURE)) "$OFF_WARM"
   else
-    run_zipf on "$MNT/zipf.dat" $((WARMUP + MEASURE)) "$WARMUP"
+    run_zipf on "$MNT" $((WARMUP + MEASURE)) "$WARMUP"
     log "after warm-up, blocks per tier: $(placement)"
     local dir="$WORK/runs/scan" t0 t1
     mkdir -p "$dir"
     start_sampler "$dir"
     sleep 1.5
     t0=$(date +%s%3N)
-    run_fio env FILE="$MNT/zipf.dat" SIZE="$DATA_B" fio --output-format=json --output="$dir/fio.json" "$JOBS/scan.fio" \
+    run_fio "$MNT" env FILE=zipf.dat SIZE="$DATA_B" fio --output-format=json --output="$dir/fio.json" "$JOBS/scan.fio" \
       || die "the scan failed: $(grep -v '^{' "$dir/fio.json" 2>/dev/null | tail -3)"
     t1=$(date +%s%3N)
     sleep 1.5
     stop_sampler
     write_env "$dir/meta.env" kind=scan t0_ms="$t0" t_end_ms="$t1"
     log "scan: $(numfmt --to=iec "$DATA_B") in $(( (t1 - t0) / 1000 )) s; blocks per tier: $(placement)"
-    run_zipf after "$MNT/zipf.dat" "$MEASURE" 0
+    run_zipf after "$MNT" "$MEASURE" 0
   fi
   log "blocks per tier at the end: $(placement)"
   cp "$DATA/tierfs.log" "$WORK/logs/tierfs-$run.log" 2>/dev/null || true
@@ -495,7 +505,7 @@ if want bare; then
   remount_fs "$HDD_FS"
   new_memcg bare $((256 * MiB))   # fio alone, O_DIRECT: nothing to cache
   SAMPLER_ARGS=()
-  run_zipf bare "$HDD_FS/zipf.dat" $((BARE_WARM + MEASURE)) "$BARE_WARM" in-cgroup
+  run_zipf bare "$HDD_FS" $((BARE_WARM + MEASURE)) "$BARE_WARM" in-cgroup
   drop_memcg
   umount_fs "$HDD_FS"
 fi
