@@ -96,7 +96,9 @@ if [[ -z "$MEM_SELF" || ! -f "$MEM_PARENT/memory.limit_in_bytes" ]]; then
   die "the cgroup v1 memory controller is not mounted at /sys/fs/cgroup/memory; tiering.sh bounds the daemon's page cache with memory.limit_in_bytes and needs it"
 fi
 "$REPO/mount-scripts/install-deps.sh" --bench || die "could not install what the benchmark needs"
-[[ "$(fio --version)" =~ fio-3\.(3[1-9]|[4-9][0-9]) ]] || die "fio 3.31 or later is needed (its iolog has timestamps); found $(fio --version)"
+fio_v="$(fio --version)"   # fio-3.33: 3.31 is the first whose iolog (version 3) stamps every I/O
+[[ "$fio_v" =~ ^fio-([0-9]+)\.([0-9]+) ]] && (( BASH_REMATCH[1] > 3 || (BASH_REMATCH[1] == 3 && BASH_REMATCH[2] >= 31) )) \
+  || die "fio 3.31 or later is needed (its trace stamps every read); found '$fio_v'"
 [[ -e /dev/loop-control ]] || modprobe loop 2>/dev/null || die "no loop devices (/dev/loop-control)"
 
 # ---------- tierfs, exactly as built: a snapshot of the launcher, the jar and its libraries ----------
