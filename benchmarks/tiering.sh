@@ -438,8 +438,8 @@ check_counters() { # RUN: the fields of tierfs status --json this benchmark read
     log "TIERING_LEGACY=1: status lacks counters ($why); hot_share will be null"
   elif ! python3 "$LIB" check-status "$DATA/daemon.json" >/dev/null; then
     # the counters are in status but not in the state file the sampler reads cheaply: ask status
-    SAMPLER_ARGS=(--status-cmd "$(printf '%q status --json %q' "$SNAP/tierfs" "$MNT")")
-    log "the daemon's state file lacks the read counters; sampling with tierfs status --json"
+    SAMPLER_ARGS=(--status-cmd "$(printf '%q status --json %q' "$SNAP/tierfs" "$MNT")" --interval 2)
+    log "the daemon's state file lacks the read counters; sampling with tierfs status --json every 2 s (a JVM each time)"
   fi
 }
 placement() { python3 "$LIB" placement "$MNT/zipf.dat"; }
