@@ -3,7 +3,8 @@
 #   install-deps.sh          to build and mount: a JDK 17, Maven, libfuse2, fusermount (fuse3)
 #   install-deps.sh --test   also what the test suite drives: fio, attr, sqlite3, gcc, podman, runc, busybox-static, stress-ng, strace,
 #                            xfsprogs and btrfs-progs
-#   install-deps.sh --bench  also what benchmarks/compare.sh measures with and against: fio, gcc, libfuse-dev, mergerfs
+#   install-deps.sh --bench  also what benchmarks/compare.sh measures with and against: fio, gcc, libfuse-dev, mergerfs;
+#                            and what benchmarks/tiering.sh builds its tiers with: losetup (mount), mkfs.ext4 (e2fsprogs)
 set -euo pipefail
 
 packages=()
@@ -36,7 +37,11 @@ if [[ "${1:-}" == "--test" ]]; then
   need mkfs.xfs xfsprogs        # the tier filesystems matrix (native-test/tier-filesystems.sh)
   need mkfs.btrfs btrfs-progs
 fi
-[[ "${1:-}" != "--bench" ]] || need mergerfs mergerfs
+if [[ "${1:-}" == "--bench" ]]; then
+  need mergerfs mergerfs
+  need losetup mount            # tiering.sh: the ssd and hdd tiers on loop devices
+  need mkfs.ext4 e2fsprogs
+fi
 
 if ((${#packages[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
