@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
@@ -26,13 +27,15 @@ import java.util.logging.Logger;
  * configured rate, copies out of a tier before copies into it so that room is made first.
  *
  * <p>Policy levels: with a hot tier, level 0 is hot, 1 is ssd and 2 (the bottom) is hdd; without,
- * 0 is ssd and 1 is hdd. A hot block keeps its own copy on ssd (the hot tier only holds copies),
- * so the ssd level gets the ssd capacity less the hot tier's, under the low watermark.
+ * 0 is ssd and 1 is hdd. The hot tier only holds copies: a hot block's own copy stays where it
+ * was, ssd or hdd, and one on ssd goes down to hdd when the ssd level needs the room. So the three
+ * tiers together hold as many blocks as their capacities add up to (only the low watermark is
+ * kept free on ssd for new blocks).
  */
 public final class Migrator implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Migrator.class.getName());
     /** The share of the ssd tier placement fills, leaving room for new blocks between two moves. */
-    static final double LOW_WATERMARK = 0.9;
+    static final double LOW_WATERMARK = 0.95;
     private static final long IDLE_NANOS = 20_000_000L;
     private static final long FAILURE_LOG_NANOS = 60_000_000_000L;
     private static final int SSD = 0, HDD = 1;
@@ -63,6 +66,8 @@ public final class Migrator implements AutoCloseable {
     private final LinkedHashMap<Long, Integer> pending = new LinkedHashMap<>();
     /** When each pending decision was taken (System.nanoTime). Migrator thread only. */
     private final Map<Long, Long> decidedAt = new HashMap<>();
+    /** Keys of hot blocks whose own copy is on ssd, oldest promotion first. Migrator thread only. */
+    private final LinkedHashSet<Long> hotOnSsd = new LinkedHashSet<>();
     private final Thread thread;
     private volatile boolean stopping;
     /** The rate allowed no more moves this round. */
@@ -100,31 +105,25 @@ public final class Migrator implements AutoCloseable {
         store.setEvents(events);
     }
 
-    /**
-     * The policy's capacities, in blocks, for a store: the hot tier's, then the ssd tier's below
-     * the low watermark, less what the hot blocks' own copies take there.
-     */
+    /** The policy's capacities, in blocks, for a store: the hot tier's, then the ssd tier's below the low watermark. */
     public static long[] levels(BlockStore store) throws IOException {
         long ssd = (long) (store.tier(SSD).capacityBytes() * LOW_WATERMARK) / store.blockSize();
-        if (store.hot() == null) {
-            return new long[] {ssd};
-        }
-        long hot = store.hot().capacityBlocks();
-        return new long[] {hot, Math.max(0, ssd - hot)};
+        return store.hot() == null ? new long[] {ssd} : new long[] {store.hot().capacityBlocks(), ssd};
     }
 
     /**
      * Tells the policy where each block of the block map is now, for a mount without a saved
-     * state: the blocks on ssd (with a hot copy or not), in the order of the map. What does not fit
-     * becomes a pending move.
+     * state: the blocks with a hot copy, and those on ssd, in the order of the map. What does not
+     * fit becomes a pending move.
      */
     public void populate() {
         store.meta().scan(Keys.all(Keys.BLOCK), Keys.allEnd(Keys.BLOCK), (k, v) -> {
             long ino = Keys.inoOf(k);
             long index = Keys.blockIndexOf(k);
             long key = keys.pack(ino, index);
-            if (key != BlockKeys.UNTRACKED && BlockRef.decode(v).tier() == SSD) {
-                int level = store.hot() != null && store.hot().holds(ino, index) ? hotLevel : ssdLevel;
+            boolean hot = store.hot() != null && store.hot().holds(ino, index);
+            if (key != BlockKeys.UNTRACKED && (hot || BlockRef.decode(v).tier() == SSD)) {
+                int level = hot ? hotLevel : ssdLevel;
                 policy.insert(key, level);
                 // the inserted block is where it belongs already; what it pushed out is not
                 policy.drainChanges((moved, to) -> {
@@ -135,11 +134,29 @@ public final class Migrator implements AutoCloseable {
             }
             return true;
         });
+        findHotOnSsd();
+    }
+
+    /** The hot blocks whose own copy is on ssd: what can go down to hdd when the ssd level needs room. */
+    private void findHotOnSsd() {
+        if (store.hot() == null) {
+            return;
+        }
+        for (long ino : store.hot().storedInodes()) {
+            store.hot().forEachBlock(ino, 0, Long.MAX_VALUE, index -> {
+                byte[] record = store.meta().get(Keys.block(ino, index));
+                long key = keys.pack(ino, index);
+                if (record != null && key != BlockKeys.UNTRACKED && BlockRef.decode(record).tier() == SSD) {
+                    hotOnSsd.add(key);
+                }
+            });
+        }
     }
 
     /** Decisions a saved state left to carry out (see {@link #pending}). */
     public void resume(Map<Long, Integer> decisions) {
         pending.putAll(decisions);
+        findHotOnSsd();
     }
 
     public void start() {
@@ -269,12 +286,10 @@ public final class Migrator implements AutoCloseable {
             });
         }
         if (n > 0) {
-            long pinnedHot = pins.pinnedBlocks(Pins.HOT);
-            long pinnedSsdOnly = pins.pinnedBlocks(Pins.SSD) - pinnedHot;
             if (hotLevel >= 0) {
-                policy.resize(hotLevel, Math.max(0, baseLevels[hotLevel] - pinnedHot));
+                policy.resize(hotLevel, Math.max(0, baseLevels[hotLevel] - pins.pinnedBlocks(Pins.HOT)));
             }
-            policy.resize(ssdLevel, Math.max(0, baseLevels[ssdLevel] - pinnedSsdOnly));
+            policy.resize(ssdLevel, Math.max(0, baseLevels[ssdLevel] - pins.pinnedBlocks(Pins.SSD)));
         }
         return n;
     }
@@ -325,10 +340,11 @@ public final class Migrator implements AutoCloseable {
                 return true;
             }
             if (level == hotLevel) {
-                return toSsd(file, index, ref) && toHot(file, index);
+                return toHot(file, key, index);
             }
             if (ref.hot()) {
                 mover.evict(file, index);
+                hotOnSsd.remove(key);
                 stats.demotions.increment();
             }
             return level == ssdLevel ? toSsd(file, index, ref) : toHdd(file, index, ref);
@@ -340,8 +356,9 @@ public final class Migrator implements AutoCloseable {
         }
     }
 
-    private boolean toHot(FileBlocks file, long index) throws IOException {
-        if (file.ref(index).hot()) {
+    private boolean toHot(FileBlocks file, long key, long index) throws IOException {
+        BlockRef ref = file.ref(index);
+        if (ref.hot()) {
             return true;
         }
         if (!limiter.tryAcquire(store.blockSize())) {
@@ -353,7 +370,10 @@ public final class Migrator implements AutoCloseable {
             stats.spoiledByWrites.increment();
         } else if (p == BlockMover.Promotion.DONE) {
             stats.promotions.increment();
-            stats.moved(SSD, 2, store.blockSize());
+            stats.moved(ref.tier(), 2, store.blockSize());
+            if (ref.tier() == SSD) {
+                hotOnSsd.add(key);
+            }
         }
         return p == BlockMover.Promotion.DONE;
     }
@@ -367,7 +387,7 @@ public final class Migrator implements AutoCloseable {
     }
 
     private boolean move(FileBlocks file, long index, int from, int to) throws IOException {
-        if (!store.hasRoom(to)) {
+        if (!store.hasRoom(to) && !(to == SSD && makeRoomOnSsd())) {
             return false; // room is made by the moves out of it; tried again later
         }
         if (!limiter.tryAcquire(store.blockSize())) {
@@ -382,6 +402,38 @@ public final class Migrator implements AutoCloseable {
         stats.moved(from, to, n);
         (to < from ? stats.promotions : stats.demotions).increment();
         return true;
+    }
+
+    /**
+     * Moves the own copy of a hot block down from ssd to hdd, so that a block of the ssd level can
+     * come up: the hot copy serves the block's reads either way. Whether room was made.
+     */
+    private boolean makeRoomOnSsd() throws IOException {
+        while (!hotOnSsd.isEmpty() && !throttled) {
+            long key = hotOnSsd.iterator().next();
+            hotOnSsd.remove(key);
+            long ino = keys.inoOf(key);
+            long index = keys.indexOf(key);
+            Inode inode;
+            try {
+                inode = inodes.get(ino);
+            } catch (FsException gone) {
+                continue;
+            }
+            FileBlocks file = inodes.open(inode);
+            try {
+                BlockRef ref = file.ref(index);
+                if (ref != null && ref.hot() && ref.tier() == SSD && store.hasRoom(HDD)
+                    && limiter.tryAcquire(store.blockSize())) {
+                    long n = mover.move(file, index, HDD);
+                    stats.moved(SSD, HDD, n);
+                    return n > 0 && store.hasRoom(SSD);
+                }
+            } finally {
+                inodes.close(inode);
+            }
+        }
+        return false;
     }
 
     private void failed(String what, Exception e) {

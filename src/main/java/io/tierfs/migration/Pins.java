@@ -9,8 +9,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * Files pinned to a tier (user.tierfs.pin): their blocks leave the placement policy and stay where
  * the pin says. A pin is refused (ENOSPC) when the tier cannot hold the file beside what is pinned
- * there already; a hot pin takes room on ssd too, where a hot block keeps its own copy. The FUSE
- * workers pin; the migrator learns of each change from {@link #changes} and moves the blocks.
+ * there already. The FUSE workers pin; the migrator learns of each change from {@link #changes}
+ * and moves the blocks.
  */
 final class Pins {
     static final int HOT = 0, SSD = 1, HDD = 2;
@@ -20,7 +20,7 @@ final class Pins {
     }
 
     private final long[] capacityBlocks;
-    /** Blocks of pinned files counted against each tier (a hot pin counts on hot and ssd). */
+    /** Blocks of pinned files counted against each tier. */
     private final long[] pinnedBlocks = new long[3];
     private final Map<Long, long[]> pinned = new ConcurrentHashMap<>(); // ino -> {tier, blocks}
     final ConcurrentLinkedQueue<Change> changes = new ConcurrentLinkedQueue<>();
@@ -87,17 +87,13 @@ final class Pins {
         }
     }
 
-    /** Blocks pinned to {@code tier} now (hot pins count on ssd too). */
+    /** Blocks pinned to {@code tier} now. */
     synchronized long pinnedBlocks(int tier) {
         return pinnedBlocks[tier];
     }
 
     private void count(long[] pin, int sign) {
-        int tier = (int) pin[0];
-        pinnedBlocks[tier] += sign * pin[1];
-        if (tier == HOT) {
-            pinnedBlocks[SSD] += sign * pin[1];
-        }
+        pinnedBlocks[(int) pin[0]] += sign * pin[1];
     }
 
     private String overfull() {
