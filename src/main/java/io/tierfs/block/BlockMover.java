@@ -40,50 +40,91 @@ public final class BlockMover implements AutoCloseable {
     }
 
     /**
-     * Moves block {@code index} of {@code file} to directory tier {@code to}: the copy is written,
-     * synced and read back from the tier (its cached pages dropped first) before the block map
-     * points at it, and the switch is committed synced before the old copy is freed.
+     * Moves block {@code index} of {@code file} to directory tier {@code to} (see {@link #moveAll}).
      *
      * @return the bytes moved: the block size, or 0 if the block is gone, already there, or a
      *     write came meanwhile
      */
     public long move(FileBlocks file, long index, int to) throws IOException {
-        FileBlocks.MoveTicket t = file.beginMove(index);
-        if (t == null) {
-            return 0;
-        }
-        int from = t.ref.tier();
-        boolean switched = false;
+        return moveAll(file, new long[] {index}, 1, to) * (long) blockSize;
+    }
+
+    /**
+     * Moves the first {@code n} of {@code indexes} (blocks of {@code file}) to directory tier
+     * {@code to}: each copy is written and read back against a checksum of what was read, the
+     * tier file is synced once for all of them before the block map points at them, and the
+     * switches are one synced commit before the old copies are freed. One sync and one commit for
+     * many blocks: a sync costs far more than a copy, on a slow disk most of all.
+     *
+     * @return how many blocks moved (a block gone, already there, or written meanwhile stays)
+     */
+    public int moveAll(FileBlocks file, long[] indexes, int n, int to) throws IOException {
+        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        int[] sums = new int[n];
+        boolean[] switched = new boolean[n];
+        TierFile dest = file.tierFile(to);
         try {
-            if (from == to) {
-                return 0;
+            for (int i = 0; i < n; i++) {
+                tickets[i] = file.beginMove(indexes[i]);
+                if (tickets[i] != null && tickets[i].ref.tier() == to) {
+                    file.cancelMove(tickets[i]);
+                    tickets[i] = null;
+                }
             }
-            store.epochs().synchronize(); // writes that began before the ticket are done
-            file.tierFile(from).read(index, 0, buffer, blockSize);
-            int sum = checksum();
-            TierFile dest = file.tierFile(to);
-            writeCopy(dest, store.tier(to).features().punchHole(), index);
-            dest.sync(); // the copy is durable before the map points at it
-            dest.dropCache(index, 0, blockSize);
-            dest.read(index, 0, buffer, blockSize);
-            if (checksum() != sum) {
-                throw new IOException("block " + index + " of inode " + file.ino() + " read back from tier " + to
-                    + " differs from what was written there");
+            store.epochs().synchronize(); // writes that began before the tickets are done
+            boolean slotsAreHoles = store.tier(to).features().punchHole();
+            for (int i = 0; i < n; i++) {
+                if (tickets[i] != null) {
+                    file.tierFile(tickets[i].ref.tier()).read(indexes[i], 0, buffer, blockSize);
+                    sums[i] = checksum();
+                    writeCopy(dest, slotsAreHoles, indexes[i]);
+                }
             }
-            switched = file.finishMove(t, t.ref.onTier(to));
+            dest.sync(); // the copies are durable before the map points at them
+            for (int i = 0; i < n; i++) {
+                if (tickets[i] != null) {
+                    verify(file, dest, indexes[i], sums[i], to);
+                }
+            }
+            switched = file.finishMoves(tickets, to);
         } finally {
-            file.cancelMove(t);
-            if (!switched && from != to) {
-                file.discardUnused(index, to);
+            for (int i = 0; i < n; i++) {
+                if (tickets[i] != null && !switched[i]) {
+                    file.cancelMove(tickets[i]);
+                    file.discardUnused(indexes[i], to);
+                }
             }
         }
-        if (!switched) {
-            return 0;
+        int moved = 0;
+        for (boolean s : switched) {
+            moved += s ? 1 : 0;
         }
-        store.epochs().synchronize(); // reads that found the old place are done
-        // unless the file was cut meanwhile and a new block took the old slot
-        file.discardUnused(index, from);
-        return blockSize;
+        if (moved > 0) {
+            store.epochs().synchronize(); // reads that found the old places are done
+            for (int i = 0; i < n; i++) {
+                if (switched[i]) {
+                    // unless the file was cut meanwhile and a new block took the old slot
+                    file.discardUnused(indexes[i], tickets[i].ref.tier());
+                }
+            }
+        }
+        return moved;
+    }
+
+    /**
+     * Reads the copy back and checks it against the checksum of what was read from the block's
+     * own tier: a short or misplaced write shows here, before the map points at the copy. The
+     * read-back comes from the page cache the write left (on a slow disk a read from the medium
+     * would cost as much as the copy; media errors are the checksums' job); then those pages go,
+     * since a block moved down is cold.
+     */
+    private void verify(FileBlocks file, TierFile dest, long index, int sum, int to) throws IOException {
+        dest.read(index, 0, buffer, blockSize);
+        dest.dropCache(index, 0, blockSize);
+        if (checksum() != sum) {
+            throw new IOException("block " + index + " of inode " + file.ino() + " read back from tier " + to
+                + " differs from what was written there");
+        }
     }
 
     /**

@@ -142,13 +142,13 @@ public final class BlockStore implements AutoCloseable {
         }
     }
 
-    /** Whether directory tier {@code t} is available and has room for one more block (for moves). */
-    public boolean hasRoom(int t) {
+    /** How many more blocks directory tier {@code t} has room for (0 if it is unavailable), for moves. */
+    public long freeBlocks(int t) {
         if (tiers[t].unavailableReason() != null) {
-            return false;
+            return 0;
         }
         synchronized (freeBytesSeen) {
-            return free(t, System.nanoTime()) >= blockSize;
+            return Math.max(0, free(t, System.nanoTime()) / blockSize);
         }
     }
 

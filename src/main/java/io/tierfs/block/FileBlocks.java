@@ -476,38 +476,29 @@ public final class FileBlocks implements AutoCloseable {
     }
 
     /**
-     * Ends a move: switches the block to {@code moved} (committing the record, synced, if its tier
-     * changes) only if no write came since it began and the block is still the one it copied.
-     *
-     * @return whether it switched
+     * Ends a move whose switch lives in memory only (a hot copy made): marks the block as
+     * {@code moved} only if no write came since the move began and the block is still the one it
+     * copied. Whether it switched.
      */
     synchronized boolean finishMove(MoveTicket t, BlockRef moved) {
-        // the ticket goes last: until the block map points at the new copy, a write must still
-        // find it (and spoil the move), not the count of moves at zero and the old place
         try {
             if (t.spoiled || table.get(t.index) != t.ref) {
                 return false;
             }
-            if (moved.tier() != t.ref.tier()) {
-                MetadataStore meta = store.meta();
-                try (MetadataStore.Batch batch = meta.newBatch()) {
-                    batch.put(Keys.block(ino, t.index), moved.encode());
-                    meta.commit(batch, true); // before the old copy is freed (rule 3)
-                }
-                store.addUsage(t.ref.tier(), -blockSize);
-                store.addUsage(moved.tier(), blockSize);
-            }
             table.set(t.index, moved);
             return true;
         } finally {
-            moves.remove(t.index);
-            movesInFlight = moves.size();
-            notifyAll();
+            endMove(t); // last: until the map is switched, a write must find the ticket
         }
     }
 
     /** Ends a move that will not switch (it stopped early); nothing changes. */
     synchronized void cancelMove(MoveTicket t) {
+        endMove(t);
+    }
+
+    /** Forgets the move's ticket, and wakes a truncation waiting for it. Call holding this. */
+    private void endMove(MoveTicket t) {
         if (moves.get(t.index) == t) {
             moves.remove(t.index);
             movesInFlight = moves.size();
@@ -545,6 +536,45 @@ public final class FileBlocks implements AutoCloseable {
         BlockRef now = table.get(index);
         if (now == null || now.tier() != tier) {
             files[tier].discard(index, index + 1);
+        }
+    }
+
+    /**
+     * Ends moves to directory tier {@code to}: switches each block that no write came to since its
+     * move began, and that is still the block it copied, in one synced commit; null tickets are
+     * skipped. Which switched.
+     */
+    synchronized boolean[] finishMoves(MoveTicket[] tickets, int to) {
+        boolean[] switched = new boolean[tickets.length];
+        try {
+            MetadataStore meta = store.meta();
+            try (MetadataStore.Batch batch = meta.newBatch()) {
+                for (int i = 0; i < tickets.length; i++) {
+                    MoveTicket t = tickets[i];
+                    switched[i] = t != null && !t.spoiled && table.get(t.index) == t.ref;
+                    if (switched[i]) {
+                        batch.put(Keys.block(ino, t.index), t.ref.onTier(to).encode());
+                    }
+                }
+                if (batch.size() > 0) {
+                    meta.commit(batch, true); // before the old copies are freed (rule 3)
+                }
+            }
+            for (int i = 0; i < tickets.length; i++) {
+                if (switched[i]) {
+                    table.set(tickets[i].index, tickets[i].ref.onTier(to));
+                    store.addUsage(tickets[i].ref.tier(), -blockSize);
+                    store.addUsage(to, blockSize);
+                }
+            }
+            return switched;
+        } finally {
+            // the tickets go last: until the map points at the new copies, writes must find them
+            for (MoveTicket t : tickets) {
+                if (t != null) {
+                    endMove(t);
+                }
+            }
         }
     }
 

@@ -1,20 +1,16 @@
 package io.tierfs.migration;
 
-import io.tierfs.block.BlockMover;
 import io.tierfs.block.BlockRef;
 import io.tierfs.block.BlockStore;
-import io.tierfs.block.FileBlocks;
 import io.tierfs.meta.Keys;
-import io.tierfs.namespace.FsException;
-import io.tierfs.namespace.Inode;
 import io.tierfs.namespace.Inodes;
 import io.tierfs.placement.BlockKeys;
 import io.tierfs.placement.TierPolicy;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
@@ -38,7 +34,7 @@ public final class Migrator implements AutoCloseable {
     static final double LOW_WATERMARK = 0.95;
     private static final long IDLE_NANOS = 20_000_000L;
     private static final long FAILURE_LOG_NANOS = 60_000_000_000L;
-    private static final int SSD = 0, HDD = 1;
+    private static final int SSD = MoveExecutor.SSD, HDD = MoveExecutor.HDD;
 
     private final BlockStore store;
     private final LongSupplier nanoClock;
@@ -46,7 +42,7 @@ public final class Migrator implements AutoCloseable {
     private final PlacementEvents events;
     private final BlockKeys keys;
     private final TierPolicy policy;
-    private final BlockMover mover;
+    private final MoveExecutor executor;
     private final RateLimiter limiter;
     private final MigrationStats stats;
     private final int hotLevel;
@@ -66,12 +62,8 @@ public final class Migrator implements AutoCloseable {
     private final LinkedHashMap<Long, Integer> pending = new LinkedHashMap<>();
     /** When each pending decision was taken (System.nanoTime). Migrator thread only. */
     private final Map<Long, Long> decidedAt = new HashMap<>();
-    /** Keys of hot blocks whose own copy is on ssd, oldest promotion first. Migrator thread only. */
-    private final LinkedHashSet<Long> hotOnSsd = new LinkedHashSet<>();
     private final Thread thread;
     private volatile boolean stopping;
-    /** The rate allowed no more moves this round. */
-    private boolean throttled;
     private long lastFailureLog = System.nanoTime() - FAILURE_LOG_NANOS;
 
     /**
@@ -91,11 +83,11 @@ public final class Migrator implements AutoCloseable {
         this.policy = policy;
         this.keys = new BlockKeys(store.blockSize());
         this.events = new PlacementEvents(keys);
-        this.mover = new BlockMover(store);
         this.limiter = new RateLimiter(bytesPerSecond, nanoClock);
         this.stats = new MigrationStats(new String[] {"ssd", "hdd", "hot"});
         this.hotLevel = store.hot() != null ? 0 : -1;
         this.ssdLevel = hotLevel + 1;
+        this.executor = new MoveExecutor(store, inodes, keys, limiter, stats, hotLevel, ssdLevel);
         this.baseLevels = levels(store);
         long ssdBlocks = (long) (store.tier(SSD).capacityBytes() * LOW_WATERMARK) / store.blockSize();
         this.pins = new Pins(new long[] {store.hot() != null ? store.hot().capacityBlocks() : 0, ssdBlocks,
@@ -147,7 +139,7 @@ public final class Migrator implements AutoCloseable {
                 byte[] record = store.meta().get(Keys.block(ino, index));
                 long key = keys.pack(ino, index);
                 if (record != null && key != BlockKeys.UNTRACKED && BlockRef.decode(record).tier() == SSD) {
-                    hotOnSsd.add(key);
+                    executor.hotOnSsd.add(key);
                 }
             });
         }
@@ -201,7 +193,7 @@ public final class Migrator implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        mover.close();
+        executor.close();
     }
 
     private void run() {
@@ -234,10 +226,10 @@ public final class Migrator implements AutoCloseable {
             decidedAt.put(key, now);
         });
         // out of the faster tiers first, so that what comes in finds room
-        throttled = false;
+        executor.throttled = false;
         boolean moved = carryOut(policy.levels()) | carryOut(ssdLevel) | (hotLevel >= 0 && carryOut(hotLevel));
         stats.backlog.set(pending.size());
-        if (throttled) {
+        if (executor.throttled) {
             sleep(limiter.nanosUntil(store.blockSize()));
         }
         return learned > 0 || moved;
@@ -298,143 +290,45 @@ public final class Migrator implements AutoCloseable {
         return pin == Pins.HOT ? (hotLevel >= 0 ? hotLevel : ssdLevel) : pin == Pins.SSD ? ssdLevel : policy.levels();
     }
 
-    /** Carries out the pending decisions for {@code level}, as the rate allows. Whether any was done. */
+    /**
+     * Carries out the due decisions for {@code level}, as the rate allows, a file at a time (one
+     * sync and one commit for the blocks of a file). Whether any was done.
+     */
     private boolean carryOut(int level) {
-        boolean any = false;
         long settled = nanoClock.getAsLong() - (level < policy.levels() ? SETTLE_NANOS : 0);
-        Iterator<Map.Entry<Long, Integer>> it = pending.entrySet().iterator();
-        while (it.hasNext() && !stopping && !throttled) {
-            Map.Entry<Long, Integer> e = it.next();
+        Map<Long, List<Long>> byFile = new LinkedHashMap<>();
+        int taken = 0;
+        for (Map.Entry<Long, Integer> e : pending.entrySet()) {
             if (e.getValue() != level) {
                 continue;
             }
             Long at = decidedAt.get(e.getKey());
-            if (at != null && at > settled) {
+            if (at != null && at > settled || taken == ROUND_BLOCKS) {
                 break; // the rest were decided later still
             }
-            if (carryOut(e.getKey(), level)) {
-                it.remove();
-                decidedAt.remove(e.getKey());
-                any = true;
+            byFile.computeIfAbsent(keys.inoOf(e.getKey()), ino -> new ArrayList<>()).add(e.getKey());
+            taken++;
+        }
+        int[] done = {0};
+        for (Map.Entry<Long, List<Long>> f : byFile.entrySet()) {
+            if (stopping || executor.throttled) {
+                break;
             }
-        }
-        return any;
-    }
-
-    /** Puts block {@code key} where {@code level} says. Whether it is done with (there, gone, or failed). */
-    private boolean carryOut(long key, int level) {
-        long ino = keys.inoOf(key);
-        long index = keys.indexOf(key);
-        Inode inode;
-        try {
-            inode = inodes.get(ino);
-        } catch (FsException gone) {
-            policy.remove(key);
-            return true;
-        }
-        FileBlocks file = inodes.open(inode);
-        try {
-            BlockRef ref = file.ref(index);
-            if (ref == null) {
-                policy.remove(key);
-                return true;
-            }
-            if (level == hotLevel) {
-                return toHot(file, key, index);
-            }
-            if (ref.hot()) {
-                mover.evict(file, index);
-                hotOnSsd.remove(key);
-                stats.demotions.increment();
-            }
-            return level == ssdLevel ? toSsd(file, index, ref) : toHdd(file, index, ref);
-        } catch (IOException e) {
-            failed("moving block " + index + " of inode " + ino, e);
-            return true;
-        } finally {
-            inodes.close(inode);
-        }
-    }
-
-    private boolean toHot(FileBlocks file, long key, long index) throws IOException {
-        BlockRef ref = file.ref(index);
-        if (ref.hot()) {
-            return true;
-        }
-        if (!limiter.tryAcquire(store.blockSize())) {
-            throttled = true;
-            return false;
-        }
-        BlockMover.Promotion p = mover.promote(file, index);
-        if (p == BlockMover.Promotion.SPOILED) {
-            stats.spoiledByWrites.increment();
-        } else if (p == BlockMover.Promotion.DONE) {
-            stats.promotions.increment();
-            stats.moved(ref.tier(), 2, store.blockSize());
-            if (ref.tier() == SSD) {
-                hotOnSsd.add(key);
-            }
-        }
-        return p == BlockMover.Promotion.DONE;
-    }
-
-    private boolean toSsd(FileBlocks file, long index, BlockRef ref) throws IOException {
-        return ref.tier() == SSD || move(file, index, HDD, SSD);
-    }
-
-    private boolean toHdd(FileBlocks file, long index, BlockRef ref) throws IOException {
-        return ref.tier() == HDD || move(file, index, SSD, HDD);
-    }
-
-    private boolean move(FileBlocks file, long index, int from, int to) throws IOException {
-        if (!store.hasRoom(to) && !(to == SSD && makeRoomOnSsd())) {
-            return false; // room is made by the moves out of it; tried again later
-        }
-        if (!limiter.tryAcquire(store.blockSize())) {
-            throttled = true;
-            return false;
-        }
-        long n = mover.move(file, index, to);
-        if (n == 0) {
-            stats.spoiledByWrites.increment();
-            return false;
-        }
-        stats.moved(from, to, n);
-        (to < from ? stats.promotions : stats.demotions).increment();
-        return true;
-    }
-
-    /**
-     * Moves the own copy of a hot block down from ssd to hdd, so that a block of the ssd level can
-     * come up: the hot copy serves the block's reads either way. Whether room was made.
-     */
-    private boolean makeRoomOnSsd() throws IOException {
-        while (!hotOnSsd.isEmpty() && !throttled) {
-            long key = hotOnSsd.iterator().next();
-            hotOnSsd.remove(key);
-            long ino = keys.inoOf(key);
-            long index = keys.indexOf(key);
-            Inode inode;
             try {
-                inode = inodes.get(ino);
-            } catch (FsException gone) {
-                continue;
-            }
-            FileBlocks file = inodes.open(inode);
-            try {
-                BlockRef ref = file.ref(index);
-                if (ref != null && ref.hot() && ref.tier() == SSD && store.hasRoom(HDD)
-                    && limiter.tryAcquire(store.blockSize())) {
-                    long n = mover.move(file, index, HDD);
-                    stats.moved(SSD, HDD, n);
-                    return n > 0 && store.hasRoom(SSD);
-                }
-            } finally {
-                inodes.close(inode);
+                executor.carryOut(f.getKey(), f.getValue(), level, key -> {
+                    pending.remove(key);
+                    decidedAt.remove(key);
+                    done[0]++;
+                }, policy::remove);
+            } catch (MoveExecutor.MoveFailure e) {
+                failed(e.getMessage(), e);
             }
         }
-        return false;
+        return done[0] > 0;
     }
+
+    /** The most blocks one round takes on: it then learns from the accesses again. */
+    private static final int ROUND_BLOCKS = 256;
 
     private void failed(String what, Exception e) {
         stats.failures.increment();
