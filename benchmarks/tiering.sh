@@ -472,6 +472,9 @@ tierfs_run() { # RUN (off|on)
   else
     run_zipf on "$MNT" $((WARMUP + MEASURE)) "$WARMUP"
     log "after warm-up, blocks per tier: $(placement)"
+    "$SNAP/tierfs" status --json "$MNT" > "$WORK/logs/status-on-end.json" 2>/dev/null || true
+    log "migrator after warm-up: $(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["migration"]; print(m)' \
+      "$WORK/logs/status-on-end.json" 2>/dev/null)"
     local dir="$WORK/runs/scan" t0 t1
     mkdir -p "$dir"
     start_sampler "$dir"

@@ -75,7 +75,7 @@ public final class BlockMover implements AutoCloseable {
             boolean slotsAreHoles = store.tier(to).features().punchHole();
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null) {
-                    file.tierFile(tickets[i].ref.tier()).read(indexes[i], 0, buffer, blockSize);
+                    readSource(file, tickets[i].ref, indexes[i]);
                     sums[i] = checksum();
                     writeCopy(dest, slotsAreHoles, indexes[i]);
                 }
@@ -109,6 +109,16 @@ public final class BlockMover implements AutoCloseable {
             }
         }
         return moved;
+    }
+
+    /**
+     * Reads a block to be moved: from its hot copy if it has one (the same bytes, written
+     * through, and no read of a slow disk: a block leaving the hot tier for ssd comes from memory).
+     */
+    private void readSource(FileBlocks file, BlockRef ref, long index) throws IOException {
+        if (!ref.hot() || !store.hot().read(file.ino(), index, 0, buffer, blockSize)) {
+            file.tierFile(ref.tier()).read(index, 0, buffer, blockSize);
+        }
     }
 
     /**

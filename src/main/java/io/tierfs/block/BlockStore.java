@@ -24,6 +24,8 @@ public final class BlockStore implements AutoCloseable {
     private final AtomicLongArray usedBytes;
     private final long[] freeBytesSeen;
     private final long[] freeSeenAt;
+    /** Bytes of each tier kept from new blocks (see {@link #setHighWatermark}). */
+    private final long[] headroom;
     private final Epochs epochs = new Epochs();
     /** Blocks read, by the tier that served them: the directory tiers, then the hot tier. */
     private final LongAdder[] reads;
@@ -46,6 +48,7 @@ public final class BlockStore implements AutoCloseable {
         this.usedBytes = new AtomicLongArray(tiers.length);
         this.freeBytesSeen = new long[tiers.length];
         this.freeSeenAt = new long[tiers.length];
+        this.headroom = new long[tiers.length];
         this.reads = new LongAdder[tiers.length + 1];
         for (int i = 0; i < reads.length; i++) {
             reads[i] = new LongAdder();
@@ -63,6 +66,15 @@ public final class BlockStore implements AutoCloseable {
 
     BlockEvents events() {
         return events;
+    }
+
+    /**
+     * Keeps the top {@code percent}..100% of directory tier {@code t} from new blocks (they go to
+     * the next tier): room for the migrator to move blocks in, which a tier filled by writes would
+     * not have. The last tier takes blocks until it is full.
+     */
+    public void setHighWatermark(int t, int percent) throws IOException {
+        headroom[t] = t + 1 < tiers.length ? tiers[t].capacityBytes() / 100 * (100 - percent) : 0;
     }
 
     /** Where accesses and new blocks are reported (placement); until then, nowhere. */
@@ -123,7 +135,7 @@ public final class BlockStore implements AutoCloseable {
             }
             anyAvailable = true;
             synchronized (freeBytesSeen) {
-                if (free(t, now) >= blockSize) {
+                if (free(t, now) - headroom[t] >= blockSize) {
                     freeBytesSeen[t] -= blockSize; // taken until the next check counts it
                     return t;
                 }

@@ -7,7 +7,6 @@ import io.tierfs.nativeio.Memory;
 import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import io.tierfs.tier.HotTier;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,6 +54,7 @@ public final class FileBlocks implements AutoCloseable {
     private final Object syncLock = new Object();
     private final HotTier hot;
     private final Epochs epochs;
+    private final HoleSeeker holes;
     /**
      * Moves of this file's blocks under way ({@link BlockMover}), by block index. Guarded by this;
      * {@link #movesInFlight} lets a write skip the lock when there are none.
@@ -74,6 +74,7 @@ public final class FileBlocks implements AutoCloseable {
         for (int t = 0; t < files.length; t++) {
             files[t] = store.tier(t).open(ino);
         }
+        this.holes = new HoleSeeker(store.meta(), ino, blockSize, tier -> files[tier]);
     }
 
     /**
@@ -370,65 +371,24 @@ public final class FileBlocks implements AutoCloseable {
 
     /**
      * The first byte at or after {@code offset} (below {@code size}) that holds data, or
-     * {@code size}: blocks without a record are holes, and the tier refines within a block (a range
-     * its filesystem holds as a hole or as reserved space reads as zeros, as on ext4).
+     * {@code size} (see {@link HoleSeeker}).
      */
     public long nextData(long offset, long size) {
         int epoch = epochs.enter(); // a move must not free a copy this is looking at
         try {
-            return findData(offset, size);
+            return holes.nextData(offset, size);
         } finally {
             epochs.exit(epoch);
         }
-    }
-
-    private long findData(long offset, long size) {
-        long[] found = {size};
-        store.meta().scan(Keys.block(ino, offset / blockSize), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-            long index = Keys.blockIndexOf(k);
-            long start = Math.max(offset, index * blockSize);
-            if (start >= size) {
-                return false;
-            }
-            int at = seekInBlock(index, BlockRef.decode(v), (int) (start - index * blockSize), true);
-            if (at < blockSize) {
-                found[0] = Math.min(size, index * blockSize + at);
-                return false;
-            }
-            return true;
-        });
-        return found[0];
     }
 
     /** The first byte at or after {@code offset} that is in a hole, or {@code size} (the hole at the end). */
     public long nextHole(long offset, long size) {
         int epoch = epochs.enter();
         try {
-            return findHole(offset, size);
+            return holes.nextHole(offset, size);
         } finally {
             epochs.exit(epoch);
-        }
-    }
-
-    private long findHole(long offset, long size) {
-        long[] pos = {offset};
-        store.meta().scan(Keys.block(ino, offset / blockSize), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-            long index = Keys.blockIndexOf(k);
-            if (index * blockSize > pos[0] || pos[0] >= size) {
-                return false; // pos lies in a block without a record, or at the end
-            }
-            int at = seekInBlock(index, BlockRef.decode(v), (int) (pos[0] - index * blockSize), false);
-            pos[0] = index * blockSize + at;
-            return at == blockSize;
-        });
-        return Math.min(pos[0], size);
-    }
-
-    private int seekInBlock(long index, BlockRef ref, int inBlock, boolean data) {
-        try {
-            return files[ref.tier()].seek(index, inBlock, data);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

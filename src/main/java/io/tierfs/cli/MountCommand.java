@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
 public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
     private static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
-        "hot-capacity", "migrate", "migrate-rate", "block-size", "threads");
+        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads");
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
 
@@ -35,7 +35,8 @@ public final class MountCommand implements Callable<Integer> {
     Path mountpoint;
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
-        "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, block-size, threads."
+        "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, watermarks, block-size,"
+        + " threads."
         + " Options given on the command line win.")
     Path config;
 
@@ -68,6 +69,11 @@ public final class MountCommand implements Callable<Integer> {
     @Option(names = "--migrate-rate", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "The most the migrator copies a second (default: 128M).")
     Long migrateRate;
+
+    @Option(names = "--watermarks", paramLabel = "HIGH,LOW",
+        description = "The ssd tier's watermarks in percent: new blocks go to hdd above HIGH, placement fills it to LOW"
+            + " (default: 98,95).")
+    String watermarks;
 
     @Option(names = "--block-size", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Block size of a new volume: a power of two from 4K to 4M (default: 128K).")
@@ -137,12 +143,15 @@ public final class MountCommand implements Callable<Integer> {
         if (rate <= 0) {
             throw new IllegalArgumentException("migrate-rate must be more than 0 bytes a second");
         }
+        MountSettings.Watermarks marks = watermarks != null ? MountSettings.Watermarks.parse(watermarks)
+            : p.containsKey("watermarks") ? MountSettings.Watermarks.parse(p.getProperty("watermarks"))
+            : MountSettings.Watermarks.DEFAULT;
         long hot = hotCapacity != null ? hotCapacity
             : p.containsKey("hot-capacity") ? SizeConverter.parse(p.getProperty("hot-capacity")) : MountSettings.UNSET;
         return new MountSettings(mountpoint.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
             abs(pick(ssd, p, "ssd", null)), abs(pick(hdd, p, "hdd", null)), (int) bs,
             size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), hot,
-            migrateText.equals("on"), rate, n);
+            migrateText.equals("on"), rate, marks, n);
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -195,6 +204,7 @@ public final class MountCommand implements Callable<Integer> {
         }
         cmd.add("--migrate=" + (s.migrate() ? "on" : "off"));
         cmd.add("--migrate-rate=" + s.migrateRate());
+        cmd.add("--watermarks=" + s.watermarks());
         if (s.blockSize() != 0) {
             cmd.add("--block-size=" + s.blockSize());
         }

@@ -13,8 +13,41 @@ import java.nio.file.Path;
  *                    recorded, or the default for a new one
  * @param migrate     whether the migrator moves blocks (off: they stay where they were written)
  * @param migrateRate the most the migrator copies a second, in bytes
+ * @param watermarks  the ssd tier's high and low watermarks, in percent of its capacity: new blocks
+ *                    go to hdd above the high one; placement fills it to the low one
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
-                            long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, int threads) {
+                            long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
+                            int threads) {
     public static final long UNSET = -1;
+
+    /** High and low, in percent, 0 < low <= high <= 100. */
+    public record Watermarks(int high, int low) {
+        public static final Watermarks DEFAULT = new Watermarks(98, 95);
+
+        public Watermarks {
+            if (low <= 0 || low > high || high > 100) {
+                throw new IllegalArgumentException("watermarks are HIGH,LOW in percent with 0 < LOW <= HIGH <= 100, not "
+                    + high + "," + low);
+            }
+        }
+
+        /** "98,95" as the command line and the config file give them. */
+        public static Watermarks parse(String text) {
+            String[] parts = text.split(",");
+            try {
+                if (parts.length != 2) {
+                    throw new NumberFormatException();
+                }
+                return new Watermarks(Integer.parseInt(parts[0].strip()), Integer.parseInt(parts[1].strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("watermarks are HIGH,LOW in percent, e.g. 98,95, not '" + text + "'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return high + "," + low;
+        }
+    }
 }

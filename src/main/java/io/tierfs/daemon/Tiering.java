@@ -92,11 +92,13 @@ final class Tiering {
             xattrs.setTierAttributes(new FileTiers(blocks, null));
             return;
         }
-        long[] levels = Migrator.levels(blocks);
+        blocks.setHighWatermark(0, settings.watermarks().high());
+        int low = settings.watermarks().low();
+        long[] levels = Migrator.levels(blocks, low);
         PlacementState.Loaded saved = clean
             ? PlacementState.load(layout.placementState(), levels, System::nanoTime, HALF_LIFE_NANOS) : null;
         TierPolicy policy = saved != null ? saved.policy() : new TierPolicy(levels, System::nanoTime, HALF_LIFE_NANOS);
-        migrator = new Migrator(blocks, inodes, policy, settings.migrateRate());
+        migrator = new Migrator(blocks, inodes, policy, settings.migrateRate(), low);
         if (saved != null) {
             migrator.resume(saved.pending());
             LOG.info("placement resumed from the last clean unmount");

@@ -31,7 +31,6 @@ import java.util.logging.Logger;
 public final class Migrator implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Migrator.class.getName());
     /** The share of the ssd tier placement fills, leaving room for new blocks between two moves. */
-    static final double LOW_WATERMARK = 0.95;
     private static final long IDLE_NANOS = 20_000_000L;
     private static final long FAILURE_LOG_NANOS = 60_000_000_000L;
     private static final int SSD = MoveExecutor.SSD, HDD = MoveExecutor.HDD;
@@ -57,6 +56,12 @@ public final class Migrator implements AutoCloseable {
      * block hot tier made 10,000 copies in 8 s without it). Moves out of a tier wait for nothing.
      */
     static final long SETTLE_NANOS = 200_000_000L;
+    /**
+     * A block comes up from hdd only once the decision held this long: each copy up costs a read of
+     * the slow disk, spent again for every block that goes in and out near a level's boundary (on
+     * the emulated 200-IOPS disk, such moves took half its reads).
+     */
+    static final long HDD_SETTLE_NANOS = 2_000_000_000L;
 
     /** Decisions not carried out yet: block key to level, oldest first. Migrator thread only. */
     private final LinkedHashMap<Long, Integer> pending = new LinkedHashMap<>();
@@ -70,13 +75,18 @@ public final class Migrator implements AutoCloseable {
      * @param policy the placement policy with {@link #levels} levels, warm from a saved state or
      *               {@link #populate populated} from the block map before {@link #start}
      */
-    public Migrator(BlockStore store, Inodes inodes, TierPolicy policy, long bytesPerSecond) throws IOException {
-        this(store, inodes, policy, bytesPerSecond, System::nanoTime);
+    /**
+     * @param lowWatermark the share of the ssd tier placement fills, in percent (the policy's
+     *                     levels, {@link #levels}, must be made with the same)
+     */
+    public Migrator(BlockStore store, Inodes inodes, TierPolicy policy, long bytesPerSecond, int lowWatermark)
+        throws IOException {
+        this(store, inodes, policy, bytesPerSecond, lowWatermark, System::nanoTime);
     }
 
     /** With a clock of its own (tests): it times the rate, and how long a decision must hold. */
-    Migrator(BlockStore store, Inodes inodes, TierPolicy policy, long bytesPerSecond, LongSupplier nanoClock)
-        throws IOException {
+    Migrator(BlockStore store, Inodes inodes, TierPolicy policy, long bytesPerSecond, int lowWatermark,
+             LongSupplier nanoClock) throws IOException {
         this.store = store;
         this.nanoClock = nanoClock;
         this.inodes = inodes;
@@ -88,9 +98,8 @@ public final class Migrator implements AutoCloseable {
         this.hotLevel = store.hot() != null ? 0 : -1;
         this.ssdLevel = hotLevel + 1;
         this.executor = new MoveExecutor(store, inodes, keys, limiter, stats, hotLevel, ssdLevel);
-        this.baseLevels = levels(store);
-        long ssdBlocks = (long) (store.tier(SSD).capacityBytes() * LOW_WATERMARK) / store.blockSize();
-        this.pins = new Pins(new long[] {store.hot() != null ? store.hot().capacityBlocks() : 0, ssdBlocks,
+        this.baseLevels = levels(store, lowWatermark);
+        this.pins = new Pins(new long[] {store.hot() != null ? store.hot().capacityBlocks() : 0, baseLevels[ssdLevel],
             store.tier(HDD).capacityBytes() / store.blockSize()});
         this.thread = new Thread(this::run, "tierfs-migrator");
         thread.setDaemon(true);
@@ -98,8 +107,8 @@ public final class Migrator implements AutoCloseable {
     }
 
     /** The policy's capacities, in blocks, for a store: the hot tier's, then the ssd tier's below the low watermark. */
-    public static long[] levels(BlockStore store) throws IOException {
-        long ssd = (long) (store.tier(SSD).capacityBytes() * LOW_WATERMARK) / store.blockSize();
+    public static long[] levels(BlockStore store, int lowWatermark) throws IOException {
+        long ssd = store.tier(SSD).capacityBytes() / 100 * lowWatermark / store.blockSize();
         return store.hot() == null ? new long[] {ssd} : new long[] {store.hot().capacityBlocks(), ssd};
     }
 
@@ -310,6 +319,7 @@ public final class Migrator implements AutoCloseable {
             taken++;
         }
         int[] done = {0};
+        long hddSettled = nanoClock.getAsLong() - HDD_SETTLE_NANOS;
         for (Map.Entry<Long, List<Long>> f : byFile.entrySet()) {
             if (stopping || executor.throttled) {
                 break;
@@ -319,7 +329,10 @@ public final class Migrator implements AutoCloseable {
                     pending.remove(key);
                     decidedAt.remove(key);
                     done[0]++;
-                }, policy::remove);
+                }, policy::remove, key -> {
+                    Long at = decidedAt.get(key);
+                    return at == null || at <= hddSettled;
+                });
             } catch (MoveExecutor.MoveFailure e) {
                 failed(e.getMessage(), e);
             }

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.function.LongConsumer;
+import java.util.function.LongPredicate;
 
 /**
  * Carries out the migrator's decisions, a file at a time: hot copies made and dropped one by one
@@ -51,7 +52,8 @@ final class MoveExecutor {
      * {@code done} hears of each that is there now (or is gone, or failed: it is not tried again);
      * {@code gone} of each that no longer exists. The rest stay to be tried later.
      */
-    void carryOut(long ino, List<Long> blockKeys, int level, LongConsumer done, LongConsumer gone) {
+    void carryOut(long ino, List<Long> blockKeys, int level, LongConsumer done, LongConsumer gone,
+                  LongPredicate settledForHdd) {
         Inode inode;
         try {
             inode = inodes.get(ino);
@@ -64,7 +66,7 @@ final class MoveExecutor {
         }
         FileBlocks file = inodes.open(inode);
         try {
-            place(file, blockKeys, level, done, gone);
+            place(file, blockKeys, level, done, gone, settledForHdd);
         } catch (IOException e) {
             blockKeys.forEach(done::accept);
             throw new MoveFailure("moving blocks of inode " + ino, e);
@@ -73,8 +75,14 @@ final class MoveExecutor {
         }
     }
 
-    private void place(FileBlocks file, List<Long> blockKeys, int level, LongConsumer done, LongConsumer gone)
-        throws IOException {
+    /**
+     * @param settledForHdd whether a decision to bring a block up from hdd has held long enough:
+     *                      a copy up from the slow disk costs a read of it, which near the policy's
+     *                      boundaries (blocks going in and out within seconds) would be spent again
+     *                      and again
+     */
+    private void place(FileBlocks file, List<Long> blockKeys, int level, LongConsumer done, LongConsumer gone,
+                       LongPredicate settledForHdd) throws IOException {
         int target = level == hotLevel || level == ssdLevel ? SSD : HDD;
         long[] indexes = new long[blockKeys.size()];
         long[] moving = new long[blockKeys.size()];
@@ -85,38 +93,50 @@ final class MoveExecutor {
             if (ref == null) {
                 gone.accept(key);
                 done.accept(key);
+            } else if (ref.tier() == HDD && target == SSD && !settledForHdd.test(key)) {
+                continue; // up from hdd: not yet
             } else if (level == hotLevel) {
                 if (!throttled && toHot(file, key, index, ref)) {
                     done.accept(key);
                 }
+            } else if (ref.tier() == target) {
+                dropHotCopy(file, key, index);
+                done.accept(key);
             } else {
-                if (ref.hot()) {
-                    mover.evict(file, index);
-                    hotOnSsd.remove(key);
-                    stats.demotions.increment();
-                }
-                if (ref.tier() == target) {
-                    done.accept(key);
-                } else {
-                    indexes[n] = index;
-                    moving[n++] = key;
-                }
+                indexes[n] = index;
+                moving[n++] = key;
             }
         }
-        n = Math.min(n, room(target, n));
-        n = Math.min(n, affordable(n));
-        if (n == 0) {
-            return;
+        int affordable = Math.min(affordable(Math.min(n, room(target, n))), n);
+        if (affordable > 0) {
+            // a block with a hot copy is copied from it, so its hot copy goes only after the move
+            mover.moveAll(file, indexes, affordable, target);
         }
-        mover.moveAll(file, indexes, n, target);
         for (int i = 0; i < n; i++) {
-            if (file.ref(indexes[i]) != null && file.ref(indexes[i]).tier() == target) {
-                done.accept(moving[i]);
-                stats.moved(1 - target, target, store.blockSize());
-                (target == SSD ? stats.promotions : stats.demotions).increment();
-            } else {
-                stats.spoiledByWrites.increment(); // a write came: tried again later
+            BlockRef ref = file.ref(indexes[i]);
+            boolean moved = i < affordable && ref != null && ref.tier() == target;
+            if (i < affordable) {
+                if (moved) {
+                    stats.moved(1 - target, target, store.blockSize());
+                    (target == SSD ? stats.promotions : stats.demotions).increment();
+                } else {
+                    stats.spoiledByWrites.increment(); // a write came: tried again later
+                }
             }
+            // out of the hot tier now, moved or not: the policy gave its room to another block
+            dropHotCopy(file, moving[i], indexes[i]);
+            if (moved) {
+                done.accept(moving[i]);
+            }
+        }
+    }
+
+    private void dropHotCopy(FileBlocks file, long key, long index) {
+        BlockRef ref = file.ref(index);
+        if (ref != null && ref.hot()) {
+            mover.evict(file, index);
+            hotOnSsd.remove(key);
+            stats.demotions.increment();
         }
     }
 

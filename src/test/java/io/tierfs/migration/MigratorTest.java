@@ -61,7 +61,7 @@ class MigratorTest {
         inodes.format(0, 0);
         xattrs = new Xattrs(inodes);
         ns = new Namespace(inodes, xattrs);
-        migrator = new Migrator(store, inodes, new TierPolicy(Migrator.levels(store)), 1L << 40, clock::get);
+        migrator = new Migrator(store, inodes, new TierPolicy(Migrator.levels(store, 95)), 1L << 40, 95, clock::get);
         xattrs.setTierAttributes(new FileTiers(store, migrator));
     }
 
