@@ -60,7 +60,6 @@ public final class BlockMover implements AutoCloseable {
      */
     public int moveAll(FileBlocks file, long[] indexes, int n, int to) throws IOException {
         FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
-        int[] sums = new int[n];
         boolean[] switched = new boolean[n];
         TierFile dest = file.tierFile(to);
         try {
@@ -76,14 +75,15 @@ public final class BlockMover implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null) {
                     readSource(file, tickets[i].ref, indexes[i]);
-                    sums[i] = checksum();
+                    int sum = checksum();
                     writeCopy(dest, slotsAreHoles, indexes[i]);
+                    verify(file, dest, indexes[i], sum, to);
                 }
             }
             dest.sync(); // the copies are durable before the map points at them
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null) {
-                    verify(file, dest, indexes[i], sums[i], to);
+                    dest.dropCache(indexes[i], 0, blockSize); // clean now: a block moved is cold where it lands
                 }
             }
             switched = file.finishMoves(tickets, to);
@@ -123,14 +123,14 @@ public final class BlockMover implements AutoCloseable {
 
     /**
      * Reads the copy back and checks it against the checksum of what was read from the block's
-     * own tier: a short or misplaced write shows here, before the map points at the copy. The
-     * read-back comes from the page cache the write left (on a slow disk a read from the medium
-     * would cost as much as the copy; media errors are the checksums' job); then those pages go,
-     * since a block moved down is cold.
+     * own tier: a short or misplaced write shows here, before the map points at the copy. It is
+     * read back right after its write, from the dirty pages the write left, which memory pressure
+     * cannot take before they are written: read back after the batch's sync, a batch larger than
+     * the daemon's page cache allowance was read from the slow disk again (a read of it per block,
+     * as costly as the copy; media errors are the checksums' job).
      */
     private void verify(FileBlocks file, TierFile dest, long index, int sum, int to) throws IOException {
         dest.read(index, 0, buffer, blockSize);
-        dest.dropCache(index, 0, blockSize);
         if (checksum() != sum) {
             throw new IOException("block " + index + " of inode " + file.ino() + " read back from tier " + to
                 + " differs from what was written there");

@@ -9,9 +9,11 @@ import io.tierfs.placement.TierPolicy;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -27,10 +29,14 @@ import java.util.logging.Logger;
  * was, ssd or hdd, and one on ssd goes down to hdd when the ssd level needs the room. So the three
  * tiers together hold as many blocks as their capacities add up to (only the low watermark is
  * kept free on ssd for new blocks).
+ *
+ * <p>The slow disk's reads and writes are what tiering saves, so the policy's decisions cost as
+ * few of them as they can ({@link MoveExecutor#place}): a block comes up from hdd once it is read
+ * again after the decision, and one the policy sends down stays on ssd until the room is needed.
  */
 public final class Migrator implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Migrator.class.getName());
-    /** The share of the ssd tier placement fills, leaving room for new blocks between two moves. */
+    /** How long the thread sleeps after a round with nothing to do. */
     private static final long IDLE_NANOS = 20_000_000L;
     private static final long FAILURE_LOG_NANOS = 60_000_000_000L;
     private static final int SSD = MoveExecutor.SSD, HDD = MoveExecutor.HDD;
@@ -56,17 +62,20 @@ public final class Migrator implements AutoCloseable {
      * block hot tier made 10,000 copies in 8 s without it). Moves out of a tier wait for nothing.
      */
     static final long SETTLE_NANOS = 200_000_000L;
-    /**
-     * A block comes up from hdd only once the decision held this long: each copy up costs a read of
-     * the slow disk, spent again for every block that goes in and out near a level's boundary (on
-     * the emulated 200-IOPS disk, such moves took half its reads).
-     */
-    static final long HDD_SETTLE_NANOS = 2_000_000_000L;
 
     /** Decisions not carried out yet: block key to level, oldest first. Migrator thread only. */
     private final LinkedHashMap<Long, Integer> pending = new LinkedHashMap<>();
     /** When each pending decision was taken (System.nanoTime). Migrator thread only. */
     private final Map<Long, Long> decidedAt = new HashMap<>();
+    /**
+     * Blocks read again since the policy decided to move them up: only those come up from hdd.
+     * A copy up from the slow disk costs one of its reads and, for the block it displaces, one of
+     * its writes; near a level's boundary the policy's ranking of rarely read blocks is noise, and
+     * copying on its word alone spent most of the emulated 200-IOPS disk on blocks that went back
+     * down unread (14,500 copies up and as many down in a 240 s zipf run). A second read is the
+     * evidence the copy will pay for itself. Migrator thread only.
+     */
+    private final Set<Long> readAgain = new HashSet<>();
     private final Thread thread;
     private volatile boolean stopping;
     private long lastFailureLog = System.nanoTime() - FAILURE_LOG_NANOS;
@@ -74,8 +83,6 @@ public final class Migrator implements AutoCloseable {
     /**
      * @param policy the placement policy with {@link #levels} levels, warm from a saved state or
      *               {@link #populate populated} from the block map before {@link #start}
-     */
-    /**
      * @param lowWatermark the share of the ssd tier placement fills, in percent (the policy's
      *                     levels, {@link #levels}, must be made with the same)
      */
@@ -97,7 +104,7 @@ public final class Migrator implements AutoCloseable {
         this.stats = new MigrationStats(new String[] {"ssd", "hdd", "hot"});
         this.hotLevel = store.hot() != null ? 0 : -1;
         this.ssdLevel = hotLevel + 1;
-        this.executor = new MoveExecutor(store, inodes, keys, limiter, stats, hotLevel, ssdLevel);
+        this.executor = new MoveExecutor(store, inodes, keys, limiter, stats, hotLevel, ssdLevel, lowWatermark);
         this.baseLevels = levels(store, lowWatermark);
         this.pins = new Pins(new long[] {store.hot() != null ? store.hot().capacityBlocks() : 0, baseLevels[ssdLevel],
             store.tier(HDD).capacityBytes() / store.blockSize()});
@@ -154,6 +161,22 @@ public final class Migrator implements AutoCloseable {
         }
     }
 
+    /**
+     * The blocks on ssd that the policy has on hdd, pinned nowhere: they go down when the ssd tier
+     * needs the room. A saved state does not list them; a populated policy sends them as decisions.
+     */
+    private void findDemotable() {
+        int bottom = policy.levels();
+        store.meta().scan(Keys.all(Keys.BLOCK), Keys.allEnd(Keys.BLOCK), (k, v) -> {
+            long key = keys.pack(Keys.inoOf(k), Keys.blockIndexOf(k));
+            if (key != BlockKeys.UNTRACKED && BlockRef.decode(v).tier() == SSD && !pending.containsKey(key)
+                && policy.levelOf(key) == bottom && pins.tierOf(Keys.inoOf(k)) < 0) {
+                executor.demotable.add(key);
+            }
+            return !stopping;
+        });
+    }
+
     /** Decisions a saved state left to carry out (see {@link #pending}). */
     public void resume(Map<Long, Integer> decisions) {
         pending.putAll(decisions);
@@ -206,6 +229,7 @@ public final class Migrator implements AutoCloseable {
     }
 
     private void run() {
+        findDemotable();
         while (!stopping) {
             try {
                 if (!step()) {
@@ -225,6 +249,8 @@ public final class Migrator implements AutoCloseable {
             policy.remove(key);
             pending.remove(key);
             decidedAt.remove(key);
+            readAgain.remove(key);
+            executor.forget(key);
         });
         learned += events.created.drainTo(this::created);
         learned += events.accesses.drainTo(this::accessed);
@@ -233,10 +259,12 @@ public final class Migrator implements AutoCloseable {
             pending.remove(key);
             pending.put(key, level);
             decidedAt.put(key, now);
+            executor.demotable.remove(key);
         });
         // out of the faster tiers first, so that what comes in finds room
         executor.throttled = false;
-        boolean moved = carryOut(policy.levels()) | carryOut(ssdLevel) | (hotLevel >= 0 && carryOut(hotLevel));
+        boolean moved = carryOut(policy.levels()) | carryOut(ssdLevel) | (hotLevel >= 0 && carryOut(hotLevel))
+            | keepSsdReserve();
         stats.backlog.set(pending.size());
         if (executor.throttled) {
             sleep(limiter.nanosUntil(store.blockSize()));
@@ -255,6 +283,9 @@ public final class Migrator implements AutoCloseable {
     }
 
     private void accessed(long key) {
+        if (pending.containsKey(key)) {
+            readAgain.add(key);
+        }
         if (!pins.any() || pins.tierOf(keys.inoOf(key)) < 0) {
             policy.access(key); // a pinned block's place is the pin's, not the policy's
         }
@@ -319,7 +350,6 @@ public final class Migrator implements AutoCloseable {
             taken++;
         }
         int[] done = {0};
-        long hddSettled = nanoClock.getAsLong() - HDD_SETTLE_NANOS;
         for (Map.Entry<Long, List<Long>> f : byFile.entrySet()) {
             if (stopping || executor.throttled) {
                 break;
@@ -328,17 +358,37 @@ public final class Migrator implements AutoCloseable {
                 executor.carryOut(f.getKey(), f.getValue(), level, key -> {
                     pending.remove(key);
                     decidedAt.remove(key);
+                    readAgain.remove(key);
                     done[0]++;
-                }, policy::remove, key -> {
-                    Long at = decidedAt.get(key);
-                    return at == null || at <= hddSettled;
-                });
+                }, policy::remove, decisions);
             } catch (MoveExecutor.MoveFailure e) {
                 failed(e.getMessage(), e);
             }
         }
         return done[0] > 0;
     }
+
+    private boolean keepSsdReserve() {
+        try {
+            return executor.keepSsdReserve();
+        } catch (IOException e) {
+            failed("moving blocks down to keep the ssd tier's reserve", e);
+            return false;
+        }
+    }
+
+    /** Decisions without a time are a pin's, or carried over from a mount without a saved state. */
+    private final MoveExecutor.Decisions decisions = new MoveExecutor.Decisions() {
+        @Override
+        public boolean guessed(long key) {
+            return decidedAt.containsKey(key);
+        }
+
+        @Override
+        public boolean readAgain(long key) {
+            return readAgain.contains(key);
+        }
+    };
 
     /** The most blocks one round takes on: it then learns from the accesses again. */
     private static final int ROUND_BLOCKS = 256;

@@ -9,10 +9,13 @@ import io.tierfs.namespace.Inode;
 import io.tierfs.namespace.Inodes;
 import io.tierfs.placement.BlockKeys;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongConsumer;
-import java.util.function.LongPredicate;
 
 /**
  * Carries out the migrator's decisions, a file at a time: hot copies made and dropped one by one
@@ -32,11 +35,20 @@ final class MoveExecutor {
     private final int ssdLevel;
     /** Keys of hot blocks whose own copy is on ssd, oldest first: what goes down when ssd needs room. */
     final LinkedHashSet<Long> hotOnSsd = new LinkedHashSet<>();
+    /**
+     * Keys of blocks the policy sent down to hdd whose copy is still on ssd, oldest decision first.
+     * They go down only when the ssd tier needs the room (for a block coming up, or to get back
+     * under its low watermark after new writes): a move down costs a write of the slow disk, and
+     * until then ssd serves them if they are read again.
+     */
+    final LinkedHashSet<Long> demotable = new LinkedHashSet<>();
+    /** Blocks of the ssd tier kept free: its share above the low watermark. */
+    private final long ssdReserve;
     /** The rate allowed no more this round. */
     boolean throttled;
 
     MoveExecutor(BlockStore store, Inodes inodes, BlockKeys keys, RateLimiter limiter, MigrationStats stats,
-                 int hotLevel, int ssdLevel) {
+                 int hotLevel, int ssdLevel, int lowWatermark) throws IOException {
         this.store = store;
         this.inodes = inodes;
         this.keys = keys;
@@ -45,6 +57,7 @@ final class MoveExecutor {
         this.stats = stats;
         this.hotLevel = hotLevel;
         this.ssdLevel = ssdLevel;
+        this.ssdReserve = store.tier(SSD).capacityBytes() / store.blockSize() * (100 - lowWatermark) / 100;
     }
 
     /**
@@ -53,7 +66,7 @@ final class MoveExecutor {
      * {@code gone} of each that no longer exists. The rest stay to be tried later.
      */
     void carryOut(long ino, List<Long> blockKeys, int level, LongConsumer done, LongConsumer gone,
-                  LongPredicate settledForHdd) {
+                  Decisions decisions) {
         Inode inode;
         try {
             inode = inodes.get(ino);
@@ -66,7 +79,7 @@ final class MoveExecutor {
         }
         FileBlocks file = inodes.open(inode);
         try {
-            place(file, blockKeys, level, done, gone, settledForHdd);
+            place(file, blockKeys, level, done, gone, decisions);
         } catch (IOException e) {
             blockKeys.forEach(done::accept);
             throw new MoveFailure("moving blocks of inode " + ino, e);
@@ -75,14 +88,23 @@ final class MoveExecutor {
         }
     }
 
+    /** What the migrator knows of its pending decisions, which says which moves may wait. */
+    interface Decisions {
+        /** Whether the decision is the policy's, from accesses, rather than a pin's or one carried over. */
+        boolean guessed(long key);
+
+        /** Whether the block was read again since the decision. */
+        boolean readAgain(long key);
+    }
+
     /**
-     * @param settledForHdd whether a decision to bring a block up from hdd has held long enough:
-     *                      a copy up from the slow disk costs a read of it, which near the policy's
-     *                      boundaries (blocks going in and out within seconds) would be spent again
-     *                      and again
+     * A move of the policy's may wait when the slow disk would pay for it: a block comes up from
+     * hdd only once read again since the decision (the evidence that the read of the slow disk it
+     * costs will pay for itself), and one sent down from ssd waits in {@link #demotable} until the
+     * room is needed. A pin's move is carried out at once.
      */
     private void place(FileBlocks file, List<Long> blockKeys, int level, LongConsumer done, LongConsumer gone,
-                       LongPredicate settledForHdd) throws IOException {
+                       Decisions decisions) throws IOException {
         int target = level == hotLevel || level == ssdLevel ? SSD : HDD;
         long[] indexes = new long[blockKeys.size()];
         long[] moving = new long[blockKeys.size()];
@@ -93,14 +115,18 @@ final class MoveExecutor {
             if (ref == null) {
                 gone.accept(key);
                 done.accept(key);
-            } else if (ref.tier() == HDD && target == SSD && !settledForHdd.test(key)) {
-                continue; // up from hdd: not yet
+            } else if (ref.tier() == HDD && target == SSD && decisions.guessed(key) && !decisions.readAgain(key)) {
+                continue; // up from hdd: not yet worth a read of it
             } else if (level == hotLevel) {
                 if (!throttled && toHot(file, key, index, ref)) {
                     done.accept(key);
                 }
             } else if (ref.tier() == target) {
                 dropHotCopy(file, key, index);
+                done.accept(key);
+            } else if (target == HDD && decisions.guessed(key)) {
+                dropHotCopy(file, key, index); // the policy gave its hot room to another block
+                demotable.add(key);
                 done.accept(key);
             } else {
                 indexes[n] = index;
@@ -173,41 +199,87 @@ final class MoveExecutor {
     }
 
     /**
-     * How many of {@code wanted} blocks directory tier {@code t} has room for; on ssd, the own
-     * copies of hot blocks go down to hdd to make room (the hot copy serves their reads).
+     * How many of {@code wanted} blocks directory tier {@code t} has room for. On ssd that is room
+     * below the low watermark, made by moving down first the own copies of hot blocks (their hot
+     * copy serves their reads), then the blocks the policy sent down ({@link #demotable}).
      */
     private int room(int t, int wanted) throws IOException {
-        int free = (int) Math.min(wanted, store.freeBlocks(t));
-        while (t == SSD && free < wanted && makeRoomOnSsd()) {
-            free = (int) Math.min(wanted, store.freeBlocks(t));
+        if (t != SSD) {
+            return (int) Math.min(wanted, store.freeBlocks(t));
         }
-        return free;
+        long short_ = wanted - roomOnSsd();
+        if (short_ > 0) {
+            makeRoomOnSsd(short_);
+        }
+        return (int) Math.max(0, Math.min(wanted, roomOnSsd()));
     }
 
-    private boolean makeRoomOnSsd() throws IOException {
-        while (!hotOnSsd.isEmpty() && !throttled) {
-            long key = hotOnSsd.iterator().next();
-            hotOnSsd.remove(key);
-            Inode inode;
-            try {
-                inode = inodes.get(keys.inoOf(key));
-            } catch (FsException gone) {
-                continue;
-            }
-            FileBlocks file = inodes.open(inode);
-            try {
-                long index = keys.indexOf(key);
-                BlockRef ref = file.ref(index);
-                if (ref != null && ref.hot() && ref.tier() == SSD && store.freeBlocks(HDD) > 0 && affordable(1) == 1
-                    && mover.move(file, index, HDD) > 0) {
-                    stats.moved(SSD, HDD, store.blockSize());
-                    return true;
-                }
-            } finally {
-                inodes.close(inode);
-            }
+    /** The block is gone: nothing of it is left to move down. */
+    void forget(long key) {
+        hotOnSsd.remove(key);
+        demotable.remove(key);
+    }
+
+    /** Moves blocks down until the ssd tier is under its low watermark again (new writes fill it up to the high one). */
+    boolean keepSsdReserve() throws IOException {
+        long over = -roomOnSsd();
+        return over > 0 && makeRoomOnSsd(over) > 0;
+    }
+
+    private long roomOnSsd() {
+        return store.freeBlocks(SSD) - ssdReserve;
+    }
+
+    /** Moves up to {@code blocks} blocks from ssd to hdd, a batch per file; how many moved. */
+    private int makeRoomOnSsd(long blocks) throws IOException {
+        int moved = moveDown(hotOnSsd, blocks, true);
+        return moved + (moved < blocks ? moveDown(demotable, blocks - moved, false) : 0);
+    }
+
+    /**
+     * Moves down up to {@code blocks} blocks taken off the head of {@code from}, as the rate and
+     * hdd's room allow; with {@code onlyHot}, only those that still have a hot copy.
+     */
+    private int moveDown(LinkedHashSet<Long> from, long blocks, boolean onlyHot) throws IOException {
+        Map<Long, List<Long>> byFile = new LinkedHashMap<>();
+        long room = Math.min(blocks, store.freeBlocks(HDD));
+        int taken = 0;
+        for (Iterator<Long> it = from.iterator(); it.hasNext() && taken < room && affordable(1) == 1; taken++) {
+            long key = it.next();
+            it.remove();
+            byFile.computeIfAbsent(keys.inoOf(key), ino -> new ArrayList<>()).add(key);
         }
-        return false;
+        int moved = 0;
+        for (Map.Entry<Long, List<Long>> f : byFile.entrySet()) {
+            moved += moveFileDown(f.getKey(), f.getValue(), onlyHot);
+        }
+        return moved;
+    }
+
+    private int moveFileDown(long ino, List<Long> blockKeys, boolean onlyHot) throws IOException {
+        Inode inode;
+        try {
+            inode = inodes.get(ino);
+        } catch (FsException gone) {
+            return 0;
+        }
+        FileBlocks file = inodes.open(inode);
+        try {
+            long[] indexes = new long[blockKeys.size()];
+            int n = 0;
+            for (long key : blockKeys) {
+                BlockRef ref = file.ref(keys.indexOf(key));
+                if (ref != null && ref.tier() == SSD && (ref.hot() || !onlyHot)) {
+                    indexes[n++] = keys.indexOf(key);
+                }
+            }
+            int moved = n == 0 ? 0 : mover.moveAll(file, indexes, n, HDD);
+            stats.moved(SSD, HDD, (long) moved * store.blockSize());
+            stats.demotions.add(moved);
+            return moved;
+        } finally {
+            inodes.close(inode);
+        }
     }
 
     /** A move's I/O failed; the migrator logs it and goes on. */

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MigratorTest {
     private static final int BS = 16 * 1024;
     private static final int HOT = 8, SSD = 24;
+    private static final int HDD_TIER = 1;
     private static final int FILE = FileMode.S_IFREG | 0644;
 
     @TempDir
@@ -109,6 +110,15 @@ class MigratorTest {
         return out;
     }
 
+    private int tierOf(Inode f, long block) {
+        FileBlocks b = inodes.open(f);
+        try {
+            return b.ref(block).tier();
+        } finally {
+            inodes.close(f);
+        }
+    }
+
     private boolean hot(Inode f, long block) {
         return store.hot().holds(f.ino, block);
     }
@@ -154,6 +164,23 @@ class MigratorTest {
             stillHot += hot(f, b) ? 1 : 0;
         }
         assertTrue(stillHot >= 5, "only " + stillHot + " of the 6 hot blocks stayed hot after a scan");
+    }
+
+    @Test
+    void aBlockComesUpFromHddOnlyWhenReadAgain() throws IOException {
+        Inode f = file("f", 40);
+        settle();
+        long block = 0;
+        while (tierOf(f, block) != HDD_TIER) {
+            block++;
+        }
+        read(f, block);
+        settle();
+        assertEquals(HDD_TIER, tierOf(f, block), "read once: copying it up would cost a read of the slow disk for nothing");
+        assertTrue(!hot(f, block));
+        read(f, block);
+        settle();
+        assertTrue(hot(f, block), "read again since the policy wanted it up: it comes up");
     }
 
     @Test
