@@ -473,17 +473,7 @@ public final class FileBlocks implements AutoCloseable {
      * milliseconds; a write never waits here, only a truncation or a punch. Call holding this.
      */
     private void awaitMoves(long from, long to) {
-        boolean interrupted = false;
-        while (moves.keySet().stream().anyMatch(i -> i >= from && i < to)) {
-            try {
-                wait();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Monitors.awaitUntil(this, () -> moves.keySet().stream().noneMatch(i -> i >= from && i < to));
     }
 
     /**

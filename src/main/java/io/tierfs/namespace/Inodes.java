@@ -3,6 +3,7 @@ package io.tierfs.namespace;
 import io.tierfs.block.BlockRef;
 import io.tierfs.block.BlockStore;
 import io.tierfs.block.FileBlocks;
+import io.tierfs.block.Monitors;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
@@ -325,16 +326,6 @@ public final class Inodes {
     }
 
     private void awaitDeletions() {
-        boolean interrupted = false;
-        while (!dying.isEmpty()) {
-            try {
-                wait();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Monitors.awaitUntil(this, dying::isEmpty);
     }
 }
