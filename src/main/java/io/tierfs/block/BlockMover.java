@@ -152,6 +152,9 @@ public final class BlockMover implements AutoCloseable {
             if (t.ref.hot()) {
                 return Promotion.DONE;
             }
+            if (hot.full()) {
+                return Promotion.NO_ROOM; // before the read of the block, which the migrator would repeat each round
+            }
             store.epochs().synchronize();
             TierFile own = file.tierFile(t.ref.tier());
             own.read(index, 0, buffer, blockSize);

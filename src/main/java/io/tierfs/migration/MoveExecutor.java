@@ -116,6 +116,9 @@ final class MoveExecutor {
                 gone.accept(key);
                 done.accept(key);
             } else if (ref.tier() == HDD && target == SSD && decisions.guessed(key) && !decisions.readAgain(key)) {
+                if (level != hotLevel) {
+                    dropHotCopy(file, key, index); // the policy gave its hot room to another block
+                }
                 continue; // up from hdd: not yet worth a read of it
             } else if (level == hotLevel) {
                 if (!throttled && toHot(file, key, index, ref)) {

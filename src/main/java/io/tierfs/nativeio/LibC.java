@@ -16,6 +16,7 @@ public interface LibC {
         FALLOC_FL_INSERT_RANGE = 0x20, FALLOC_FL_UNSHARE_RANGE = 0x40;
     int MNT_DETACH = 2;
     int SYNC_FILE_RANGE_WRITE = 2;
+    int POSIX_FADV_RANDOM = 1;
     int POSIX_FADV_DONTNEED = 4;
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");

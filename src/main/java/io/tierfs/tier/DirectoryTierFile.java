@@ -55,6 +55,12 @@ final class DirectoryTierFile implements TierFile {
             if (f < 0) {
                 throw tier.explain(new NativeIOException("open " + path, LibC.errno()), create);
             }
+            if (tier.readsUncached()) {
+                // no readahead: reads of this tier are dropped from the page cache after each one,
+                // so pages read ahead would spend the disk and the memory the hot tier lives in on
+                // pages nobody asked for
+                C.posix_fadvise(f, 0, 0, LibC.POSIX_FADV_RANDOM);
+            }
             fd = f;
             return f;
         }

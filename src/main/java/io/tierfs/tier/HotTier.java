@@ -193,6 +193,11 @@ public final class HotTier implements Tier {
         }
     }
 
+    /** Whether every block of the capacity is taken: a new block would not be stored. */
+    public boolean full() {
+        return blocks.get() >= capacityBlocks;
+    }
+
     /**
      * Stores a whole block from {@code address}, replacing any copy.
      *

@@ -184,6 +184,35 @@ class MigratorTest {
     }
 
     @Test
+    void aBlockLeavingTheHotLevelLosesItsHotCopyWhileItWaitsOnHdd() throws IOException {
+        Inode f = file("f", 40);
+        settle();
+        long block = 0;
+        while (tierOf(f, block) != HDD_TIER) {
+            block++;
+        }
+        read(f, block);
+        settle();
+        read(f, block);
+        settle();
+        assertTrue(hot(f, block));
+        long[] hotSet = new long[HOT];
+        for (int i = 0, b = 0; i < HOT; b++) {
+            if (b != block) {
+                hotSet[i++] = b;
+            }
+        }
+        for (int round = 0; round < 20; round++) { // a new hot set takes the hot tier
+            for (long b : hotSet) {
+                read(f, b);
+            }
+            settle();
+        }
+        assertTrue(!hot(f, block), "out of the hot level: its copy must go, or the hot tier fills with blocks the policy moved out");
+        assertEquals(HDD_TIER, tierOf(f, block), "not read again: it waits on hdd");
+    }
+
+    @Test
     void pinsMoveAFileAndKeepItWhateverItsUse() throws IOException {
         Inode cold = file("cold", 4);
         Inode kept = file("kept", 4);
