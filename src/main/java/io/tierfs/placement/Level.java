@@ -277,6 +277,22 @@ final class Level {
     }
 
     /**
+     * Takes back {@code n}, a block hit in this level that went up and fell out again, as the most
+     * recent of protected (of probation when protected has no room): it was admitted once already.
+     */
+    void readmit(int n) {
+        if (protectedMax > 0) {
+            nodes.append(protectedList, n);
+            protectedSize++;
+            demoteFromProtected();
+        } else {
+            nodes.append(probation, n);
+            probationSize++;
+        }
+        evict();
+    }
+
+    /**
      * Gives the window {@code target} blocks of capacity and main the rest. A growing window takes
      * main's least recent blocks as its most recent (as Caffeine does), as many as main holds past
      * its new size; a shrinking one hands its least recent blocks to probation.

@@ -134,6 +134,24 @@ class TierPolicyTest {
     }
 
     @Test
+    void aBlockHitInLevelOneGoesBackToItsProtectedRegionWhenItFallsOutOfLevelZero() {
+        TierPolicy policy = new TierPolicy(4, 100);
+        for (long k = 0; k < 60; k++) {
+            policy.access(k);
+        }
+        long block = firstIn(policy, 1);
+        assertEquals(0, policy.access(block), "a hit in level 1 takes the block up");
+        for (long k = 1000; k < 1020; k++) { // more frequent newcomers push it out of level 0
+            for (int i = 0; i < 3; i++) {
+                policy.access(k);
+            }
+        }
+        assertEquals(1, policy.levelOf(block));
+        assertEquals(Level.PROTECTED, policy.regionOf(block),
+            "admitted to level 1 once already: no second contest through its window");
+    }
+
+    @Test
     void levelZeroAloneBehavesLikeAStandaloneOneWhateverLiesBelow() {
         long[] trace = Traces.interleave(9, Traces.zipf(60_000, 20_000, 0.8, 0, 4), Traces.loop(700, 40, 1L << 40));
         TierPolicy alone = new TierPolicy(500);
