@@ -5,6 +5,7 @@
 #   benchmarks/compare.sh [--quick] [--reps N] [--runtime S] [--ramp S] [--size SIZE]
 #                         [--jobs "JOB:DIRECT ..."]
 #                         [--targets "tierfs passthrough mergerfs mergerfs-direct backing"]
+#                         [--tierfs-opts "MOUNT OPTIONS"]
 #
 # Needs root (mounting: /dev/fuse is 0600 here); installs what is missing (fio, mergerfs, gcc,
 # libfuse-dev) and builds target/tierfs.jar if there is none. Everything it mounts lives in a fresh
@@ -25,7 +26,7 @@ done
 # both ways, and the fdatasync commit.
 QUICK_JOBS="randread-4k:1 randwrite-4k:0 randwrite-4k:1 seqread-1m:1 seqwrite-1m:1 write-fdatasync-4k:0"
 
-QUICK=0 REPS="" RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS=""
+QUICK=0 REPS="" RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS="" TIERFS_OPTS=""
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -36,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --size) SIZE="$2"; shift ;;
     --jobs) JOBS="$2"; shift ;;
     --targets) TARGETS="$2"; shift ;;
+    --tierfs-opts) TIERFS_OPTS="$2"; shift ;;  # extra `tierfs mount` options, e.g. "--hot-capacity 0" for an A/B
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -220,12 +222,13 @@ for t in $TARGETS; do
       mkdir -p "$WORK/tierfs-mnt"
       log "mounting tierfs (fresh data folder $WORK/tierfs-data)"
       MOUNTED+=("tierfs:$WORK/tierfs-mnt")
-      "$SNAP/tierfs" mount --data "$WORK/tierfs-data" "$WORK/tierfs-mnt" >"$WORK/logs/tierfs.log" 2>&1 \
+      # shellcheck disable=SC2086 # the options are words
+      "$SNAP/tierfs" mount --data "$WORK/tierfs-data" $TIERFS_OPTS "$WORK/tierfs-mnt" >"$WORK/logs/tierfs.log" 2>&1 \
         || die "tierfs did not mount: $(tail -5 "$WORK/logs/tierfs.log"; tail -20 "$WORK/tierfs-data/tierfs.log" 2>/dev/null)"
       TFS_PID="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$WORK/tierfs-data/daemon.json")"
       wait_mounted "$WORK/tierfs-mnt" "$TFS_PID" tierfs
       TARGET_ARGS+=(--target "tierfs=$WORK/tierfs-mnt,pid=$TFS_PID,backing=$WORK/tierfs-data/ssd")
-      HOW[tierfs]="tierfs mount --data DATA MNT (defaults: 128 KiB blocks, 8 threads; jar $JAR_INFO)"
+      HOW[tierfs]="tierfs mount --data DATA ${TIERFS_OPTS:+$TIERFS_OPTS }MNT (defaults: 128 KiB blocks, 8 threads; jar $JAR_INFO)"
       ;;
     *) die "unknown target '$t' (known: tierfs passthrough mergerfs mergerfs-direct backing)" ;;
   esac

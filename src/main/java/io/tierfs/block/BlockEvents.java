@@ -20,7 +20,7 @@ public interface BlockEvents {
         }
     };
 
-    /** Block {@code index} of {@code ino} was read or written. */
+    /** Block {@code index} of {@code ino} was read, or written on a tier below the first. */
     void accessed(long ino, long index);
 
     /** A new block was placed on directory tier {@code tier}. */

@@ -155,7 +155,13 @@ public final class FileBlocks implements AutoCloseable {
                 if (ref.hot()) {
                     hot.update(ino, index, inBlock, address + done, n);
                 }
-                accessed(index, inBlock, n, -1);
+                if (ref.tier() > 0) {
+                    // a write is served by the block's own tier whatever the hot tier holds, so it
+                    // tells placement only where that tier is slow: promoting blocks just written
+                    // spent the migrator and a second copy of every write (1 MiB buffered writes
+                    // 0.99x mergerfs with the hot tier, 1.16x without)
+                    accessed(index, inBlock, n, -1);
+                }
             }
             if (eager) {
                 files[ref.tier()].startWriteBack(index, inBlock, n);
