@@ -1,26 +1,40 @@
 package io.tierfs.namespace;
 
+import java.time.Instant;
+
 /**
  * Wall-clock time in nanoseconds without allocating (Instant.now() allocates, and writes stamp
  * mtime on every call): the monotonic clock, anchored to the wall clock once a second.
  */
 public final class NanoClock {
     private static final long REANCHOR_NANOS = 1_000_000_000L;
-    private static volatile long anchorWall = System.currentTimeMillis() * 1_000_000L;
-    private static volatile long anchorMono = System.nanoTime();
+
+    /**
+     * The wall clock and the monotonic clock read together, published as one object: kept in two
+     * fields, a reader could pair a new wall time with an old monotonic one and stamp a time up to
+     * a second ahead (a utimensat(UTIME_NOW) came out later than the clock read after it).
+     */
+    private record Anchor(long wall, long mono) {
+        static Anchor now() {
+            long mono = System.nanoTime();
+            Instant t = Instant.now();
+            return new Anchor(t.getEpochSecond() * 1_000_000_000L + t.getNano(), mono);
+        }
+    }
+
+    private static volatile Anchor anchor = Anchor.now();
 
     private NanoClock() {
     }
 
     public static long now() {
-        long mono = System.nanoTime();
-        long elapsed = mono - anchorMono;
+        Anchor a = anchor;
+        long elapsed = System.nanoTime() - a.mono();
         if (elapsed > REANCHOR_NANOS) {
-            java.time.Instant t = java.time.Instant.now();
-            anchorWall = t.getEpochSecond() * 1_000_000_000L + t.getNano();
-            anchorMono = mono;
-            return anchorWall;
+            a = Anchor.now(); // once a second: the only allocation
+            anchor = a;
+            return a.wall();
         }
-        return anchorWall + elapsed;
+        return a.wall() + elapsed;
     }
 }

@@ -110,6 +110,15 @@ class MigratorTest {
         return out;
     }
 
+    /** The first block of {@code f} whose own copy is on hdd. */
+    private long firstOnHdd(Inode f) {
+        long block = 0;
+        while (tierOf(f, block) != HDD_TIER) {
+            block++;
+        }
+        return block;
+    }
+
     private int tierOf(Inode f, long block) {
         FileBlocks b = inodes.open(f);
         try {
@@ -170,10 +179,7 @@ class MigratorTest {
     void aBlockComesUpFromHddOnlyWhenReadAgain() throws IOException {
         Inode f = file("f", 40);
         settle();
-        long block = 0;
-        while (tierOf(f, block) != HDD_TIER) {
-            block++;
-        }
+        long block = firstOnHdd(f);
         read(f, block);
         settle();
         assertEquals(HDD_TIER, tierOf(f, block), "read once: copying it up would cost a read of the slow disk for nothing");
@@ -187,10 +193,7 @@ class MigratorTest {
     void aBlockLeavingTheHotLevelLosesItsHotCopyWhileItWaitsOnHdd() throws IOException {
         Inode f = file("f", 40);
         settle();
-        long block = 0;
-        while (tierOf(f, block) != HDD_TIER) {
-            block++;
-        }
+        long block = firstOnHdd(f);
         read(f, block);
         settle();
         read(f, block);
