@@ -423,7 +423,12 @@ start_tierfs() { # RUN [--migrate off]
   grep -qx "$DAEMON_PID" "$MEMCG/cgroup.procs" && grep -qx "$DAEMON_PID" "$BLKIO_CG/cgroup.procs" \
     || die "the daemon ($DAEMON_PID) is not in the benchmark's cgroups"
   local jpid
-  jpid="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$DATA/daemon.json" 2>/dev/null || echo "?")"
+  # the mount shows before the daemon has started tiering and written its daemon.json
+  for ((i = 0; i < 300; i++)); do
+    jpid="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$DATA/daemon.json" 2>/dev/null || echo "?")"
+    [[ "$jpid" == "$DAEMON_PID" ]] && break
+    sleep 0.1
+  done
   [[ "$jpid" == "$DAEMON_PID" ]] || die "daemon.json names pid $jpid, but the daemon started here is $DAEMON_PID"
 }
 check_counters() { # RUN: the fields of tierfs status --json this benchmark reads

@@ -2,7 +2,7 @@ package io.tierfs.block;
 
 /**
  * What the data path tells placement about blocks: each access, each new block, and each hot copy
- * dropped outside the migrator (a file deleted, truncated or punched). Called on the FUSE workers'
+ * dropped outside the migrator (a file deleted, truncated or punched, or two writes racing). Called on the FUSE workers'
  * hot path, so an implementation must neither block nor allocate.
  */
 public interface BlockEvents {
@@ -18,6 +18,10 @@ public interface BlockEvents {
         @Override
         public void hotDropped(long ino, long index) {
         }
+
+        @Override
+        public void hotLost(long ino, long index) {
+        }
     };
 
     /** Block {@code index} of {@code ino} was read, or written on a tier below the first. */
@@ -28,4 +32,7 @@ public interface BlockEvents {
 
     /** The hot copy of a block went away (its data was freed). */
     void hotDropped(long ino, long index);
+
+    /** The hot copy of a block that still exists was dropped by the data path (two writes raced on it). */
+    void hotLost(long ino, long index);
 }

@@ -31,6 +31,7 @@ public final class BlockMover implements AutoCloseable {
     private final long buffer;
     private final ByteBuffer bufferView;
     private final CRC32C crc = new CRC32C();
+    private long fetchedCopies;
 
     public BlockMover(BlockStore store) {
         this.store = store;
@@ -112,13 +113,26 @@ public final class BlockMover implements AutoCloseable {
     }
 
     /**
-     * Reads a block to be moved: from its hot copy if it has one (the same bytes, written
-     * through, and no read of a slow disk: a block leaving the hot tier for ssd comes from memory).
+     * Reads a block to be moved, holding its ticket: from its hot copy if it has one (the same
+     * bytes, written through, and no read of a slow disk: a block leaving the hot tier for ssd
+     * comes from memory), else from what a read fetched of it a moment ago if no write came since
+     * ({@link FetchedBlocks}: a block coming up from hdd), else from its own tier.
      */
     private void readSource(FileBlocks file, BlockRef ref, long index) throws IOException {
-        if (!ref.hot() || !store.hot().read(file.ino(), index, 0, buffer, blockSize)) {
-            file.tierFile(ref.tier()).read(index, 0, buffer, blockSize);
+        if (ref.hot() && store.hot().read(file.ino(), index, 0, buffer, blockSize)) {
+            return;
         }
+        FetchedBlocks fetched = store.fetched();
+        if (fetched != null && file.unwrittenSince(index, fetched.copy(file.ino(), index, ref, buffer))) {
+            fetchedCopies++;
+            return;
+        }
+        file.tierFile(ref.tier()).read(index, 0, buffer, blockSize);
+    }
+
+    /** How many blocks this mover copied from {@link FetchedBlocks} rather than from their tier. */
+    public long fetchedCopies() {
+        return fetchedCopies;
     }
 
     /**
@@ -156,8 +170,7 @@ public final class BlockMover implements AutoCloseable {
                 return Promotion.NO_ROOM; // before the read of the block, which the migrator would repeat each round
             }
             store.epochs().synchronize();
-            TierFile own = file.tierFile(t.ref.tier());
-            own.read(index, 0, buffer, blockSize);
+            readSource(file, t.ref, index);
             if (!hot.put(file.ino(), index, buffer)) {
                 return Promotion.NO_ROOM;
             }
@@ -165,7 +178,7 @@ public final class BlockMover implements AutoCloseable {
                 hot.remove(file.ino(), index);
                 return Promotion.SPOILED;
             }
-            own.dropCache(index, 0, blockSize);
+            file.tierFile(t.ref.tier()).dropCache(index, 0, blockSize);
             return Promotion.DONE;
         } finally {
             file.cancelMove(t);

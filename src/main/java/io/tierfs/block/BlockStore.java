@@ -30,6 +30,8 @@ public final class BlockStore implements AutoCloseable {
     /** Blocks read, by the tier that served them: the directory tiers, then the hot tier. */
     private final LongAdder[] reads;
     private volatile BlockEvents events = BlockEvents.NONE;
+    /** Whole blocks reads fetched from the last tier for the migrator (see {@link #keepFetchedBlocks}), or null. */
+    private volatile FetchedBlocks fetched;
 
     /** A block layer of directory tiers alone. */
     public BlockStore(int blockSize, Tier[] tiers, MetadataStore meta) {
@@ -80,6 +82,21 @@ public final class BlockStore implements AutoCloseable {
     /** Where accesses and new blocks are reported (placement); until then, nowhere. */
     public void setEvents(BlockEvents events) {
         this.events = events;
+    }
+
+    /**
+     * From now on a read of part of a block on the last tier reads all of it and keeps it a while
+     * in a ring of {@code bytes} for the migrator, which copies a block it moves up from there
+     * instead of reading the slow disk again ({@link FetchedBlocks}). Before the volume serves.
+     */
+    public void keepFetchedBlocks(long bytes) {
+        if (fetched == null && tiers.length > 1) {
+            fetched = new FetchedBlocks(blockSize, bytes);
+        }
+    }
+
+    public FetchedBlocks fetched() {
+        return fetched;
     }
 
     /** Blocks read from directory tier {@code tier}, or from the hot tier with {@code tier} = tierCount(). */
@@ -217,6 +234,9 @@ public final class BlockStore implements AutoCloseable {
         }
         if (hot != null) {
             hot.close();
+        }
+        if (fetched != null) {
+            fetched.close();
         }
     }
 }

@@ -61,6 +61,8 @@ public final class FileBlocks implements AutoCloseable {
      */
     private final Map<Long, MoveTicket> moves = new HashMap<>();
     private volatile int movesInFlight;
+    /** Writes to the blocks under way, for hot copies ({@link #updateHotCopy}) and {@link FetchedBlocks}. */
+    private final WriteCounts writes = new WriteCounts();
 
     FileBlocks(BlockStore store, long ino, LongConsumer blockCountChange) {
         this.store = store;
@@ -97,7 +99,9 @@ public final class FileBlocks implements AutoCloseable {
                     store.countRead(files.length);
                     store.events().accessed(ino, index);
                 } else {
-                    files[ref.tier()].read(index, inBlock, address + done, n);
+                    if (!fetchWhole(ref, index, inBlock, address + done, n)) {
+                        files[ref.tier()].read(index, inBlock, address + done, n);
+                    }
                     accessed(index, inBlock, n, ref.tier());
                 }
                 done += n;
@@ -105,6 +109,48 @@ public final class FileBlocks implements AutoCloseable {
         } finally {
             epochs.exit(epoch);
         }
+    }
+
+    /**
+     * Reads part of a block of the last tier by reading all of it into {@link FetchedBlocks},
+     * where the migrator finds it if the policy moves the block up. False if it did not (no ring,
+     * a faster tier, a read of more than part of one block, a write to the block under way, or
+     * the ring's slot taken), and the caller reads the part alone.
+     */
+    private boolean fetchWhole(BlockRef ref, long index, int inBlock, long address, int n) throws IOException {
+        FetchedBlocks ring = store.fetched();
+        if (ring == null || ref.tier() != files.length - 1 || inBlock + n > blockSize || n == blockSize) {
+            return false;
+        }
+        long stamp = writes.stamp(index);
+        int slot = stamp < 0 ? -1 : ring.claim();
+        if (slot < 0) {
+            return false;
+        }
+        boolean kept = false;
+        try {
+            long block = ring.address(slot);
+            files[ref.tier()].read(index, 0, block, blockSize);
+            Memory.IO.copyMemory(block + inBlock, address, n);
+            if (writes.unwrittenSince(index, stamp)) {
+                ring.publish(slot, ino, index, ref, stamp);
+                kept = true;
+            }
+        } finally {
+            if (!kept) {
+                ring.abandon(slot);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether the bytes of block {@code index} that {@link FetchedBlocks} kept at write stamp
+     * {@code stamp} are its bytes still: no write to it began since. For a mover holding the
+     * block's ticket, once the writes begun before it are done.
+     */
+    boolean unwrittenSince(long index, long stamp) {
+        return writes.unwrittenSince(index, stamp);
     }
 
     /** Tells placement of the blocks a run of {@code n} bytes from {@code inBlock} of block {@code index} touched. */
@@ -125,12 +171,16 @@ public final class FileBlocks implements AutoCloseable {
      */
     public void write(long offset, long address, int length) throws IOException {
         int epoch = epochs.enter();
+        long first = offset / blockSize;
+        long last = (offset + Math.max(length, 1) - 1) / blockSize;
+        writes.begin(first, last);
         try {
             if (movesInFlight != 0) {
                 spoilMoves(offset, length);
             }
             writeBlocks(offset, address, length);
         } finally {
+            writes.end(first, last);
             epochs.exit(epoch);
         }
     }
@@ -153,7 +203,7 @@ public final class FileBlocks implements AutoCloseable {
                 n = runLength(index, inBlock, length - done, ref);
                 files[ref.tier()].write(index, inBlock, address + done, n);
                 if (ref.hot()) {
-                    hot.update(ino, index, inBlock, address + done, n);
+                    updateHotCopy(index, inBlock, address + done, n);
                 }
                 if (ref.tier() > 0) {
                     // a write is served by the block's own tier whatever the hot tier holds, so it
@@ -169,6 +219,26 @@ public final class FileBlocks implements AutoCloseable {
             done += n;
         }
         writesSinceSync++;
+    }
+
+    /**
+     * Writes to the hot copy of block {@code index} what was just written to its own tier. Two
+     * writes to one block can reach the tier in one order and the copy in the other, and the
+     * copy would keep the older bytes: a write that may have company drops the copy instead (its
+     * own tier has the last write either way), and placement makes it again.
+     */
+    private void updateHotCopy(long index, int inBlock, long address, int n) {
+        if (!writes.othersUnderWay(index)) {
+            hot.update(ino, index, inBlock, address, n);
+        } else {
+            dropRacedHotCopy(index);
+        }
+    }
+
+    private void dropRacedHotCopy(long index) {
+        if (unmarkHot(index) != null && hot.remove(ino, index)) {
+            store.events().hotLost(ino, index);
+        }
     }
 
     /**
@@ -335,9 +405,16 @@ public final class FileBlocks implements AutoCloseable {
         int length = (int) Math.min(end - index * blockSize - inBlock, blockSize - inBlock);
         spoilMove(index);
         if (ref != null && length > 0) {
-            files[ref.tier()].zero(index, inBlock, length);
-            if (ref.hot()) {
-                hot.zeroIfPresent(ino, index, inBlock, length);
+            writes.begin(index, index);
+            try {
+                files[ref.tier()].zero(index, inBlock, length);
+                if (ref.hot() && !writes.othersUnderWay(index)) {
+                    hot.zeroIfPresent(ino, index, inBlock, length);
+                } else if (ref.hot()) {
+                    dropRacedHotCopy(index); // as a write does (see updateHotCopy)
+                }
+            } finally {
+                writes.end(index, index);
             }
         }
     }

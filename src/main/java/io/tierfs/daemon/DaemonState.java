@@ -53,6 +53,7 @@ final class DaemonState {
             out.put("bytesMigrated", m.bytesMigrated());
             out.put("bytesByRoute", m.bytesByRoute());
             out.put("backlog", m.backlog());
+            out.put("copiedFromReads", m.copiedFromReads());
             out.put("spoiledByWrites", m.spoiledByWrites());
             out.put("failures", m.failures());
         }

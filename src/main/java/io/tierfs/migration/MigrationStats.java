@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /** What the migrator did since the mount, for `tierfs status` and the metrics. */
 public final class MigrationStats {
@@ -16,6 +17,8 @@ public final class MigrationStats {
     final LongAdder spoiledByWrites = new LongAdder();
     final LongAdder failures = new LongAdder();
     final AtomicLong backlog = new AtomicLong();
+    /** The mover's count of blocks copied from what a read fetched ({@code BlockMover#fetchedCopies}). */
+    volatile LongSupplier copiedFromReads = () -> 0;
 
     MigrationStats(String[] names) {
         this.names = names.clone();
@@ -44,6 +47,11 @@ public final class MigrationStats {
     /** Moves given up because a write to the block came meanwhile (the write wins; tried again later). */
     public long spoiledByWrites() {
         return spoiledByWrites.sum();
+    }
+
+    /** Blocks moved up with the bytes a read of them had just fetched: moves that cost the slow disk no read. */
+    public long copiedFromReads() {
+        return copiedFromReads.getAsLong();
     }
 
     public long failures() {

@@ -28,7 +28,7 @@ import java.util.logging.Logger;
  * 0 is ssd and 1 is hdd. The hot tier only holds copies: a hot block's own copy stays where it
  * was, ssd or hdd, and one on ssd goes down to hdd when the ssd level needs the room. So the three
  * tiers together hold as many blocks as their capacities add up to (only the low watermark is
- * kept free on ssd for new blocks).
+ * kept free on ssd for new blocks, and a few blocks of room for blocks coming up).
  *
  * <p>The slow disk's reads and writes are what tiering saves, so the policy's decisions cost as
  * few of them as they can ({@link MoveExecutor#place}): a block comes up from hdd once it is read
@@ -62,6 +62,13 @@ public final class Migrator implements AutoCloseable {
      * block hot tier made 10,000 copies in 8 s without it). Moves out of a tier wait for nothing.
      */
     static final long SETTLE_NANOS = 200_000_000L;
+    /**
+     * The ring of blocks reads fetched whole from hdd ({@link io.tierfs.block.FetchedBlocks}): it
+     * must hold a block from its read until the policy's decision on it has settled and been
+     * carried out, a little over {@link #SETTLE_NANOS}. 16 MiB is 128 blocks of 128 KiB, about
+     * 0.6 s of the 200 reads a second the tiering benchmark's disk arm gives.
+     */
+    static final long FETCHED_BYTES = 16L << 20;
 
     /** Decisions not carried out yet: block key to level, oldest first. Migrator thread only. */
     private final LinkedHashMap<Long, Integer> pending = new LinkedHashMap<>();
@@ -111,6 +118,7 @@ public final class Migrator implements AutoCloseable {
         this.thread = new Thread(this::run, "tierfs-migrator");
         thread.setDaemon(true);
         store.setEvents(events);
+        store.keepFetchedBlocks(FETCHED_BYTES);
     }
 
     /** The policy's capacities, in blocks, for a store: the hot tier's, then the ssd tier's below the low watermark. */
@@ -233,6 +241,9 @@ public final class Migrator implements AutoCloseable {
         while (!stopping) {
             try {
                 if (!step()) {
+                    // also after a round that only learned: rounds that each drained the few
+                    // accesses and new blocks reported since the last spent a core beside the
+                    // writers (1 MiB buffered writes, 2 cores)
                     sleep(IDLE_NANOS);
                 }
             } catch (RuntimeException e) {
@@ -242,18 +253,19 @@ public final class Migrator implements AutoCloseable {
         }
     }
 
-    /** One round: learn, decide, move. Whether there was anything to do. */
+    /** One round: learn, decide, move. Whether it moved anything (and has more to move, maybe). */
     boolean step() {
-        int learned = applyPins();
-        learned += events.dropped.drainTo(key -> {
+        applyPins();
+        events.dropped.drainTo(key -> {
             policy.remove(key);
             pending.remove(key);
             decidedAt.remove(key);
             readAgain.remove(key);
             executor.forget(key);
         });
-        learned += events.created.drainTo(this::created);
-        learned += events.accesses.drainTo(this::accessed);
+        events.lost.drainTo(this::hotCopyLost);
+        events.created.drainTo(this::created);
+        events.accesses.drainTo(this::accessed);
         long now = nanoClock.getAsLong();
         policy.drainChanges((key, level) -> {
             pending.remove(key);
@@ -269,7 +281,7 @@ public final class Migrator implements AutoCloseable {
         if (executor.throttled) {
             sleep(limiter.nanosUntil(store.blockSize()));
         }
-        return learned > 0 || moved;
+        return moved;
     }
 
     private void created(long key) {
@@ -279,6 +291,16 @@ public final class Migrator implements AutoCloseable {
         } else {
             pins.grew(keys.inoOf(key));
             pending.put(key, levelOfPin(pin));
+        }
+    }
+
+    /** Two writes raced on a hot block and one dropped its copy: where it is hot still, it gets a new one at once. */
+    private void hotCopyLost(long key) {
+        executor.hotOnSsd.remove(key);
+        int pin = pins.any() ? pins.tierOf(keys.inoOf(key)) : -1;
+        int level = pin >= 0 ? levelOfPin(pin) : policy.levelOf(key);
+        if (level == hotLevel && !pending.containsKey(key)) {
+            pending.put(key, hotLevel);
         }
     }
 
@@ -294,9 +316,9 @@ public final class Migrator implements AutoCloseable {
     /**
      * Pins and unpins since the last round: a pinned file's blocks leave the policy and move where
      * the pin says; an unpinned one's join it where they are. The policy's levels shrink by what
-     * is pinned in their tiers. How many files changed.
+     * is pinned in their tiers.
      */
-    private int applyPins() {
+    private void applyPins() {
         int n = 0;
         for (Pins.Change next = pins.changes.poll(); next != null; next = pins.changes.poll(), n++) {
             Pins.Change c = next;
@@ -310,9 +332,13 @@ public final class Migrator implements AutoCloseable {
                     policy.remove(key);
                     pending.put(key, levelOfPin(tier));
                     decidedAt.remove(key);
-                } else if (BlockRef.decode(v).tier() == SSD) {
+                } else {
+                    // a hot copy counts wherever the block's own copy is: one on hdd, left out,
+                    // would hold its room in the hot tier with nothing to ever drop it
                     boolean hot = store.hot() != null && store.hot().holds(c.ino(), Keys.blockIndexOf(k));
-                    policy.insert(key, hot ? hotLevel : ssdLevel);
+                    if (hot || BlockRef.decode(v).tier() == SSD) {
+                        policy.insert(key, hot ? hotLevel : ssdLevel);
+                    }
                 }
                 return true;
             });
@@ -323,7 +349,6 @@ public final class Migrator implements AutoCloseable {
             }
             policy.resize(ssdLevel, Math.max(0, baseLevels[ssdLevel] - pins.pinnedBlocks(Pins.SSD)));
         }
-        return n;
     }
 
     private int levelOfPin(int pin) {

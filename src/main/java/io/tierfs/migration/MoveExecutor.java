@@ -44,6 +44,8 @@ final class MoveExecutor {
     final LinkedHashSet<Long> demotable = new LinkedHashSet<>();
     /** Blocks of the ssd tier kept free: its share above the low watermark. */
     private final long ssdReserve;
+    /** Blocks of room on ssd made ahead for blocks coming up: {@link #ROOM_AHEAD}, or 1/32 of a small tier. */
+    private final long roomAhead;
     /** The rate allowed no more this round. */
     boolean throttled;
 
@@ -53,11 +55,14 @@ final class MoveExecutor {
         this.inodes = inodes;
         this.keys = keys;
         this.mover = new BlockMover(store);
+        stats.copiedFromReads = mover::fetchedCopies;
         this.limiter = limiter;
         this.stats = stats;
         this.hotLevel = hotLevel;
         this.ssdLevel = ssdLevel;
-        this.ssdReserve = store.tier(SSD).capacityBytes() / store.blockSize() * (100 - lowWatermark) / 100;
+        long ssdBlocks = store.tier(SSD).capacityBytes() / store.blockSize();
+        this.ssdReserve = ssdBlocks * (100 - lowWatermark) / 100;
+        this.roomAhead = Math.min(ROOM_AHEAD, ssdBlocks / 32);
     }
 
     /**
@@ -99,9 +104,10 @@ final class MoveExecutor {
 
     /**
      * A move of the policy's may wait when the slow disk would pay for it: a block comes up from
-     * hdd only once read again since the decision (the evidence that the read of the slow disk it
-     * costs will pay for itself), and one sent down from ssd waits in {@link #demotable} until the
-     * room is needed. A pin's move is carried out at once.
+     * hdd only with the bytes a read just fetched of it ({@link io.tierfs.block.FetchedBlocks}),
+     * or once read again since the decision (the evidence that the read of the slow disk it costs
+     * will pay for itself), and one sent down from ssd waits in {@link #demotable} until the room
+     * is needed. A pin's move is carried out at once.
      */
     private void place(FileBlocks file, List<Long> blockKeys, int level, LongConsumer done, LongConsumer gone,
                        Decisions decisions) throws IOException {
@@ -115,7 +121,8 @@ final class MoveExecutor {
             if (ref == null) {
                 gone.accept(key);
                 done.accept(key);
-            } else if (ref.tier() == HDD && target == SSD && decisions.guessed(key) && !decisions.readAgain(key)) {
+            } else if (ref.tier() == HDD && target == SSD && decisions.guessed(key) && !decisions.readAgain(key)
+                       && !fetched(key, index)) {
                 if (level != hotLevel) {
                     dropHotCopy(file, key, index); // the policy gave its hot room to another block
                 }
@@ -158,6 +165,11 @@ final class MoveExecutor {
                 done.accept(moving[i]);
             }
         }
+    }
+
+    /** Whether a read fetched the block a moment ago: moving it up then costs the slow disk nothing. */
+    private boolean fetched(long key, long index) {
+        return store.fetched() != null && store.fetched().holds(keys.inoOf(key), index);
     }
 
     private void dropHotCopy(FileBlocks file, long key, long index) {
@@ -223,11 +235,21 @@ final class MoveExecutor {
         demotable.remove(key);
     }
 
-    /** Moves blocks down until the ssd tier is under its low watermark again (new writes fill it up to the high one). */
+    /**
+     * Moves blocks down until the ssd tier is under its low watermark again (new writes fill it
+     * up to the high one) with {@link #roomAhead} blocks to spare. Done at the end of a round,
+     * so that the blocks coming up next round find their room made: made then, the moves down
+     * (a write of the slow disk each, and its sync) came between a block's read and its move up,
+     * and a quarter of the blocks coming up had left {@code FetchedBlocks} by then and were read
+     * from the slow disk again.
+     */
     boolean keepSsdReserve() throws IOException {
-        long over = -roomOnSsd();
-        return over > 0 && makeRoomOnSsd(over) > 0;
+        long short_ = roomAhead - roomOnSsd();
+        return short_ > 0 && makeRoomOnSsd(short_) > 0;
     }
+
+    /** Blocks of room on ssd made ahead for blocks coming up, at most (4 MiB at 128 KiB blocks). */
+    private static final int ROOM_AHEAD = 32;
 
     private long roomOnSsd() {
         return store.freeBlocks(SSD) - ssdReserve;

@@ -17,6 +17,8 @@ final class PlacementEvents implements BlockEvents {
     /** New blocks placed on the first directory tier, the only ones placement is told of. */
     final AccessBuffer created = new AccessBuffer(STRIPES, 1024);
     final AccessBuffer dropped = new AccessBuffer(STRIPES, 1024);
+    /** Blocks whose hot copy a write dropped: they are hot still, and get a new copy. */
+    final AccessBuffer lost = new AccessBuffer(STRIPES, 1024);
 
     PlacementEvents(BlockKeys keys) {
         this.keys = keys;
@@ -43,6 +45,14 @@ final class PlacementEvents implements BlockEvents {
         long key = keys.pack(ino, index);
         if (key != BlockKeys.UNTRACKED) {
             dropped.offer(key);
+        }
+    }
+
+    @Override
+    public void hotLost(long ino, long index) {
+        long key = keys.pack(ino, index);
+        if (key != BlockKeys.UNTRACKED) {
+            lost.offer(key);
         }
     }
 }

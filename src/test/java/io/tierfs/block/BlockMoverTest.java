@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.testutil.FaultyTier;
 import io.tierfs.testutil.NativeBuffer;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.HotTier;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,6 +43,8 @@ class BlockMoverTest {
     private BlockStore store;
     private BlockMover mover;
     private FileBlocks file;
+    private FaultyTier ssd;
+    private FaultyTier hdd;
 
     @BeforeEach
     void open() throws IOException {
@@ -49,10 +53,9 @@ class BlockMoverTest {
 
     private void openStore() throws IOException {
         meta = new RocksMetadataStore(dir.resolve("meta"));
-        Tier[] tiers = {
-            new DirectoryTier("ssd", dir.resolve("ssd"), BS, 0),
-            new DirectoryTier("hdd", dir.resolve("hdd"), BS, 0),
-        };
+        ssd = new FaultyTier(new DirectoryTier("ssd", dir.resolve("ssd"), BS, 0));
+        hdd = new FaultyTier(new DirectoryTier("hdd", dir.resolve("hdd"), BS, 0));
+        Tier[] tiers = {ssd.tier(), hdd.tier()};
         store = new BlockStore(BS, tiers, new HotTier(dir.resolve("hot"), BS, 64L * BS), meta);
         mover = new BlockMover(store);
         file = store.open(INO, n -> { });
@@ -164,6 +167,71 @@ class BlockMoverTest {
         file.shrink(BS + 10, batch -> { });
         assertFalse(file.finishMove(t, t.ref.onTier(HDD)), "a truncation zeroing the block's tail spoils it too");
         assertEquals(SSD, file.ref(1).tier());
+    }
+
+    /**
+     * Two writes to a hot block: the first reaches the block's tier first and would reach its hot
+     * copy last. The copy must not keep the first write's bytes over the second's.
+     */
+    @Test
+    void twoWritesRacingOnAHotBlockLeaveNoStaleHotCopy() throws Exception {
+        write(0, new byte[BS]);
+        assertEquals(BlockMover.Promotion.DONE, mover.promote(file, 0));
+        byte[] first = NativeBuffer.pattern(1, 100);
+        byte[] second = NativeBuffer.pattern(2, 100);
+        CountDownLatch firstInTier = new CountDownLatch(1);
+        CountDownLatch secondDone = new CountDownLatch(1);
+        ssd.afterNextFileCall("write", () -> {
+            firstInTier.countDown();
+            try {
+                secondDone.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<?> firstWrite = pool.submit(() -> {
+            write(0, first);
+            return null;
+        });
+        firstInTier.await();
+        write(0, second);
+        secondDone.countDown();
+        firstWrite.get();
+        pool.shutdown();
+        byte[] expected = new byte[BS];
+        System.arraycopy(second, 0, expected, 0, second.length);
+        assertArrayEquals(expected, read(0, BS), "the second write reached the tier last, and a read sees it");
+        try (NativeBuffer b = NativeBuffer.garbage(BS)) {
+            if (store.hot().read(INO, 0, 0, b.address, BS)) {
+                assertArrayEquals(expected, b.bytes(), "a hot copy left holds the tier's bytes");
+            }
+        }
+    }
+
+    @Test
+    void aBlockComesUpWithTheBytesAReadFetchedUnlessAWriteCameSince() throws IOException {
+        store.keepFetchedBlocks(4L * BS);
+        byte[] data = NativeBuffer.pattern(4, 2 * BS);
+        write(0, data);
+        assertEquals(BS, mover.move(file, 1, HDD));
+        int hddReads = hdd.fileCalls("read");
+        assertArrayEquals(Arrays.copyOfRange(data, BS + 10, BS + 110), read(BS + 10, 100));
+        assertEquals(BS, mover.move(file, 1, SSD));
+        assertEquals(hddReads + 1, hdd.fileCalls("read"), "copied from what the read fetched of the block");
+        assertEquals(1, mover.fetchedCopies());
+        assertArrayEquals(data, read(0, 2 * BS));
+
+        assertEquals(BS, mover.move(file, 1, HDD));
+        read(BS + 10, 100);
+        byte[] patch = NativeBuffer.pattern(5, 50);
+        write(BS + 1000, patch);
+        System.arraycopy(patch, 0, data, BS + 1000, patch.length);
+        hddReads = hdd.fileCalls("read");
+        assertEquals(BS, mover.move(file, 1, SSD));
+        assertEquals(hddReads + 1, hdd.fileCalls("read"), "a write came since the read: the block is read from its tier");
+        assertEquals(1, mover.fetchedCopies());
+        assertArrayEquals(data, read(0, 2 * BS));
     }
 
     /** A writer rewrites a block over and over while the mover moves it back and forth: the last write stays. */

@@ -16,6 +16,7 @@ import io.tierfs.namespace.TierAttributes;
 import io.tierfs.namespace.Xattrs;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.placement.TierPolicy;
+import io.tierfs.testutil.FaultyTier;
 import io.tierfs.testutil.NativeBuffer;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.HotTier;
@@ -49,14 +50,13 @@ class MigratorTest {
     private Namespace ns;
     private Xattrs xattrs;
     private Migrator migrator;
+    private FaultyTier hdd;
 
     @BeforeEach
     void open() throws IOException {
         meta = new RocksMetadataStore(dir.resolve("meta"));
-        Tier[] tiers = {
-            new DirectoryTier("ssd", dir.resolve("ssd"), BS, (long) SSD * BS),
-            new DirectoryTier("hdd", dir.resolve("hdd"), BS, 0),
-        };
+        hdd = new FaultyTier(new DirectoryTier("hdd", dir.resolve("hdd"), BS, 0));
+        Tier[] tiers = {new DirectoryTier("ssd", dir.resolve("ssd"), BS, (long) SSD * BS), hdd.tier()};
         store = new BlockStore(BS, tiers, new HotTier(dir.resolve("hot"), BS, (long) HOT * BS), meta);
         inodes = new Inodes(meta, store);
         inodes.format(0, 0);
@@ -84,9 +84,13 @@ class MigratorTest {
     }
 
     private void read(Inode f, long block) throws IOException {
+        read(f, block, 4096);
+    }
+
+    private void read(Inode f, long block, int length) throws IOException {
         FileBlocks b = inodes.open(f);
-        try (NativeBuffer buf = new NativeBuffer(4096)) {
-            b.read(block * BS, buf.address, 4096);
+        try (NativeBuffer buf = new NativeBuffer(length)) {
+            b.read(block * BS, buf.address, length);
         }
         inodes.close(f);
     }
@@ -176,17 +180,31 @@ class MigratorTest {
     }
 
     @Test
-    void aBlockComesUpFromHddOnlyWhenReadAgain() throws IOException {
+    void aBlockComesUpFromHddWithTheBytesItsReadFetched() throws IOException {
         Inode f = file("f", 40);
         settle();
         long block = firstOnHdd(f);
+        int hddReads = hdd.fileCalls("read");
         read(f, block);
+        settle();
+        assertTrue(hot(f, block), "read once, its bytes at hand: it comes up");
+        assertEquals(hddReads + 1, hdd.fileCalls("read"), "the read's fetch of the whole block is the only read of the slow disk");
+    }
+
+    @Test
+    void aBlockWhoseBytesAreNotAtHandComesUpFromHddOnlyWhenReadAgain() throws IOException {
+        Inode f = file("f", 40);
+        settle();
+        long block = firstOnHdd(f);
+        read(f, block, BS); // a read of whole blocks keeps none: scans must not fill the ring
         settle();
         assertEquals(HDD_TIER, tierOf(f, block), "read once: copying it up would cost a read of the slow disk for nothing");
         assertTrue(!hot(f, block));
+        int hddReads = hdd.fileCalls("read");
         read(f, block);
         settle();
         assertTrue(hot(f, block), "read again since the policy wanted it up: it comes up");
+        assertEquals(hddReads + 1, hdd.fileCalls("read"), "with the bytes that read fetched");
     }
 
     @Test
@@ -238,6 +256,22 @@ class MigratorTest {
         xattrs.set(big, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hot".getBytes(StandardCharsets.US_ASCII), 0);
         settle();
         assertEquals(HOT, tiers(big)[0], "unpinning made room");
+    }
+
+    @Test
+    void unpinningHotBlocksWhoseOwnCopiesAreOnHddGivesBackTheirRoom() throws IOException {
+        file("filler", SSD); // ssd is full: the next file is written to hdd
+        Inode kept = file("kept", 4);
+        settle();
+        xattrs.set(kept, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hot".getBytes(StandardCharsets.US_ASCII), 0);
+        settle();
+        assertEquals(4, tiers(kept)[0], "pinned to hot");
+        assertEquals(HDD_TIER, tierOf(kept, 0), "their own copies stay on hdd");
+        xattrs.remove(kept, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII));
+        Inode big = file("big", HOT);
+        xattrs.set(big, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hot".getBytes(StandardCharsets.US_ASCII), 0);
+        settle();
+        assertEquals(HOT, tiers(big)[0], "the unpinned blocks' hot copies are the policy's to drop");
     }
 
     @Test

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A tier that fails on request. Its files' next sync fails once with EIO when armed, and then
  * succeeds again: what the kernel does after a failed write-back, which it reports once and
  * forgets. Deleting a file, or making deletions durable, fails with EIO while switched off. It
- * also counts the calls made on its files, by method name.
+ * also counts the calls made on its files, by method name, and can pause a thread after one.
  */
 public final class FaultyTier {
     private final AtomicBoolean failNextSync = new AtomicBoolean();
@@ -25,6 +25,7 @@ public final class FaultyTier {
     private volatile boolean failDeleteSyncs;
     private final AtomicInteger failedDeletes = new AtomicInteger();
     private final Map<String, AtomicInteger> fileCalls = new ConcurrentHashMap<>();
+    private final Map<String, Runnable> afterNext = new ConcurrentHashMap<>();
     private final Tier tier;
 
     public FaultyTier(Tier delegate) {
@@ -47,7 +48,12 @@ public final class FaultyTier {
                     throw new NativeIOException("fdatasync (injected)", Errno.EIO);
                 }
                 fileCalls.computeIfAbsent(fm.getName(), k -> new AtomicInteger()).incrementAndGet();
-                return fm.invoke(file, fargs);
+                Object r = fm.invoke(file, fargs);
+                Runnable after = afterNext.remove(fm.getName());
+                if (after != null) {
+                    after.run();
+                }
+                return r;
             });
         });
     }
@@ -65,6 +71,11 @@ public final class FaultyTier {
     public void failNextSync(Runnable whileFailing) {
         this.whileFailing = whileFailing;
         failNextSync.set(true);
+    }
+
+    /** Runs {@code action} once, in the caller's thread, right after the next call of {@code method} on a file returns. */
+    public void afterNextFileCall(String method, Runnable action) {
+        afterNext.put(method, action);
     }
 
     /** Whether deleting a file fails from now on. */
