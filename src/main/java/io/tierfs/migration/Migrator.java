@@ -31,8 +31,9 @@ import java.util.logging.Logger;
  * kept free on ssd for new blocks, and a few blocks of room for blocks coming up).
  *
  * <p>The slow disk's reads and writes are what tiering saves, so the policy's decisions cost as
- * few of them as they can ({@link MoveExecutor#place}): a block comes up from hdd once it is read
- * again after the decision, and one the policy sends down stays on ssd until the room is needed.
+ * few of them as they can ({@link MoveExecutor#place}): a block comes up from hdd once read again
+ * after the decision, with the bytes that read fetched (or from its hot copy), never with a read
+ * of its own, and one the policy sends down stays on ssd until the room is needed.
  */
 public final class Migrator implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Migrator.class.getName());
@@ -65,22 +66,32 @@ public final class Migrator implements AutoCloseable {
     /**
      * The ring of blocks reads fetched whole from hdd ({@link io.tierfs.block.FetchedBlocks}): it
      * must hold a block from its read until the policy's decision on it has settled and been
-     * carried out, a little over {@link #SETTLE_NANOS}. 16 MiB is 128 blocks of 128 KiB, about
-     * 0.6 s of the 200 reads a second the tiering benchmark's disk arm gives.
+     * carried out, {@link #SETTLE_NANOS} and a round or two of moves. 64 MiB is 512 blocks of
+     * 128 KiB, 2.5 s of the 200 reads a second of the tiering benchmark's disk arm; with 16 MiB,
+     * 0.6 s, a third of the blocks coming up had left it and were read from the slow disk again.
+     * Its pages are taken only as reads of hdd fill it.
      */
-    static final long FETCHED_BYTES = 16L << 20;
+    static final long FETCHED_BYTES = 64L << 20;
 
     /** Decisions not carried out yet: block key to level, oldest first. Migrator thread only. */
     private final LinkedHashMap<Long, Integer> pending = new LinkedHashMap<>();
     /** When each pending decision was taken (System.nanoTime). Migrator thread only. */
     private final Map<Long, Long> decidedAt = new HashMap<>();
     /**
-     * Blocks read again since the policy decided to move them up: only those come up from hdd.
-     * A copy up from the slow disk costs one of its reads and, for the block it displaces, one of
-     * its writes; near a level's boundary the policy's ranking of rarely read blocks is noise, and
-     * copying on its word alone spent most of the emulated 200-IOPS disk on blocks that went back
-     * down unread (14,500 copies up and as many down in a 240 s zipf run). A second read is the
-     * evidence the copy will pay for itself. Migrator thread only.
+     * Decisions to move a block up from hdd that wait for the block's next read (see
+     * {@link MoveExecutor#place}): key to level. They wait here, out of the rounds' way; the read
+     * puts the decision back at the end of {@link #pending}, {@link #readAgain}. Kept in
+     * {@link #pending}, they filled the head of its rounds (3,900 decisions waited there in a
+     * benchmark run, and new ones went unseen). Migrator thread only.
+     */
+    private final Map<Long, Integer> awaitingRead = new HashMap<>();
+    /**
+     * Blocks read since the policy decided to move them up from hdd. A copy up from the slow disk
+     * costs, for the block it displaces, one of its writes, and the policy's admission window
+     * takes every block read: moving blocks up on its word alone made 29,000 copies up and as
+     * many down in a 240 s zipf run (120 a second each way, beside a 200-IOPS disk). A second
+     * read, or a rank in the level's main region, earned by frequency, is the evidence the move
+     * will pay for itself. Migrator thread only.
      */
     private final Set<Long> readAgain = new HashSet<>();
     private final Thread thread;
@@ -220,7 +231,9 @@ public final class Migrator implements AutoCloseable {
 
     /** The decisions not carried out yet, for a warm restart: key to level. Call after {@link #close}. */
     public Map<Long, Integer> pending() {
-        return pending;
+        Map<Long, Integer> all = new LinkedHashMap<>(pending);
+        all.putAll(awaitingRead);
+        return all;
     }
 
     /** Stops the thread after the move under way; the policy can then be saved. */
@@ -260,6 +273,7 @@ public final class Migrator implements AutoCloseable {
             policy.remove(key);
             pending.remove(key);
             decidedAt.remove(key);
+            awaitingRead.remove(key);
             readAgain.remove(key);
             executor.forget(key);
         });
@@ -269,6 +283,7 @@ public final class Migrator implements AutoCloseable {
         long now = nanoClock.getAsLong();
         policy.drainChanges((key, level) -> {
             pending.remove(key);
+            awaitingRead.remove(key);
             pending.put(key, level);
             decidedAt.put(key, now);
             executor.demotable.remove(key);
@@ -277,7 +292,7 @@ public final class Migrator implements AutoCloseable {
         executor.throttled = false;
         boolean moved = carryOut(policy.levels()) | carryOut(ssdLevel) | (hotLevel >= 0 && carryOut(hotLevel))
             | keepSsdReserve();
-        stats.backlog.set(pending.size());
+        stats.backlog.set(pending.size() + awaitingRead.size());
         if (executor.throttled) {
             sleep(limiter.nanosUntil(store.blockSize()));
         }
@@ -299,13 +314,17 @@ public final class Migrator implements AutoCloseable {
         executor.hotOnSsd.remove(key);
         int pin = pins.any() ? pins.tierOf(keys.inoOf(key)) : -1;
         int level = pin >= 0 ? levelOfPin(pin) : policy.levelOf(key);
-        if (level == hotLevel && !pending.containsKey(key)) {
+        if (level == hotLevel && !pending.containsKey(key) && !awaitingRead.containsKey(key)) {
             pending.put(key, hotLevel);
         }
     }
 
     private void accessed(long key) {
-        if (pending.containsKey(key)) {
+        Integer waiting = awaitingRead.remove(key);
+        if (waiting != null) {
+            pending.put(key, waiting); // the read fetched it: its turn comes next round
+        }
+        if (waiting != null || pending.containsKey(key)) {
             readAgain.add(key);
         }
         if (!pins.any() || pins.tierOf(keys.inoOf(key)) < 0) {
@@ -410,8 +429,17 @@ public final class Migrator implements AutoCloseable {
         }
 
         @Override
-        public boolean readAgain(long key) {
-            return readAgain.contains(key);
+        public boolean earned(long key) {
+            return readAgain.contains(key) || policy.inMainRegion(key);
+        }
+
+        @Override
+        public void awaitRead(long key) {
+            readAgain.remove(key);
+            Integer level = pending.remove(key);
+            if (level != null) {
+                awaitingRead.put(key, level);
+            }
         }
     };
 

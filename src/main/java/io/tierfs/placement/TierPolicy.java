@@ -177,6 +177,15 @@ public final class TierPolicy {
         return levelOfNode(index.get(key, nodes.keys));
     }
 
+    /**
+     * Whether {@code key}'s block is in a level's main region: it got there by its frequency, not
+     * only through the admission window, which takes every block read.
+     */
+    public boolean inMainRegion(long key) {
+        int region = regionOf(key);
+        return region == Level.PROBATION || region == Level.PROTECTED;
+    }
+
     /** The region ({@link Level#WINDOW}, {@link Level#PROBATION}, {@link Level#PROTECTED}) of {@code key}'s block, -1 if in no level. */
     int regionOf(long key) {
         int n = index.get(key, nodes.keys);
