@@ -61,11 +61,10 @@ public final class Migrator implements AutoCloseable {
      * block it misses into a small window, and most leave it again within milliseconds; copying
      * each up would spend the migrator's rate on blocks read once (a zipf read test with a 512
      * block hot tier made 10,000 copies in 8 s without it). Moves out of a tier wait for nothing.
-     * Since a block from the window also needs a second read before it comes up from hdd, 50 ms
-     * is enough: 200 ms left blocks on hdd that long (tiering benchmark, migration on: 3889 ->
-     * 4031 IOPS).
+     * 50 ms (tried: a block from the window needs a second read before it comes up from hdd
+     * anyway) moved half as many blocks again for the same IOPS within the benchmark's spread.
      */
-    static final long SETTLE_NANOS = 50_000_000L;
+    static final long SETTLE_NANOS = 200_000_000L;
     /**
      * The ring of blocks reads fetched whole from hdd ({@link io.tierfs.block.FetchedBlocks}): it
      * must hold a block from its read until the policy's decision on it has settled and been
