@@ -186,13 +186,8 @@ class MigratorTest {
         long block = firstOnHdd(f);
         read(f, block);
         settle();
-        assertEquals(HDD_TIER, tierOf(f, block), "read once: moving it up would cost a block moved down, maybe for nothing");
-        assertTrue(!hot(f, block));
-        int hddReads = hdd.fileCalls("read");
-        read(f, block);
-        settle();
-        assertTrue(hot(f, block), "read again since the policy wanted it up: it comes up");
-        assertEquals(hddReads + 1, hdd.fileCalls("read"), "with the bytes that read fetched: the slow disk was read once");
+        assertStaysOnHdd(f, block, "read once: moving it up would cost a block moved down, maybe for nothing");
+        assertComesUpWithItsNextRead(f, block, "read again since the policy wanted it up: it comes up");
     }
 
     @Test
@@ -204,13 +199,22 @@ class MigratorTest {
             read(f, block, BS); // a read of whole blocks keeps none: scans must not fill the ring
             settle();
         }
-        assertEquals(HDD_TIER, tierOf(f, block), "its bytes are not at hand: a move would read the slow disk again");
-        assertTrue(!hot(f, block));
+        assertStaysOnHdd(f, block, "its bytes are not at hand: a move would read the slow disk again");
+        assertComesUpWithItsNextRead(f, block, "its next read fetched it: it comes up");
+    }
+
+    private void assertStaysOnHdd(Inode f, long block, String why) {
+        assertEquals(HDD_TIER, tierOf(f, block), why);
+        assertTrue(!hot(f, block), why);
+    }
+
+    /** A read of part of the block, and the block comes up with the bytes that read fetched: the slow disk read once. */
+    private void assertComesUpWithItsNextRead(Inode f, long block, String why) throws IOException {
         int hddReads = hdd.fileCalls("read");
         read(f, block);
         settle();
-        assertTrue(hot(f, block), "its next read fetched it: it comes up");
-        assertEquals(hddReads + 1, hdd.fileCalls("read"), "with the bytes that read fetched");
+        assertTrue(hot(f, block), why);
+        assertEquals(hddReads + 1, hdd.fileCalls("read"), "with the bytes that read fetched: the slow disk was read once");
     }
 
     @Test
