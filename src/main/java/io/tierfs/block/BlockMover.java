@@ -31,7 +31,8 @@ public final class BlockMover implements AutoCloseable {
     private final long buffer;
     private final ByteBuffer bufferView;
     private final CRC32C crc = new CRC32C();
-    private long fetchedCopies;
+    /** Written by the mover's thread only; read by the status writer. */
+    private volatile long fetchedCopies;
 
     public BlockMover(BlockStore store) {
         this.store = store;

@@ -171,16 +171,12 @@ public final class FileBlocks implements AutoCloseable {
      */
     public void write(long offset, long address, int length) throws IOException {
         int epoch = epochs.enter();
-        long first = offset / blockSize;
-        long last = (offset + Math.max(length, 1) - 1) / blockSize;
-        writes.begin(first, last);
         try {
             if (movesInFlight != 0) {
                 spoilMoves(offset, length);
             }
             writeBlocks(offset, address, length);
         } finally {
-            writes.end(first, last);
             epochs.exit(epoch);
         }
     }
@@ -201,10 +197,7 @@ public final class FileBlocks implements AutoCloseable {
                 store.events().created(ino, index, ref.tier());
             } else {
                 n = runLength(index, inBlock, length - done, ref);
-                files[ref.tier()].write(index, inBlock, address + done, n);
-                if (ref.hot()) {
-                    updateHotCopy(index, inBlock, address + done, n);
-                }
+                writeInPlace(ref, index, inBlock, address + done, n);
                 if (ref.tier() > 0) {
                     // a write is served by the block's own tier whatever the hot tier holds, so it
                     // tells placement only where that tier is slow: promoting blocks just written
@@ -219,6 +212,41 @@ public final class FileBlocks implements AutoCloseable {
             done += n;
         }
         writesSinceSync++;
+    }
+
+    /**
+     * Writes a run of existing blocks like {@code ref} to their tier, and to the hot copy if it is
+     * one. Counted in {@link #writes} only where a count is asked of it: on a hot block (see
+     * {@link #updateHotCopy}) or on a block {@link FetchedBlocks} may hold; every other write (on
+     * ssd, the foundation's data path) pays no shared counter.
+     */
+    private void writeInPlace(BlockRef ref, long index, int inBlock, long address, int n) throws IOException {
+        boolean counted = counted(ref);
+        long last = index + (inBlock + n - 1) / blockSize;
+        if (counted) {
+            writes.begin(index, last);
+        }
+        try {
+            files[ref.tier()].write(index, inBlock, address, n);
+            if (ref.hot()) {
+                updateHotCopy(index, inBlock, address, n);
+            }
+        } finally {
+            if (counted) {
+                writes.end(index, last);
+            }
+        }
+    }
+
+    /**
+     * Whether writes to a block like {@code ref} are counted in {@link #writes}. Enough for both
+     * uses: a write that saw the block without its hot mark never overlaps one that saw it with
+     * the mark (a promotion waits out the writes under way and is spoiled by any that begins), and
+     * the bytes {@link FetchedBlocks} keeps are of a ref on the last tier, which a block elsewhere
+     * no longer has.
+     */
+    private boolean counted(BlockRef ref) {
+        return ref.hot() || ref.tier() == files.length - 1 && store.fetched() != null;
     }
 
     /**
@@ -405,7 +433,10 @@ public final class FileBlocks implements AutoCloseable {
         int length = (int) Math.min(end - index * blockSize - inBlock, blockSize - inBlock);
         spoilMove(index);
         if (ref != null && length > 0) {
-            writes.begin(index, index);
+            boolean counted = counted(ref);
+            if (counted) {
+                writes.begin(index, index);
+            }
             try {
                 files[ref.tier()].zero(index, inBlock, length);
                 if (ref.hot() && !writes.othersUnderWay(index)) {
@@ -414,7 +445,9 @@ public final class FileBlocks implements AutoCloseable {
                     dropRacedHotCopy(index); // as a write does (see updateHotCopy)
                 }
             } finally {
-                writes.end(index, index);
+                if (counted) {
+                    writes.end(index, index);
+                }
             }
         }
     }

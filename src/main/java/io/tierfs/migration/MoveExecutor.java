@@ -55,9 +55,9 @@ final class MoveExecutor {
         this.inodes = inodes;
         this.keys = keys;
         this.mover = new BlockMover(store);
-        stats.copiedFromReads = mover::fetchedCopies;
         this.limiter = limiter;
         this.stats = stats;
+        stats.copiedFromReads = mover::fetchedCopies;
         this.hotLevel = hotLevel;
         this.ssdLevel = ssdLevel;
         long ssdBlocks = store.tier(SSD).capacityBytes() / store.blockSize();

@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -179,26 +178,7 @@ class BlockMoverTest {
         assertEquals(BlockMover.Promotion.DONE, mover.promote(file, 0));
         byte[] first = NativeBuffer.pattern(1, 100);
         byte[] second = NativeBuffer.pattern(2, 100);
-        CountDownLatch firstInTier = new CountDownLatch(1);
-        CountDownLatch secondDone = new CountDownLatch(1);
-        ssd.afterNextFileCall("write", () -> {
-            firstInTier.countDown();
-            try {
-                secondDone.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<?> firstWrite = pool.submit(() -> {
-            write(0, first);
-            return null;
-        });
-        firstInTier.await();
-        write(0, second);
-        secondDone.countDown();
-        firstWrite.get();
-        pool.shutdown();
+        ssd.interleave("write", () -> write(0, first), () -> write(0, second));
         byte[] expected = new byte[BS];
         System.arraycopy(second, 0, expected, 0, second.length);
         assertArrayEquals(expected, read(0, BS), "the second write reached the tier last, and a read sees it");

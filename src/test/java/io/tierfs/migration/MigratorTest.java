@@ -1,5 +1,6 @@
 package io.tierfs.migration;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -215,6 +216,39 @@ class MigratorTest {
         settle();
         assertTrue(hot(f, block), why);
         assertEquals(hddReads + 1, hdd.fileCalls("read"), "with the bytes that read fetched: the slow disk was read once");
+    }
+
+    /** Two writes race on a hot block: the one that may have company drops the copy, and the migrator makes it again. */
+    @Test
+    void aHotCopyTwoRacingWritesDroppedIsMadeAgain() throws Exception {
+        Inode f = file("f", 40);
+        settle();
+        long block = firstOnHdd(f);
+        read(f, block);
+        settle();
+        assertComesUpWithItsNextRead(f, block, "hot");
+        byte[] second = NativeBuffer.pattern(2, 100);
+        hdd.interleave("write", () -> write(f, block * BS, NativeBuffer.pattern(1, 100)),
+            () -> write(f, block * BS, second));
+        assertTrue(!hot(f, block), "the second write found the first under way and dropped the copy");
+        settle();
+        assertTrue(hot(f, block), "the policy still has it hot: the migrator made a new copy");
+        FileBlocks b = inodes.open(f);
+        try (NativeBuffer buf = new NativeBuffer(second.length)) {
+            b.read(block * BS, buf.address, second.length);
+            assertArrayEquals(second, buf.bytes(), "from the new copy: the last write's bytes");
+        } finally {
+            inodes.close(f);
+        }
+    }
+
+    private void write(Inode f, long offset, byte[] data) throws IOException {
+        FileBlocks b = inodes.open(f);
+        try (NativeBuffer buf = NativeBuffer.of(data)) {
+            b.write(offset, buf.address, data.length);
+        } finally {
+            inodes.close(f);
+        }
     }
 
     @Test

@@ -9,6 +9,11 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -76,6 +81,49 @@ public final class FaultyTier {
     /** Runs {@code action} once, in the caller's thread, right after the next call of {@code method} on a file returns. */
     public void afterNextFileCall(String method, Runnable action) {
         afterNext.put(method, action);
+    }
+
+    /** A step of a test that may throw. */
+    @FunctionalInterface
+    public interface Action {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code first} in a thread of its own and, once its next call of {@code method} on
+     * this tier's files has returned, {@code second} in the caller's thread, before {@code first}
+     * goes on: the two interleave at that point every time.
+     */
+    public void interleave(String method, Action first, Action second) throws Exception {
+        CountDownLatch firstThere = new CountDownLatch(1);
+        CountDownLatch secondDone = new CountDownLatch(1);
+        afterNextFileCall(method, () -> {
+            firstThere.countDown();
+            try {
+                secondDone.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> firstDone = pool.submit(() -> {
+                first.run();
+                return null;
+            });
+            if (!firstThere.await(30, TimeUnit.SECONDS)) {
+                firstDone.get(); // its failure, if it failed before the call
+                throw new AssertionError("the first action never called " + method);
+            }
+            try {
+                second.run();
+            } finally {
+                secondDone.countDown();
+            }
+            firstDone.get();
+        } finally {
+            pool.shutdown();
+        }
     }
 
     /** Whether deleting a file fails from now on. */
