@@ -34,12 +34,12 @@ EOF
   read_pressure "$mnt/w" & reader=$!
   sleep "$(python3 -c 'import random; print(round(random.uniform(1.5, 4), 2))')"
   pid="$(daemon_pid "$data")"
-  moved="$(migrated "$data")"
+  moved="$(migrated "$data")" sealed="$(sealed_blocks "$data")"
   kill -9 "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   wait "$writer" 2>/dev/null; writer=
   kill "$reader" 2>/dev/null; wait "$reader" 2>/dev/null; reader=
-  ((moved > 0)) && pass "round $round: killed while migrating ($((moved / 1024)) KiB moved)" \
+  ((moved > 0)) && pass "round $round: killed while migrating ($((moved / 1024)) KiB moved, $sealed blocks sealed)" \
     || fail "round $round: migration under way" "nothing had moved before the kill"
   [[ -n "$holder" ]] && { kill -9 "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=; }
   out="$("$TIERFS" unmount "$mnt" 2>&1)"

@@ -46,7 +46,7 @@ summary() {
 
 # Small tiers and a fast migrator, so that a test's writes keep the migrator busy moving blocks
 # down (the ssd tier overflows) and up (see read_pressure): crash tests then crash mid-migration.
-MIGRATION_OPTS=(--hot-capacity 1M --ssd-capacity 4M --migrate-rate 1G)
+MIGRATION_OPTS=(--hot-capacity 1M --ssd-capacity 4M --migrate-rate 1G --seal-after 1)
 
 # read_pressure DIR: reads the files in DIR over and over, skewed towards a few, with O_DIRECT
 # (past the page cache), so that blocks climb into the faster tiers. Run it in the background
@@ -70,4 +70,5 @@ PY
 }
 
 # migrated DATA: bytes the migrator moved since the daemon serving DATA started
+sealed_blocks() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("integrity", {}).get("sealed", 0))' "$1/daemon.json"; }
 migrated() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["migration"].get("bytesMigrated", 0))' "$1/daemon.json"; }

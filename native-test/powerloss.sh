@@ -28,6 +28,7 @@ start_lossyfs() {
 }
 
 log="$work/acked.log"
+sealed_total=0
 for trial in $(seq 1 "$trials"); do
   start_lossyfs || { fail "trial $trial" "lossyfs did not mount"; break; }
   if ! tierfs_mount "$work/mnt" "$work/lossy/data" "${MIGRATION_OPTS[@]}"; then fail "trial $trial: mount after power loss" "$(tail -2 "$work/lossy/data/tierfs.log" 2>/dev/null)"; break; fi
@@ -80,15 +81,18 @@ EOF
   python3 "$REPO/native-test/crashwriter.py" write "$work/mnt/w" "$log" "t$trial" & writer=$!
   read_pressure "$work/mnt/w" & reader=$!
   sleep "$(python3 -c 'import random; print(round(random.uniform(0.5, 3), 2))')"
-  moved="$(migrated "$work/lossy/data")"
+  moved="$(migrated "$work/lossy/data")" sealed="$(sealed_blocks "$work/lossy/data")"
+  sealed_total=$((sealed_total + sealed))
   echo crash > "$work/lossy/.lossyfs-crash"         # power is lost: unsynced writes are gone
   kill -9 "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   wait "$writer" 2>/dev/null; writer=
   kill "$reader" 2>/dev/null; wait "$reader" 2>/dev/null; reader=
-  ((moved > 0)) && pass "trial $trial: power lost while migrating ($((moved / 1024)) KiB moved)" \
+  ((moved > 0)) && pass "trial $trial: power lost while migrating ($((moved / 1024)) KiB moved, $sealed blocks sealed)" \
     || fail "trial $trial: migration under way" "nothing had moved before the power cut"
   "$TIERFS" unmount "$work/mnt" >/dev/null 2>&1 || fusermount -uz "$work/mnt"
   stop_lossyfs
 done
+((sealed_total > 0)) && pass "blocks were being sealed when the power went ($sealed_total in all), and none failed its checksum after" \
+  || fail "sealing under way" "no block was sealed before any power cut"
 summary

@@ -4,8 +4,8 @@ import io.tierfs.nativeio.Memory;
 import io.tierfs.tier.HotTier;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.zip.CRC32C;
+import io.tierfs.nativeio.NativeIOException;
+import java.util.Arrays;
 
 /**
  * Moves blocks between tiers for the migrator, by the rule of ARCHITECTURE.md: copy, verify,
@@ -29,8 +29,7 @@ public final class BlockMover implements AutoCloseable {
     private final BlockStore store;
     private final int blockSize;
     private final long buffer;
-    private final ByteBuffer bufferView;
-    private final CRC32C crc = new CRC32C();
+    private final PageSums sums = new PageSums();
     /** Written by the mover's thread only; read by the status writer. */
     private volatile long fetchedCopies;
 
@@ -38,7 +37,6 @@ public final class BlockMover implements AutoCloseable {
         this.store = store;
         this.blockSize = store.blockSize();
         this.buffer = Memory.allocate(blockSize);
-        this.bufferView = Memory.IO.newDirectByteBuffer(buffer, blockSize);
     }
 
     /**
@@ -53,15 +51,19 @@ public final class BlockMover implements AutoCloseable {
 
     /**
      * Moves the first {@code n} of {@code indexes} (blocks of {@code file}) to directory tier
-     * {@code to}: each copy is written and read back against a checksum of what was read, the
-     * tier file is synced once for all of them before the block map points at them, and the
-     * switches are one synced commit before the old copies are freed. One sync and one commit for
-     * many blocks: a sync costs far more than a copy, on a slow disk most of all.
+     * {@code to}, sealed: each block read is checked against its page sums if it was sealed (a
+     * block that fails stays, and is reported), its copy is written and read back against the
+     * page sums of what was read, the tier file is synced once for all of them before the block
+     * map points at them, and the switches, which seal the copies, are one synced commit before
+     * the old copies are freed. One sync and one commit for many blocks: a sync costs far more
+     * than a copy, on a slow disk most of all.
      *
-     * @return how many blocks moved (a block gone, already there, or written meanwhile stays)
+     * @return how many blocks moved (a block gone, already there, failing its checksum, or
+     *     written meanwhile stays)
      */
     public int moveAll(FileBlocks file, long[] indexes, int n, int to) throws IOException {
         FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        BlockRef[] next = new BlockRef[n];
         boolean[] switched = new boolean[n];
         TierFile dest = file.tierFile(to);
         try {
@@ -77,18 +79,24 @@ public final class BlockMover implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null) {
                     readSource(file, tickets[i].ref, indexes[i]);
-                    int sum = checksum();
+                    if (!sourceIntact(file, tickets[i])) {
+                        file.cancelMove(tickets[i]);
+                        tickets[i] = null;
+                        continue;
+                    }
+                    int[] pageSums = sums.of(buffer, blockSize);
                     writeCopy(dest, slotsAreHoles, indexes[i]);
-                    verify(file, dest, indexes[i], sum, to);
+                    verify(file, dest, indexes[i], pageSums, to);
+                    next[i] = tickets[i].ref.onTier(to).sealedWith(pageSums);
                 }
             }
-            dest.sync(); // the copies are durable before the map points at them
+            file.syncTierFile(to); // the copies are durable before the map points at them
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null) {
                     dest.dropCache(indexes[i], 0, blockSize); // clean now: a block moved is cold where it lands
                 }
             }
-            switched = file.finishMoves(tickets, to);
+            switched = file.finishChanges(tickets, next, true);
         } finally {
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null && !switched[i]) {
@@ -131,6 +139,73 @@ public final class BlockMover implements AutoCloseable {
         file.tierFile(ref.tier()).read(index, 0, buffer, blockSize);
     }
 
+    /**
+     * Whether the block read for a move matches its page sums, if it is sealed: a copy of bytes
+     * that rotted would seal the rot. One that fails is reported (see {@link FileBlocks#verifyRun}).
+     */
+    private boolean sourceIntact(FileBlocks file, FileBlocks.MoveTicket t) throws IOException {
+        if (!t.ref.sealed()) {
+            return true;
+        }
+        try {
+            file.verifyRun(t.index, 0, buffer, blockSize);
+            return true;
+        } catch (NativeIOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Seals the first {@code n} of {@code indexes}, blocks of {@code file} left alone a while: each
+     * is read from its tier and its page sums computed; the tier files are synced, so that the
+     * bytes the sums are of are the ones on disk, and the records switched in one commit, for
+     * each block no write came to meanwhile. Unsynced: a seal lost in a crash leaves the block
+     * unsealed, to be sealed again. Blocks sealed already, compressed or gone are skipped.
+     *
+     * @return how many blocks were sealed
+     */
+    public int sealAll(FileBlocks file, long[] indexes, int n) throws IOException {
+        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        BlockRef[] next = new BlockRef[n];
+        boolean[] switched = new boolean[n];
+        try {
+            for (int i = 0; i < n; i++) {
+                tickets[i] = file.beginMove(indexes[i]);
+                if (tickets[i] != null && (tickets[i].ref.sealed() || tickets[i].ref.codec() != BlockRef.CODEC_NONE)) {
+                    file.cancelMove(tickets[i]);
+                    tickets[i] = null;
+                }
+            }
+            store.epochs().synchronize(); // writes that began before the tickets are done
+            boolean[] read = new boolean[store.tierCount()];
+            for (int i = 0; i < n; i++) {
+                if (tickets[i] != null) {
+                    BlockRef ref = tickets[i].ref;
+                    file.tierFile(ref.tier()).read(indexes[i], 0, buffer, ref.storedLength());
+                    next[i] = ref.sealedWith(sums.of(buffer, ref.storedLength()));
+                    read[ref.tier()] = true;
+                }
+            }
+            for (int t = 0; t < read.length; t++) {
+                if (read[t]) {
+                    file.syncTierFile(t); // fails for a file whose data may not be on disk: nothing is sealed
+                }
+            }
+            switched = file.finishChanges(tickets, next, false);
+        } finally {
+            for (int i = 0; i < n; i++) {
+                if (tickets[i] != null && !switched[i]) {
+                    file.cancelMove(tickets[i]);
+                }
+            }
+        }
+        int sealed = 0;
+        for (boolean s : switched) {
+            sealed += s ? 1 : 0;
+        }
+        return sealed;
+    }
+
     /** How many blocks this mover copied from {@link FetchedBlocks} rather than from their tier. */
     public long fetchedCopies() {
         return fetchedCopies;
@@ -144,9 +219,9 @@ public final class BlockMover implements AutoCloseable {
      * the daemon's page cache allowance was read from the slow disk again (a read of it per block,
      * as costly as the copy; media errors are the checksums' job).
      */
-    private void verify(FileBlocks file, TierFile dest, long index, int sum, int to) throws IOException {
+    private void verify(FileBlocks file, TierFile dest, long index, int[] expected, int to) throws IOException {
         dest.read(index, 0, buffer, blockSize);
-        if (checksum() != sum) {
+        if (!Arrays.equals(sums.of(buffer, blockSize), expected)) {
             throw new IOException("block " + index + " of inode " + file.ino() + " read back from tier " + to
                 + " differs from what was written there");
         }
@@ -217,13 +292,6 @@ public final class BlockMover implements AutoCloseable {
     }
 
     private static final int PAGE = 4096;
-
-    private int checksum() {
-        crc.reset();
-        bufferView.clear();
-        crc.update(bufferView);
-        return (int) crc.getValue();
-    }
 
     @Override
     public void close() {

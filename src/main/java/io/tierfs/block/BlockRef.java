@@ -1,30 +1,40 @@
 package io.tierfs.block;
 
 import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
 
 /**
- * Where one block lives and how it is stored (block-map record, format version 1): the tier, the
- * codec, the stored length, a CRC32C of the stored bytes when the block is sealed, and a generation
- * that every change of the block bumps. A block being written is unsealed (no checksum to fail
- * after a crash); a move or compression will seal it, switching the record only if the generation
- * is still the one it copied.
+ * Where one block lives and how it is stored (block-map record): the tier, the codec, the stored
+ * length, checksums when the block is sealed, and a generation that every change of the record
+ * bumps. A block being written is unsealed (no checksum to fail after a crash); a sealed one has
+ * a CRC32C of each 4 KiB page of its stored bytes ({@link #pageSums}), so a 4 KiB read verifies
+ * the page it reads and no more, and {@link #checksum} is the CRC32C of those sums. Every change
+ * (a move, a seal) is switched in only if the record is still the one the change started from.
+ *
+ * <p>Encoding: version 1 (20 bytes: version, tier, codec, flags, stored length, checksum,
+ * generation) was written before sealing existed, and is read as an unsealed block. Version 2 is
+ * the same 20 bytes followed, for a sealed raw block, by its page sums.
  *
  * <p>{@link #FLAG_HOT} lives in memory only: the hot tier holds a copy of the block (its tier
  * stays the ssd or hdd tier that holds the block itself), and it is never written to the store.
  */
-public record BlockRef(int tier, int codec, int flags, int storedLength, int checksum, long generation) {
+public record BlockRef(int tier, int codec, int flags, int storedLength, int checksum, long generation,
+                       int[] pageSums) {
     public static final int CODEC_NONE = 0;
     public static final int FLAG_SEALED = 1;
     public static final int FLAG_HOT = 0x80;
-    private static final byte VERSION = 1;
-    private static final int ENCODED_SIZE = 20;
+    /** The unit a sealed raw block is checksummed in: a page, what a 4 KiB read touches. */
+    public static final int SUM_UNIT = 4096;
+    private static final byte VERSION_UNSEALED_ONLY = 1;
+    private static final byte VERSION = 2;
+    private static final int HEADER_SIZE = 20;
 
     public static BlockRef unsealed(int tier, int blockSize) {
-        return new BlockRef(tier, CODEC_NONE, 0, blockSize, 0, 1);
+        return new BlockRef(tier, CODEC_NONE, 0, blockSize, 0, 1, null);
     }
 
     public BlockRef onTier(int newTier) {
-        return new BlockRef(newTier, codec, flags, storedLength, checksum, generation + 1);
+        return new BlockRef(newTier, codec, flags, storedLength, checksum, generation + 1, pageSums);
     }
 
     /** Whether the hot tier holds a copy of the block. */
@@ -32,21 +42,80 @@ public record BlockRef(int tier, int codec, int flags, int storedLength, int che
         return (flags & FLAG_HOT) != 0;
     }
 
+    /** Whether the block's stored bytes have checksums that every read from its tier verifies. */
+    public boolean sealed() {
+        return (flags & FLAG_SEALED) != 0;
+    }
+
     public BlockRef withHot(boolean hot) {
-        return new BlockRef(tier, codec, hot ? flags | FLAG_HOT : flags & ~FLAG_HOT, storedLength, checksum, generation);
+        return new BlockRef(tier, codec, hot ? flags | FLAG_HOT : flags & ~FLAG_HOT, storedLength, checksum, generation,
+            pageSums);
+    }
+
+    /** This raw block sealed with {@code sums}, one CRC32C per {@link #SUM_UNIT} of its stored bytes. */
+    public BlockRef sealedWith(int[] sums) {
+        if (codec != CODEC_NONE || sums.length != pages(storedLength)) {
+            throw new IllegalArgumentException("a raw block of " + storedLength + " bytes has " + pages(storedLength)
+                + " page sums, not " + sums.length);
+        }
+        return new BlockRef(tier, codec, flags | FLAG_SEALED, storedLength, digest(sums), generation + 1, sums);
+    }
+
+    /** This block unsealed: about to be written in place. */
+    public BlockRef unsealedNow() {
+        return new BlockRef(tier, codec, flags & ~FLAG_SEALED, storedLength, 0, generation + 1, null);
+    }
+
+    /** How many {@link #SUM_UNIT}s {@code length} stored bytes span. */
+    public static int pages(int length) {
+        return (length + SUM_UNIT - 1) / SUM_UNIT;
+    }
+
+    private static int digest(int[] sums) {
+        CRC32C crc = new CRC32C();
+        ByteBuffer b = ByteBuffer.allocate(sums.length * 4);
+        b.asIntBuffer().put(sums);
+        crc.update(b);
+        return (int) crc.getValue();
     }
 
     public byte[] encode() {
-        return ByteBuffer.allocate(ENCODED_SIZE).put(VERSION).put((byte) tier).put((byte) codec)
-            .put((byte) (flags & ~FLAG_HOT)).putInt(storedLength).putInt(checksum).putLong(generation).array();
+        boolean withSums = sealed() && pageSums != null;
+        ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE + (withSums ? pageSums.length * 4 : 0))
+            .put(VERSION).put((byte) tier).put((byte) codec)
+            .put((byte) (flags & ~FLAG_HOT)).putInt(storedLength).putInt(checksum).putLong(generation);
+        if (withSums) {
+            b.asIntBuffer().put(pageSums);
+        }
+        return b.array();
     }
 
     public static BlockRef decode(byte[] value) {
         ByteBuffer b = ByteBuffer.wrap(value);
         byte version = b.get();
-        if (version != VERSION || value.length != ENCODED_SIZE) {
+        if (version != VERSION && version != VERSION_UNSEALED_ONLY || value.length < HEADER_SIZE) {
             throw new IllegalStateException("block record of unknown format version " + version);
         }
-        return new BlockRef(b.get(), b.get(), b.get(), b.getInt(), b.getInt(), b.getLong());
+        int tier = b.get();
+        int codec = b.get();
+        int flags = b.get() & 0xff;
+        int storedLength = b.getInt();
+        int checksum = b.getInt();
+        long generation = b.getLong();
+        int[] sums = null;
+        if ((flags & FLAG_SEALED) != 0 && codec == CODEC_NONE) {
+            if (version == VERSION_UNSEALED_ONLY || value.length != HEADER_SIZE + pages(storedLength) * 4) {
+                throw new IllegalStateException("sealed block record of " + value.length + " bytes (version "
+                    + version + ") does not hold the page sums of " + storedLength + " bytes");
+            }
+            sums = new int[pages(storedLength)];
+            b.asIntBuffer().get(sums);
+            if (digest(sums) != checksum) {
+                throw new IllegalStateException("sealed block record's page sums do not match its checksum");
+            }
+        } else if (value.length != HEADER_SIZE) {
+            throw new IllegalStateException("block record of " + value.length + " bytes, version " + version);
+        }
+        return new BlockRef(tier, codec, flags, storedLength, checksum, generation, sums);
     }
 }

@@ -27,6 +27,7 @@ public final class BlockStore implements AutoCloseable {
     /** Bytes of each tier kept from new blocks (see {@link #setHighWatermark}). */
     private final long[] headroom;
     private final Epochs epochs = new Epochs();
+    private final Seals seals = new Seals();
     /** Blocks read, by the tier that served them: the directory tiers, then the hot tier. */
     private final LongAdder[] reads;
     private volatile BlockEvents events = BlockEvents.NONE;
@@ -64,6 +65,11 @@ public final class BlockStore implements AutoCloseable {
 
     Epochs epochs() {
         return epochs;
+    }
+
+    /** The sealer's clock, the blocks to seal, and the checksum failures reads found. */
+    public Seals seals() {
+        return seals;
     }
 
     BlockEvents events() {

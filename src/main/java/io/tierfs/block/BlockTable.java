@@ -13,6 +13,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * an array: lookups there take no lock and allocate nothing. Pages further out, in the rare huge
  * sparse file, sit in a map, so a read far into a hole costs one page, not an array up to it.
  * Changes come under the owner's lock.
+ *
+ * <p>Beside each reference, the {@link Seals#tick} of the block's last write, for the sealer,
+ * which seals only blocks left alone for a while: a plain store per write, no lock. A page
+ * loaded takes the file's last write before its table was dropped as every block's.
  */
 final class BlockTable {
     private static final int PAGE_BITS = 10;
@@ -23,15 +27,28 @@ final class BlockTable {
     /** Marks the refs of blocks it holds a copy of as hot when a page loads; null without a hot tier. */
     private final HotTier hot;
     private final long ino;
-    private volatile AtomicReferenceArray<BlockRef>[] pages;
-    private final ConcurrentHashMap<Long, AtomicReferenceArray<BlockRef>> farPages = new ConcurrentHashMap<>();
+    private final int loadedWriteTick;
+    private volatile Page[] pages;
+    private final ConcurrentHashMap<Long, Page> farPages = new ConcurrentHashMap<>();
 
-    @SuppressWarnings("unchecked")
-    BlockTable(MetadataStore meta, HotTier hot, long ino) {
+    /** 1024 references, and the tick of each one's last write. */
+    private static final class Page extends AtomicReferenceArray<BlockRef> {
+        private static final long serialVersionUID = 1L;
+        final int[] written = new int[PAGE_SIZE];
+
+        Page(int loadedWriteTick) {
+            super(PAGE_SIZE);
+            Arrays.fill(written, loadedWriteTick);
+        }
+    }
+
+    /** @param loadedWriteTick the tick of the file's last write before this table, for every block loaded */
+    BlockTable(MetadataStore meta, HotTier hot, long ino, int loadedWriteTick) {
         this.meta = meta;
         this.hot = hot;
         this.ino = ino;
-        this.pages = new AtomicReferenceArray[0];
+        this.loadedWriteTick = loadedWriteTick;
+        this.pages = new Page[0];
     }
 
     BlockRef get(long index) {
@@ -42,10 +59,20 @@ final class BlockTable {
         page(index >>> PAGE_BITS).set((int) (index & (PAGE_SIZE - 1)), ref);
     }
 
-    private AtomicReferenceArray<BlockRef> page(long p) {
-        AtomicReferenceArray<BlockRef> page;
+    /** Block {@code index} was written at {@code tick}. */
+    void written(long index, int tick) {
+        page(index >>> PAGE_BITS).written[(int) (index & (PAGE_SIZE - 1))] = tick;
+    }
+
+    /** The tick of block {@code index}'s last write. */
+    int lastWrite(long index) {
+        return page(index >>> PAGE_BITS).written[(int) (index & (PAGE_SIZE - 1))];
+    }
+
+    private Page page(long p) {
+        Page page;
         if (p < DIRECT_PAGES) {
-            AtomicReferenceArray<BlockRef>[] snapshot = pages;
+            Page[] snapshot = pages;
             page = p < snapshot.length ? snapshot[(int) p] : null;
         } else {
             page = farPages.get(p);
@@ -55,7 +82,7 @@ final class BlockTable {
 
     /** Forgets every reference from {@code index} on (the store was changed by the caller). */
     synchronized void clearFrom(long index) {
-        AtomicReferenceArray<BlockRef>[] snapshot = pages;
+        Page[] snapshot = pages;
         for (int p = (int) Math.min(index >>> PAGE_BITS, snapshot.length); p < snapshot.length; p++) {
             clearPage(snapshot[p], (long) p << PAGE_BITS, index);
         }
@@ -73,11 +100,11 @@ final class BlockTable {
         }
     }
 
-    private synchronized AtomicReferenceArray<BlockRef> load(long p) {
+    private synchronized Page load(long p) {
         if (p < DIRECT_PAGES ? p < pages.length && pages[(int) p] != null : farPages.containsKey(p)) {
             return p < DIRECT_PAGES ? pages[(int) p] : farPages.get(p);
         }
-        AtomicReferenceArray<BlockRef> page = new AtomicReferenceArray<>(PAGE_SIZE);
+        Page page = new Page(loadedWriteTick);
         long base = p << PAGE_BITS;
         meta.scan(Keys.block(ino, base), Keys.block(ino, base + PAGE_SIZE), (k, v) -> {
             long index = Keys.blockIndexOf(k);
@@ -90,7 +117,7 @@ final class BlockTable {
             return page;
         }
         int i = (int) p;
-        AtomicReferenceArray<BlockRef>[] grown = i < pages.length ? pages.clone() : Arrays.copyOf(pages, i + 1);
+        Page[] grown = i < pages.length ? pages.clone() : Arrays.copyOf(pages, i + 1);
         grown[i] = page;
         pages = grown;
         return page;

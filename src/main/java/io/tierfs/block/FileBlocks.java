@@ -63,6 +63,15 @@ public final class FileBlocks implements AutoCloseable {
     private volatile int movesInFlight;
     /** Writes to the blocks under way, for hot copies ({@link #updateHotCopy}) and {@link FetchedBlocks}. */
     private final WriteCounts writes = new WriteCounts();
+    private final Seals seals;
+    /** The {@link Seals#tick} of the file's last write, kept for its next table when this one is dropped. */
+    private int lastWriteTick;
+    /**
+     * Sealed blocks a write unseals together, where their tier is not the last: one synced commit
+     * for a run of them (8 MiB at 128 KiB blocks) rather than one for each block a random writer
+     * touches. The neighbours are sealed again once left alone, by a read of a fast tier.
+     */
+    private static final int UNSEAL_GROUP = 64;
 
     FileBlocks(BlockStore store, long ino, LongConsumer blockCountChange) {
         this.store = store;
@@ -71,7 +80,8 @@ public final class FileBlocks implements AutoCloseable {
         this.blockSize = store.blockSize();
         this.hot = store.hot();
         this.epochs = store.epochs();
-        this.table = new BlockTable(store.meta(), hot, ino);
+        this.seals = store.seals();
+        this.table = new BlockTable(store.meta(), hot, ino, seals.lastWriteOfDropped(ino));
         this.files = new TierFile[store.tierCount()];
         for (int t = 0; t < files.length; t++) {
             files[t] = store.tier(t).open(ino);
@@ -101,6 +111,7 @@ public final class FileBlocks implements AutoCloseable {
                 } else {
                     if (!fetchWhole(ref, index, inBlock, address + done, n)) {
                         files[ref.tier()].read(index, inBlock, address + done, n);
+                        verifyRun(index, inBlock, address + done, n);
                     }
                     accessed(index, inBlock, n, ref.tier());
                 }
@@ -131,6 +142,7 @@ public final class FileBlocks implements AutoCloseable {
         try {
             long block = ring.address(slot);
             files[ref.tier()].read(index, 0, block, blockSize);
+            verifyRun(index, 0, block, blockSize);
             Memory.IO.copyMemory(block + inBlock, address, n);
             if (writes.unwrittenSince(index, stamp)) {
                 ring.publish(slot, ino, index, ref, stamp);
@@ -139,6 +151,64 @@ public final class FileBlocks implements AutoCloseable {
         } finally {
             if (!kept) {
                 ring.abandon(slot);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Checks what was just read from {@code tier} into {@code address}, {@code n} bytes from
+     * {@code inBlock} of block {@code index} on, against the page sums of the sealed blocks among
+     * them. A page read only in part is read whole into a scratch page, checked there, and the
+     * part copied from it, so what the reader gets is what was checked. A block whose reference
+     * changed meanwhile (moved, or unsealed by a write: either makes a new reference) is read again
+     * as it is now; one that still fails is a checksum failure: EIO, and the bytes are not given.
+     */
+    void verifyRun(long index, int inBlock, long address, int n) throws IOException {
+        long pos = inBlock;
+        for (long i = index; pos < inBlock + n; i++) {
+            long from = Math.max(pos, (i - index) * blockSize);
+            long to = Math.min(inBlock + n, (i - index + 1) * blockSize);
+            int start = (int) (from - (i - index) * blockSize);
+            long at = address + (from - inBlock);
+            int length = (int) (to - from);
+            BlockRef ref = table.get(i);
+            for (int tries = 0; ref != null && ref.sealed() && !pagesMatch(ref, i, start, at, length); tries++) {
+                BlockRef now = table.get(i);
+                if (now == ref || tries == 2) {
+                    seals.failed(ino, i, ref, "stored bytes fail their checksum");
+                    throw new NativeIOException("inode " + ino + " block " + i + ": checksum mismatch on tier "
+                        + ref.tier(), Errno.EIO);
+                }
+                ref = now;
+                if (ref == null) {
+                    Memory.IO.setMemory(at, length, (byte) 0);
+                } else {
+                    files[ref.tier()].read(i, start, at, length);
+                }
+            }
+            pos = to;
+        }
+    }
+
+    /** Whether {@code length} bytes from {@code start} of block {@code index}, read to {@code at}, match {@code ref}'s page sums. */
+    private boolean pagesMatch(BlockRef ref, long index, int start, long at, int length) throws IOException {
+        PageSums sums = PageSums.local();
+        int unit = BlockRef.SUM_UNIT;
+        int end = start + length;
+        for (int page = start / unit * unit; page < end; page += unit) {
+            int pageLength = Math.min(unit, ref.storedLength() - page);
+            int sum;
+            if (page >= start && page + pageLength <= end) {
+                sum = sums.sum(at + (page - start), pageLength);
+            } else {
+                files[ref.tier()].read(index, page, sums.scratch(), pageLength);
+                sum = sums.sumScratch(pageLength);
+                int from = Math.max(page, start);
+                Memory.IO.copyMemory(sums.scratch() + (from - page), at + (from - start), Math.min(page + pageLength, end) - from);
+            }
+            if (sum != ref.pageSums()[page / unit]) {
+                return false;
             }
         }
         return true;
@@ -190,6 +260,9 @@ public final class FileBlocks implements AutoCloseable {
             long index = pos / blockSize;
             int inBlock = (int) (pos - index * blockSize);
             BlockRef ref = table.get(index);
+            if (ref != null && ref.sealed()) {
+                ref = unsealForWrite(index, (offset + length - 1) / blockSize);
+            }
             int n;
             if (ref == null) {
                 n = Math.min(length - done, blockSize - inBlock);
@@ -209,9 +282,54 @@ public final class FileBlocks implements AutoCloseable {
             if (eager) {
                 files[ref.tier()].startWriteBack(index, inBlock, n);
             }
+            stampWritten(index, inBlock, n);
             done += n;
         }
         writesSinceSync++;
+    }
+
+    /** Stamps the blocks a write of {@code n} bytes from {@code inBlock} of block {@code index} touched, for the sealer. */
+    private void stampWritten(long index, int inBlock, int n) {
+        int tick = seals.tick();
+        long last = index + (inBlock + n - 1) / blockSize;
+        for (long i = index; i <= last; i++) {
+            table.written(i, tick);
+        }
+        lastWriteTick = tick;
+    }
+
+    /**
+     * Unseals the sealed blocks of a write from block {@code first} to {@code last}, and their
+     * sealed neighbours of the same {@link #UNSEAL_GROUP} on a tier that is not the last, in one
+     * synced commit before the write's bytes go anywhere: a power cut must never leave new bytes
+     * under a record whose checksums are of the old ones. Block {@code first}'s reference now.
+     */
+    private synchronized BlockRef unsealForWrite(long first, long last) throws IOException {
+        BlockRef head = table.get(first);
+        if (head == null || !head.sealed()) {
+            return head;
+        }
+        boolean grouped = head.tier() != files.length - 1;
+        long from = grouped ? first & -UNSEAL_GROUP : first;
+        long to = grouped ? last | (UNSEAL_GROUP - 1) : last;
+        List<Long> unsealed = new ArrayList<>();
+        MetadataStore meta = store.meta();
+        try (MetadataStore.Batch batch = meta.newBatch()) {
+            for (long i = from; i <= to; i++) {
+                BlockRef ref = table.get(i);
+                boolean written = i >= first && i <= last;
+                if (ref != null && ref.sealed() && (written || ref.tier() == head.tier())) {
+                    batch.put(Keys.block(ino, i), ref.unsealedNow().encode());
+                    unsealed.add(i);
+                }
+            }
+            meta.commit(batch, true);
+        }
+        for (long i : unsealed) {
+            table.set(i, table.get(i).unsealedNow());
+            seals.unsealed(ino, i);
+        }
+        return table.get(first);
     }
 
     /**
@@ -318,6 +436,7 @@ public final class FileBlocks implements AutoCloseable {
         }
         BlockRef ref = BlockRef.unsealed(store.placeNewBlock(), blockSize);
         record(index, ref);
+        seals.unsealed(ino, index);
         store.addUsage(ref.tier(), blockSize);
         blockCountChange.accept(1);
         if (reserve) {
@@ -432,6 +551,9 @@ public final class FileBlocks implements AutoCloseable {
         BlockRef ref = table.get(index);
         int length = (int) Math.min(end - index * blockSize - inBlock, blockSize - inBlock);
         spoilMove(index);
+        if (ref != null && ref.sealed() && length > 0) {
+            ref = unsealForWrite(index, index);
+        }
         if (ref != null && length > 0) {
             boolean counted = counted(ref);
             if (counted) {
@@ -439,6 +561,7 @@ public final class FileBlocks implements AutoCloseable {
             }
             try {
                 files[ref.tier()].zero(index, inBlock, length);
+                stampWritten(index, inBlock, length);
                 if (ref.hot() && !writes.othersUnderWay(index)) {
                     hot.zeroIfPresent(ino, index, inBlock, length);
                 } else if (ref.hot()) {
@@ -530,6 +653,11 @@ public final class FileBlocks implements AutoCloseable {
         return files[tier];
     }
 
+    /** The {@link Seals#tick} of block {@code index}'s last write (or of the file's, before its table was loaded). */
+    public int lastWrite(long index) {
+        return table.lastWrite(index);
+    }
+
     /** Block {@code index}'s reference now, or null for a hole. */
     public BlockRef ref(long index) {
         return table.get(index);
@@ -606,11 +734,11 @@ public final class FileBlocks implements AutoCloseable {
     }
 
     /**
-     * Ends moves to directory tier {@code to}: switches each block that no write came to since its
-     * move began, and that is still the block it copied, in one synced commit; null tickets are
-     * skipped. Which switched.
+     * Ends moves or seals: switches each block that no write came to since its ticket, and that
+     * is still the block it copied, to {@code next[i]}, in one commit (synced when {@code durable}:
+     * a move's, before its old copy is freed); null tickets are skipped. Which switched.
      */
-    synchronized boolean[] finishMoves(MoveTicket[] tickets, int to) {
+    synchronized boolean[] finishChanges(MoveTicket[] tickets, BlockRef[] next, boolean durable) {
         boolean[] switched = new boolean[tickets.length];
         try {
             MetadataStore meta = store.meta();
@@ -619,18 +747,20 @@ public final class FileBlocks implements AutoCloseable {
                     MoveTicket t = tickets[i];
                     switched[i] = t != null && !t.spoiled && table.get(t.index) == t.ref;
                     if (switched[i]) {
-                        batch.put(Keys.block(ino, t.index), t.ref.onTier(to).encode());
+                        batch.put(Keys.block(ino, t.index), next[i].encode());
                     }
                 }
                 if (batch.size() > 0) {
-                    meta.commit(batch, true); // before the old copies are freed (rule 3)
+                    meta.commit(batch, durable);
                 }
             }
             for (int i = 0; i < tickets.length; i++) {
                 if (switched[i]) {
-                    table.set(tickets[i].index, tickets[i].ref.onTier(to));
-                    store.addUsage(tickets[i].ref.tier(), -blockSize);
-                    store.addUsage(to, blockSize);
+                    table.set(tickets[i].index, next[i]);
+                    if (next[i].tier() != tickets[i].ref.tier()) {
+                        store.addUsage(tickets[i].ref.tier(), -blockSize);
+                        store.addUsage(next[i].tier(), blockSize);
+                    }
                 }
             }
             return switched;
@@ -678,29 +808,39 @@ public final class FileBlocks implements AutoCloseable {
         // One sync at a time per file: a sync that found nothing left to do while another was
         // still under way would report success before the data is on disk, or after it failed.
         synchronized (syncLock) {
-            NativeIOException failed = syncFailure;
-            if (failed != null) {
-                throw new NativeIOException("inode " + ino + ": an earlier sync failed (" + failed.getMessage()
-                    + "); its data may not be on disk", failed.errno());
-            }
             long changes = mapChanges;
             int writes = writesSinceSync;
             if (writes > 0) {
                 eagerWriteBack = writes <= EAGER_WRITES_PER_SYNC;
                 writesSinceSync = 0;
             }
+            for (int t = 0; t < files.length; t++) {
+                syncTierFile(t);
+            }
+            return changes != mapChangesSynced ? changes : -1;
+        }
+    }
+
+    /**
+     * Makes the file's data on tier {@code tier} durable: for the application's fsync, and for a
+     * move or a seal, which must not take a failure meant for the application. The kernel reports
+     * a failed write-back once and then forgets it: a retried fdatasync would succeed for data it
+     * dropped. So a failure sticks, and every later sync of the file, of any tier, fails with it.
+     */
+    void syncTierFile(int tier) throws IOException {
+        synchronized (syncLock) {
+            NativeIOException failed = syncFailure;
+            if (failed != null) {
+                throw new NativeIOException("inode " + ino + ": an earlier sync failed (" + failed.getMessage()
+                    + "); its data may not be on disk", failed.errno());
+            }
             try {
-                for (TierFile file : files) {
-                    file.sync();
-                }
+                files[tier].sync();
             } catch (IOException e) {
-                // The kernel reports a failed write-back once and then forgets it: a retried
-                // fdatasync would succeed for data it dropped. So the failure sticks.
                 syncFailure = e instanceof NativeIOException n ? n
                     : new NativeIOException("sync of inode " + ino + ": " + e.getMessage(), Errno.EIO);
                 throw e;
             }
-            return changes != mapChangesSynced ? changes : -1;
         }
     }
 
@@ -745,6 +885,7 @@ public final class FileBlocks implements AutoCloseable {
 
     @Override
     public void close() {
+        seals.tableDropped(ino, lastWriteTick);
         for (TierFile file : files) {
             file.close();
         }

@@ -7,12 +7,15 @@ import io.tierfs.tier.TierFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * After a crash, before the mount serves: every copy in the hot tier is checked against its
- * block's own tier (which is what a write reaches first, and what fsync makes durable), and
- * dropped if it differs or its block is gone. A write the crash cut between the two leaves them
+ * At every mount, before it serves: every copy in the hot tier is checked, and dropped if it
+ * fails or its block is gone. A sealed block's copy is checked against its page sums (a write
+ * unseals a block, durably, before its bytes go anywhere, so a sealed record names the bytes the
+ * copy must hold); any other against its block's own tier (which is what a write reaches first,
+ * and what fsync makes durable). A write a crash cut between the tier and the copy leaves them
  * different; so may a power cut, which writes the map's pages back in no particular order.
  */
 public final class HotCopies {
@@ -27,6 +30,7 @@ public final class HotCopies {
         long copy = Memory.allocate(bs);
         ByteBuffer ownView = Memory.IO.newDirectByteBuffer(own, bs);
         ByteBuffer copyView = Memory.IO.newDirectByteBuffer(copy, bs);
+        PageSums sums = new PageSums();
         int dropped = 0;
         try {
             for (long ino : hot.storedInodes()) {
@@ -36,10 +40,15 @@ public final class HotCopies {
                     byte[] record = store.meta().get(Keys.block(ino, index));
                     boolean same = false;
                     if (record != null && hot.read(ino, index, 0, copy, bs)) {
-                        try (TierFile file = store.tier(BlockRef.decode(record).tier()).open(ino)) {
-                            file.read(index, 0, own, bs);
+                        BlockRef ref = BlockRef.decode(record);
+                        if (ref.sealed()) {
+                            same = Arrays.equals(sums.of(copy, bs), ref.pageSums());
+                        } else {
+                            try (TierFile file = store.tier(ref.tier()).open(ino)) {
+                                file.read(index, 0, own, bs);
+                            }
+                            same = ownView.clear().equals(copyView.clear());
                         }
-                        same = ownView.clear().equals(copyView.clear());
                     }
                     if (!same) {
                         hot.remove(ino, index);

@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
 public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
     private static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
-        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads");
+        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after");
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
 
@@ -36,7 +36,7 @@ public final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
         "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, watermarks, block-size,"
-        + " threads."
+        + " threads, seal-after."
         + " Options given on the command line win.")
     Path config;
 
@@ -78,6 +78,11 @@ public final class MountCommand implements Callable<Integer> {
     @Option(names = "--block-size", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Block size of a new volume: a power of two from 4K to 4M (default: 128K).")
     Long blockSize;
+
+    @Option(names = "--seal-after", paramLabel = "SECONDS",
+        description = "Seal a block (checksums every later read verifies) once it was left unwritten this long"
+            + " (default: 30; 0: only on a move and at a clean unmount).")
+    Integer sealAfter;
 
     @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
     Integer threads;
@@ -146,12 +151,22 @@ public final class MountCommand implements Callable<Integer> {
         MountSettings.Watermarks marks = watermarks != null ? MountSettings.Watermarks.parse(watermarks)
             : p.containsKey("watermarks") ? MountSettings.Watermarks.parse(p.getProperty("watermarks"))
             : MountSettings.Watermarks.DEFAULT;
+        int seal;
+        try {
+            seal = sealAfter != null ? sealAfter : Integer.parseInt(p.getProperty("seal-after", "30").trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("seal-after must be a whole number of seconds, not '"
+                + p.getProperty("seal-after") + "'");
+        }
+        if (seal < 0 || seal > 86_400) {
+            throw new IllegalArgumentException("seal-after must be from 0 to 86400 seconds, not " + seal);
+        }
         long hot = hotCapacity != null ? hotCapacity
             : p.containsKey("hot-capacity") ? SizeConverter.parse(p.getProperty("hot-capacity")) : MountSettings.UNSET;
         return new MountSettings(mountpoint.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
             abs(pick(ssd, p, "ssd", null)), abs(pick(hdd, p, "hdd", null)), (int) bs,
             size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), hot,
-            migrateText.equals("on"), rate, marks, n);
+            migrateText.equals("on"), rate, marks, n, seal);
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -209,6 +224,7 @@ public final class MountCommand implements Callable<Integer> {
             cmd.add("--block-size=" + s.blockSize());
         }
         cmd.add("--threads=" + s.threads());
+        cmd.add("--seal-after=" + s.sealAfter());
         cmd.add(s.mountpoint().toString());
         Process p = new ProcessBuilder(cmd)
             .redirectInput(new File("/dev/null"))

@@ -3,6 +3,7 @@ package io.tierfs.daemon;
 import io.tierfs.block.BlockStore;
 import io.tierfs.fuse.FuseAdapter;
 import io.tierfs.fuse.FuseSession;
+import io.tierfs.integrity.Sealer;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.meta.RocksMetadataStore;
@@ -19,7 +20,10 @@ import io.tierfs.tier.TierUnusableException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +46,7 @@ public final class Daemon {
     private BlockStore blocks;
     private Inodes inodes;
     private Tiering tiering;
+    private Sealer sealer;
     private FuseAdapter adapter;
     private FuseSession session;
     private DaemonState state;
@@ -71,8 +76,8 @@ public final class Daemon {
             Durable.syncDirectory(layout.data()); // the new meta/ and tier directories' names
         }
         new Recovery(meta, blocks).run(unclean);
-        if (unclean && blocks.hot() != null) {
-            Tiering.verifyHot(blocks);
+        if (blocks.hot() != null) {
+            Tiering.verifyHot(blocks, unclean);
         }
         try (MetadataStore.Batch b = meta.newBatch()) {
             b.delete(Keys.CLEAN_SHUTDOWN);
@@ -92,7 +97,8 @@ public final class Daemon {
         session.start(adapter);
         raiseReadahead();
         tiering.start(blocks, inodes, xattrs, !unclean);
-        state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats);
+        startSealer();
+        state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats, this::integrity);
         state.write();
         background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tierfs-state");
@@ -105,6 +111,37 @@ public final class Daemon {
         }, 1, 1, TimeUnit.SECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "tierfs-shutdown"));
         LOG.info("serving " + settings.mountpoint());
+    }
+
+    /**
+     * Starts sealing blocks left alone (see {@link Sealer}), and has checksum failures logged with
+     * the file's path, found off the worker that hit the failure.
+     */
+    private void startSealer() {
+        ExecutorService reports = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tierfs-bad-blocks");
+            t.setDaemon(true);
+            return t;
+        });
+        blocks.seals().setReporter((ino, index, tier, what) -> reports.execute(() -> {
+            String path = Namespace.pathOf(meta, ino);
+            LOG.severe("checksum failure: " + (path != null ? path : "a file without a name") + " (inode " + ino
+                + "), block " + index + " (bytes " + index * layout.blockSize() + " to "
+                + ((index + 1) * layout.blockSize() - 1) + ") on tier " + blocks.tier(tier).name() + ": " + what
+                + "; reads of that block fail with EIO");
+        }));
+        sealer = new Sealer(blocks, inodes, settings.sealAfter(), settings.migrateRate());
+        if (settings.sealAfter() > 0) {
+            sealer.start();
+        }
+    }
+
+    private Map<String, Object> integrity() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("sealAfterSeconds", settings.sealAfter());
+        out.put("sealed", sealer.sealed());
+        out.put("checksumFailures", blocks.seals().checksumFailures());
+        return out;
     }
 
     /** The directory tiers, each probed; one its filesystem cannot serve refuses the mount. */
@@ -164,6 +201,9 @@ public final class Daemon {
         background.shutdownNow();
         try {
             tiering.stop();
+            sealer.stop();
+            sealer.sealEverything(); // nothing writes any more: every block leaves sealed
+            sealer.close();
             if (inodes.closeAndSync()) {
                 try (MetadataStore.Batch b = meta.newBatch()) {
                     b.put(Keys.CLEAN_SHUTDOWN, new byte[0]);
@@ -174,7 +214,7 @@ public final class Daemon {
             }
             meta.close();
             blocks.close();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IOException e) {
             LOG.log(Level.SEVERE, "shutdown did not finish cleanly; recovery will run at the next mount", e);
         }
         session.detach();

@@ -19,10 +19,13 @@ final class DaemonState {
     private final Path mountpoint;
     private final TierStats stats;
     private final Supplier<MigrationStats> migration;
+    private final Supplier<Map<String, Object>> integrity;
     private final long started = System.currentTimeMillis();
 
-    DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats, Supplier<MigrationStats> migration) {
+    DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats, Supplier<MigrationStats> migration,
+                Supplier<Map<String, Object>> integrity) {
         this.layout = layout;
+        this.integrity = integrity;
         this.mountpoint = mountpoint;
         this.stats = stats;
         this.migration = migration;
@@ -39,6 +42,7 @@ final class DaemonState {
         s.put("updatedMillis", System.currentTimeMillis());
         s.put("tiers", stats.perTier());
         s.put("migration", migration(migration.get()));
+        s.put("integrity", integrity.get());
         Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
         Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
         Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

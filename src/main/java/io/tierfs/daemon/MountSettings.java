@@ -15,10 +15,12 @@ import java.nio.file.Path;
  * @param migrateRate the most the migrator copies a second, in bytes
  * @param watermarks  the ssd tier's high and low watermarks, in percent of its capacity: new blocks
  *                    go to hdd above the high one; placement fills it to the low one
+ * @param sealAfter   seconds a block must be left unwritten before it is sealed; 0 for only on a
+ *                    move and at a clean unmount
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
                             long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
-                            int threads) {
+                            int threads, int sealAfter) {
     public static final long UNSET = -1;
 
     /** High and low, in percent, 0 < low <= high <= 100. */

@@ -75,11 +75,11 @@ final class Tiering {
         }
     }
 
-    /** After a crash: drops every hot copy that differs from its block (run before the mount serves). */
-    static void verifyHot(BlockStore blocks) throws IOException {
+    /** Drops every hot copy that fails its block's checksums or differs from its block (run before the mount serves). */
+    static void verifyHot(BlockStore blocks, boolean unclean) throws IOException {
         int dropped = HotCopies.verify(blocks);
-        LOG.info("hot tier checked after an unclean shutdown: " + dropped + " copies dropped, "
-            + blocks.hot().blockCount() + " kept");
+        LOG.info("hot tier checked" + (unclean ? " after an unclean shutdown" : "") + ": " + dropped
+            + " copies dropped, " + blocks.hot().blockCount() + " kept");
     }
 
     /**

@@ -24,12 +24,15 @@ import java.util.logging.Logger;
  *   DATA/daemon.json         the running daemon's pid, mountpoint and tier usage
  *   DATA/tierfs.log          the daemon's log
  * </pre>
- * Format 2 added the tier markers and the hot tier; a format-1 volume is upgraded in place at its
- * first mount.
+ * Format 2 added the tier markers and the hot tier; format 3, sealed blocks (block records of
+ * version 2, with page checksums, which an older tierfs would misread as unsealed). A volume of
+ * an older format is upgraded in place at its first mount (format 1 gets its tier markers; its
+ * block records stay as they are, read as unsealed, and are sealed as the volume is used); a
+ * newer one is refused.
  */
 public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd, Path hdd, long ssdLimit,
                            long hddLimit, long hotCapacity, String uuid) {
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
     /** The hot tier a new volume gets: 512 MiB, or an eighth of the memory if that is less. */
     static final long DEFAULT_HOT_CAPACITY = 512L << 20;
@@ -111,7 +114,10 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
             // format 1 had no tier markers: the directories it used are its tiers
             TierMarker.claimExisting(v.ssd, "ssd", v.uuid);
             TierMarker.claimExisting(v.hdd, "hdd", v.uuid);
-            LOG.info("volume in " + v.data + " upgraded from format version 1 to " + FORMAT_VERSION + " (tier markers)");
+        }
+        if (v.formatVersion < FORMAT_VERSION) {
+            LOG.info("volume in " + v.data + " upgraded from format version " + v.formatVersion + " to " + FORMAT_VERSION
+                + (v.formatVersion == 1 ? " (tier markers; sealed blocks)" : " (sealed blocks)"));
         }
         TierMarker.check(v.ssd, "ssd", v.uuid);
         TierMarker.check(v.hdd, "hdd", v.uuid);

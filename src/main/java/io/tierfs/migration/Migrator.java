@@ -96,8 +96,8 @@ public final class Migrator implements AutoCloseable {
      * will pay for itself. Migrator thread only.
      */
     private final Set<Long> readAgain = new HashSet<>();
-    private final Thread thread;
-    private volatile boolean stopping;
+    private final BackgroundLoop loop = new BackgroundLoop("tierfs-migrator", this::round);
+    private boolean demotableFound;
     private long lastFailureLog = System.nanoTime() - FAILURE_LOG_NANOS;
 
     /**
@@ -128,8 +128,6 @@ public final class Migrator implements AutoCloseable {
         this.baseLevels = levels(store, lowWatermark);
         this.pins = new Pins(new long[] {store.hot() != null ? store.hot().capacityBlocks() : 0, baseLevels[ssdLevel],
             store.tier(HDD).capacityBytes() / store.blockSize()});
-        this.thread = new Thread(this::run, "tierfs-migrator");
-        thread.setDaemon(true);
         store.setEvents(events);
         store.keepFetchedBlocks(FETCHED_BYTES);
     }
@@ -194,7 +192,7 @@ public final class Migrator implements AutoCloseable {
                 && policy.levelOf(key) == bottom && pins.tierOf(Keys.inoOf(k)) < 0) {
                 executor.demotable.add(key);
             }
-            return !stopping;
+            return !loop.stopRequested();
         });
     }
 
@@ -205,7 +203,7 @@ public final class Migrator implements AutoCloseable {
     }
 
     public void start() {
-        thread.start();
+        loop.start();
     }
 
     public MigrationStats stats() {
@@ -241,30 +239,24 @@ public final class Migrator implements AutoCloseable {
     /** Stops the thread after the move under way; the policy can then be saved. */
     @Override
     public void close() {
-        stopping = true;
-        thread.interrupt();
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.stop();
         executor.close();
     }
 
-    private void run() {
-        findDemotable();
-        while (!stopping) {
-            try {
-                if (!step()) {
-                    // also after a round that only learned: rounds that each drained the few
-                    // accesses and new blocks reported since the last spent a core beside the
-                    // writers (1 MiB buffered writes, 2 cores)
-                    sleep(IDLE_NANOS);
-                }
-            } catch (RuntimeException e) {
-                failed("the migrator", e);
-                sleep(IDLE_NANOS);
-            }
+    /** A round of the thread; how long it then sleeps. */
+    private long round() {
+        if (!demotableFound) {
+            findDemotable();
+            demotableFound = true;
+        }
+        try {
+            // it sleeps also after a round that only learned: rounds that each drained the few
+            // accesses and new blocks reported since the last spent a core beside the writers
+            // (1 MiB buffered writes, 2 cores)
+            return step() ? 0 : IDLE_NANOS;
+        } catch (RuntimeException e) {
+            failed("the migrator", e);
+            return IDLE_NANOS;
         }
     }
 
@@ -296,7 +288,7 @@ public final class Migrator implements AutoCloseable {
             | keepSsdReserve();
         stats.backlog.set(pending.size() + awaitingRead.size());
         if (executor.throttled) {
-            sleep(limiter.nanosUntil(store.blockSize()));
+            loop.sleep(limiter.nanosUntil(store.blockSize()));
         }
         return moved;
     }
@@ -397,7 +389,7 @@ public final class Migrator implements AutoCloseable {
         }
         int[] done = {0};
         for (Map.Entry<Long, List<Long>> f : byFile.entrySet()) {
-            if (stopping || executor.throttled) {
+            if (loop.stopRequested() || executor.throttled) {
                 break;
             }
             try {
@@ -454,17 +446,6 @@ public final class Migrator implements AutoCloseable {
         if (now - lastFailureLog >= FAILURE_LOG_NANOS) {
             lastFailureLog = now;
             LOG.log(Level.WARNING, what + " failed (logged once a minute; " + stats.failures() + " so far)", e);
-        }
-    }
-
-    private void sleep(long nanos) {
-        if (nanos <= 0 || stopping) {
-            return;
-        }
-        try {
-            Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
-        } catch (InterruptedException e) {
-            // close() wakes the thread: the loop sees stopping
         }
     }
 }

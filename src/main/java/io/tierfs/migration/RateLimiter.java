@@ -3,10 +3,10 @@ package io.tierfs.migration;
 import java.util.function.LongSupplier;
 
 /**
- * Bounds the bytes the migrator moves a second, so that moves never crowd out the foreground
+ * Bounds the bytes the migrator moves (and the sealer reads) a second, so that they never crowd out the foreground
  * I/O: a token bucket refilled at the rate, holding at most a tenth of a second's worth.
  */
-final class RateLimiter {
+public final class RateLimiter {
     private static final long BURST_NANOS = 100_000_000L;
 
     private final long bytesPerSecond;
@@ -14,7 +14,7 @@ final class RateLimiter {
     private double tokens;
     private long refilledAt;
 
-    RateLimiter(long bytesPerSecond, LongSupplier nanoClock) {
+    public RateLimiter(long bytesPerSecond, LongSupplier nanoClock) {
         if (bytesPerSecond <= 0) {
             throw new IllegalArgumentException("the rate must be positive");
         }
@@ -24,7 +24,7 @@ final class RateLimiter {
     }
 
     /** Takes {@code bytes} if the bucket holds them; else takes nothing. */
-    boolean tryAcquire(long bytes) {
+    public boolean tryAcquire(long bytes) {
         refill();
         if (tokens < Math.min(bytes, maxTokens())) {
             return false;
@@ -34,7 +34,7 @@ final class RateLimiter {
     }
 
     /** Nanoseconds until {@code bytes} (at most a full bucket) are available. */
-    long nanosUntil(long bytes) {
+    public long nanosUntil(long bytes) {
         refill();
         double missing = Math.min(bytes, maxTokens()) - tokens;
         return missing <= 0 ? 0 : (long) (missing * 1e9 / bytesPerSecond);

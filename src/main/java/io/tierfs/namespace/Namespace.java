@@ -305,6 +305,31 @@ public final class Namespace {
         return dir;
     }
 
+    /**
+     * A path of {@code ino} from the mount's root ("/a/b"), for messages about a file known by its
+     * inode alone (a checksum failure); null if it has no name. A scan of the directory entries per
+     * level: only for what is rare.
+     */
+    public static String pathOf(MetadataStore meta, long ino) {
+        StringBuilder path = new StringBuilder();
+        for (long at = ino; at != Inodes.ROOT; ) {
+            long child = at;
+            byte[][] found = {null};
+            meta.scan(Keys.all(Keys.DIRENT), Keys.allEnd(Keys.DIRENT), (k, v) -> {
+                if (ByteBuffer.wrap(v).getLong() == child) {
+                    found[0] = k;
+                }
+                return found[0] == null;
+            });
+            if (found[0] == null || path.length() > 4096) {
+                return null;
+            }
+            path.insert(0, "/" + new String(Keys.nameOf(found[0]), java.nio.charset.StandardCharsets.UTF_8));
+            at = Keys.inoOf(found[0]);
+        }
+        return path.length() == 0 ? "/" : path.toString();
+    }
+
     private long childOf(long parent, byte[] name) {
         byte[] v = meta.get(Keys.dirent(parent, name));
         return v == null ? 0 : ByteBuffer.wrap(v).getLong();

@@ -150,16 +150,24 @@ public final class Recovery {
      * after an unclean shutdown it may hold an extending write whose new size never became durable.
      * The space stays reserved, since the block is referenced and counted whole, and the zeros are
      * synced before the mount serves, so no later growth of the file can make that data its own.
-     * Sealed or compressed blocks are left alone: they are only written whole, and so never extended.
+     * A sealed block may hold such bytes too, sealed while the size was not yet durable: it is
+     * unsealed first (synced), as a write would be. Compressed blocks are left alone: they are only
+     * written whole.
      */
     private void zeroPastEnd(long ino, long index, BlockRef ref, int from) {
         int bs = blocks.blockSize();
-        if (ref.codec() != BlockRef.CODEC_NONE || (ref.flags() & BlockRef.FLAG_SEALED) != 0) {
+        if (ref.codec() != BlockRef.CODEC_NONE) {
             return;
         }
         try (TierFile file = blocks.tier(ref.tier()).open(ino)) {
             if (file.readsZeros(index, from, bs - from)) {
                 return;
+            }
+            if (ref.sealed()) {
+                try (MetadataStore.Batch unseal = meta.newBatch()) {
+                    unseal.put(Keys.block(ino, index), ref.unsealedNow().encode());
+                    meta.commit(unseal, true);
+                }
             }
             file.zero(index, from, bs - from);
             if (from == 0) {

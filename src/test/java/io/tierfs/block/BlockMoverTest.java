@@ -7,14 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tierfs.meta.Keys;
-import io.tierfs.meta.RocksMetadataStore;
-import io.tierfs.testutil.FaultyTier;
 import io.tierfs.testutil.NativeBuffer;
-import io.tierfs.tier.DirectoryTier;
-import io.tierfs.tier.HotTier;
-import io.tierfs.tier.Tier;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -22,69 +16,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Moves of blocks between tiers and in and out of the hot tier, alone and racing the data path: a
  * write that races a move is never lost, and a reader never sees a freed copy.
  */
-class BlockMoverTest {
-    private static final int BS = 16 * 1024;
-    private static final long INO = 77;
-    private static final int SSD = 0, HDD = 1;
-
-    @TempDir
-    Path dir;
-    private RocksMetadataStore meta;
-    private BlockStore store;
-    private BlockMover mover;
-    private FileBlocks file;
-    private FaultyTier ssd;
-    private FaultyTier hdd;
-
-    @BeforeEach
-    void open() throws IOException {
-        openStore();
-    }
-
-    private void openStore() throws IOException {
-        meta = new RocksMetadataStore(dir.resolve("meta"));
-        ssd = new FaultyTier(new DirectoryTier("ssd", dir.resolve("ssd"), BS, 0));
-        hdd = new FaultyTier(new DirectoryTier("hdd", dir.resolve("hdd"), BS, 0));
-        Tier[] tiers = {ssd.tier(), hdd.tier()};
-        store = new BlockStore(BS, tiers, new HotTier(dir.resolve("hot"), BS, 64L * BS), meta);
-        mover = new BlockMover(store);
-        file = store.open(INO, n -> { });
-    }
-
-    @AfterEach
-    void close() {
-        file.close();
-        mover.close();
-        store.close();
-        meta.close();
-    }
-
-    private void write(long offset, byte[] data) throws IOException {
-        try (NativeBuffer b = NativeBuffer.of(data)) {
-            file.write(offset, b.address, data.length);
-        }
-    }
-
-    private byte[] read(long offset, int length) throws IOException {
-        try (NativeBuffer b = NativeBuffer.garbage(length)) {
-            file.read(offset, b.address, length);
-            return b.bytes();
-        }
-    }
-
-    private int tierInStore(long index) {
-        return BlockRef.decode(meta.get(Keys.block(INO, index))).tier();
-    }
-
+class BlockMoverTest extends BlockStoreFixture {
     @Test
     void aMoveCopiesCommitsAndFreesTheOldCopy() throws IOException {
         byte[] data = NativeBuffer.pattern(1, 3 * BS);

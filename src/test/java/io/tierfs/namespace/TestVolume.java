@@ -14,17 +14,17 @@ import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 
 /** A volume as the daemon assembles it (metadata store, two directory tiers, namespace), without FUSE. */
-final class TestVolume implements AutoCloseable {
-    static final int BS = 16 * 1024;
+public final class TestVolume implements AutoCloseable {
+    public static final int BS = 16 * 1024;
     static final int FILE = FileMode.S_IFREG | 0644;
     static final int DIR = FileMode.S_IFDIR | 0755;
 
     final Path dir;
     final Path tierRoot;
-    final RocksMetadataStore meta;
-    final BlockStore blocks;
-    final Inodes inodes;
-    final Namespace ns;
+    public final RocksMetadataStore meta;
+    public final BlockStore blocks;
+    public final Inodes inodes;
+    public final Namespace ns;
     final FileOps files;
     final Xattrs xattrs;
     private boolean closed;
@@ -50,7 +50,7 @@ final class TestVolume implements AutoCloseable {
      * A new, formatted volume: its metadata in {@code dir}, its tiers in {@code tierRoot}, which is
      * emptied first (tests of one class share it, see {@link TierDirs}).
      */
-    static TestVolume create(Path dir, Path tierRoot) throws IOException {
+    public static TestVolume create(Path dir, Path tierRoot) throws IOException {
         return create(dir, tierRoot, UnaryOperator.identity());
     }
 
@@ -64,7 +64,7 @@ final class TestVolume implements AutoCloseable {
     }
 
     /** The existing volume. */
-    static TestVolume open(Path dir, Path tierRoot) throws IOException {
+    public static TestVolume open(Path dir, Path tierRoot) throws IOException {
         return new TestVolume(dir, tierRoot, UnaryOperator.identity());
     }
 
@@ -83,7 +83,7 @@ final class TestVolume implements AutoCloseable {
         return name.getBytes(StandardCharsets.UTF_8);
     }
 
-    Inode mkfile(long parent, String name) {
+    public Inode mkfile(long parent, String name) {
         return ns.create(parent, n(name), FILE, 0, null, 0, 0);
     }
 
@@ -92,7 +92,7 @@ final class TestVolume implements AutoCloseable {
     }
 
     /** A write through an open handle, as FUSE's write does: data, then size and times. */
-    void write(Inode i, long offset, byte[] data) throws IOException {
+    public void write(Inode i, long offset, byte[] data) throws IOException {
         FileBlocks f = inodes.open(i);
         try (NativeBuffer b = NativeBuffer.of(data)) {
             f.write(offset, b.address, data.length);
@@ -103,7 +103,7 @@ final class TestVolume implements AutoCloseable {
     }
 
     /** A read through an open handle, cut at the file's size as FUSE's read is. */
-    byte[] read(Inode i, long offset, int length) throws IOException {
+    public byte[] read(Inode i, long offset, int length) throws IOException {
         FileBlocks f = inodes.open(i);
         int n = (int) Math.max(0, Math.min(length, i.size() - offset));
         try (NativeBuffer b = NativeBuffer.garbage(n)) {

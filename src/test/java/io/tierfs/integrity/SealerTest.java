@@ -1,0 +1,124 @@
+package io.tierfs.integrity;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tierfs.block.BlockRef;
+import io.tierfs.meta.Keys;
+import io.tierfs.namespace.Inode;
+import io.tierfs.namespace.Inodes;
+import io.tierfs.namespace.TestVolume;
+import io.tierfs.testutil.NativeBuffer;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sealer's rounds, one tick each: what is left alone for seal-after ticks is sealed, what is written is not. */
+class SealerTest {
+    private static final int BS = TestVolume.BS;
+    private static final int SEAL_AFTER = 3;
+
+    @TempDir
+    static Path tierRoot;
+    @TempDir
+    Path dir;
+    private TestVolume v;
+    private Sealer sealer;
+
+    @AfterEach
+    void close() {
+        if (sealer != null) {
+            sealer.close();
+        }
+        if (v != null) {
+            v.close();
+        }
+    }
+
+    private void open(boolean fresh) throws IOException {
+        v = fresh ? TestVolume.create(dir, tierRoot) : TestVolume.open(dir, tierRoot);
+        sealer = new Sealer(v.blocks, v.inodes, SEAL_AFTER, 1L << 30);
+    }
+
+    private boolean sealed(Inode file, long index) {
+        return BlockRef.decode(v.meta.get(Keys.block(file.ino, index))).sealed();
+    }
+
+    private void rounds(int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            sealer.round(false);
+        }
+    }
+
+    @Test
+    void blocksLeftAloneForSealAfterAreSealedAndOnesWrittenWait() throws IOException {
+        open(true);
+        Inode f = v.mkfile(Inodes.ROOT, "f");
+        v.inodes.open(f); // held open, as by an application: its table, with each block's last write, stays
+        byte[] data = NativeBuffer.pattern(1, 3 * BS);
+        v.write(f, 0, data);
+        rounds(SEAL_AFTER - 1);
+        assertFalse(sealed(f, 0), "written " + (SEAL_AFTER - 1) + " ticks ago: not yet");
+        v.write(f, 2 * BS, new byte[] {1});
+        data[2 * BS] = 1;
+        rounds(1);
+        assertTrue(sealed(f, 0) && sealed(f, 1), "left alone for seal-after");
+        assertFalse(sealed(f, 2), "written a tick ago");
+        rounds(SEAL_AFTER);
+        assertTrue(sealed(f, 2));
+        assertEquals(3, sealer.sealed());
+        assertArrayEquals(data, v.read(f, 0, 3 * BS));
+        v.inodes.close(f);
+    }
+
+    @Test
+    void aFileWhoseTableWasDroppedCountsItsLastWriteForEveryBlock() throws IOException {
+        open(true);
+        Inode f = v.mkfile(Inodes.ROOT, "f");
+        v.write(f, 0, NativeBuffer.pattern(4, BS));
+        v.inodes.forget(f.ino, 1); // the kernel forgets the file: its table, with each block's last write, goes
+        rounds(SEAL_AFTER - 1);
+        Inode again = v.inodes.acquire(f.ino);
+        v.write(again, BS, new byte[] {1});
+        v.inodes.forget(f.ino, 1);
+        rounds(1);
+        assertFalse(sealed(f, 0), "block 0's own write is old, but the file's last one is not, and only that is known");
+        assertFalse(sealed(f, 1));
+        rounds(SEAL_AFTER);
+        assertTrue(sealed(f, 0) && sealed(f, 1));
+    }
+
+    @Test
+    void aWriteToASealedBlockHasItSealedAgainOnceLeftAlone() throws IOException {
+        open(true);
+        Inode f = v.mkfile(Inodes.ROOT, "f");
+        v.write(f, 0, NativeBuffer.pattern(2, BS));
+        rounds(SEAL_AFTER + 1);
+        assertTrue(sealed(f, 0));
+        v.write(f, 10, new byte[] {7, 7});
+        assertFalse(sealed(f, 0), "unsealed by the write");
+        rounds(SEAL_AFTER + 1);
+        assertTrue(sealed(f, 0), "sealed again");
+        assertEquals(7, v.read(f, 11, 1)[0]);
+    }
+
+    @Test
+    void unsealedBlocksOfAnEarlierMountAreFoundInTheBlockMapAndSealedAtTheEnd() throws IOException {
+        open(true);
+        Inode f = v.mkfile(Inodes.ROOT, "f");
+        byte[] data = NativeBuffer.pattern(3, 2 * BS);
+        v.write(f, 0, data);
+        sealer.close();
+        sealer = null;
+        v.close();
+        open(false); // the sealer knows nothing of the file's blocks but what the block map says
+        sealer.stop();
+        sealer.sealEverything();
+        assertTrue(sealed(f, 0) && sealed(f, 1));
+        assertArrayEquals(data, v.read(v.inodes.get(f.ino), 0, 2 * BS));
+    }
+}
