@@ -60,6 +60,7 @@ run_suite "remount" native-test/remount.sh
 run_suite "tier filesystems" native-test/tier-filesystems.sh
 run_suite "tiering" native-test/tiering.sh
 run_suite "integrity" native-test/integrity.sh
+run_suite "compression" native-test/compression.sh
 run_suite "kill -9" native-test/kill9.sh
 run_suite "container" native-test/container-on-tierfs.sh
 run_suite "lossyfs self-test" native-test/lossyfs/selftest.sh

@@ -3,7 +3,9 @@
     python3 jmh_design.py JMH_RESULT.json [BLOCK_SIZE]
 
 Reads JMH's JSON results (-rf json) and prints, for the volume's block size (default 131072,
-tierfs's default), each design row beside the block layer's mean time per request. The factor is
+tierfs's default), each design row beside the block layer's mean time per request, on sealed blocks
+where the run has both (a read verifies its pages: the slower case, and data's usual state once left
+alone for seal-after). The factor is
 the smaller of the latency factor and the throughput factor (IOPS or MB/s); issue 9 asks for 10x
 on every row here.
 """
@@ -25,7 +27,7 @@ def main():
     for r in results:
         name, params = r["benchmark"], r.get("params", {})
         if name.endswith("BlockLayerBenchmark.read") or name.endswith("BlockLayerBenchmark.write"):
-            if params.get("blockSize") == block_size:
+            if params.get("blockSize") == block_size and params.get("sealed", "true") == "true":
                 unit_us = {"us/op": 1.0, "ms/op": 1000.0, "ns/op": 0.001}[r["primaryMetric"]["scoreUnit"]]
                 means[(name.rsplit(".", 1)[1], int(params["requestSize"]))] = r["primaryMetric"]["score"] * unit_us
     body = []

@@ -4,7 +4,7 @@ import io.tierfs.nativeio.Memory;
 import io.tierfs.tier.HotTier;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
-import io.tierfs.nativeio.NativeIOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -30,6 +30,10 @@ public final class BlockMover implements AutoCloseable {
     private final int blockSize;
     private final long buffer;
     private final PageSums sums = new PageSums();
+    /** The first bytes of a file, for the classifier ({@link #fileHead}). */
+    private static final int HEAD = 64;
+    private final long head = Memory.allocate(HEAD);
+    private final ByteBuffer headView = Memory.IO.newDirectByteBuffer(head, HEAD);
     /** Written by the mover's thread only; read by the status writer. */
     private volatile long fetchedCopies;
 
@@ -78,16 +82,12 @@ public final class BlockMover implements AutoCloseable {
             boolean slotsAreHoles = store.tier(to).features().punchHole();
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null) {
-                    readSource(file, tickets[i].ref, indexes[i]);
-                    if (!sourceIntact(file, tickets[i])) {
+                    if (!readIntact(file, tickets[i].ref, indexes[i])) {
                         file.cancelMove(tickets[i]);
                         tickets[i] = null;
                         continue;
                     }
-                    int[] pageSums = sums.of(buffer, blockSize);
-                    writeCopy(dest, slotsAreHoles, indexes[i]);
-                    verify(file, dest, indexes[i], pageSums, to);
-                    next[i] = tickets[i].ref.onTier(to).sealedWith(pageSums);
+                    next[i] = writeSealed(file, dest, tickets[i].ref.onTier(to), indexes[i], slotsAreHoles);
                 }
             }
             file.syncTierFile(to); // the copies are durable before the map points at them
@@ -122,36 +122,62 @@ public final class BlockMover implements AutoCloseable {
     }
 
     /**
-     * Reads a block to be moved, holding its ticket: from its hot copy if it has one (the same
+     * Reads a block to be moved, raw, holding its ticket: from its hot copy if it has one (the same
      * bytes, written through, and no read of a slow disk: a block leaving the hot tier for ssd
      * comes from memory), else from what a read fetched of it a moment ago if no write came since
-     * ({@link FetchedBlocks}: a block coming up from hdd), else from its own tier.
+     * ({@link FetchedBlocks}: a block coming up from hdd; checked when fetched), else from its own
+     * tier, checked against its checksums if it is sealed, decompressed if it is compressed: a copy
+     * of bytes that rotted would seal the rot. False if they fail (the block stays, reported).
      */
-    private void readSource(FileBlocks file, BlockRef ref, long index) throws IOException {
+    private boolean readIntact(FileBlocks file, BlockRef ref, long index) throws IOException {
         if (ref.hot() && store.hot().read(file.ino(), index, 0, buffer, blockSize)) {
-            return;
+            return true;
         }
         FetchedBlocks fetched = store.fetched();
         if (fetched != null && file.unwrittenSince(index, fetched.copy(file.ino(), index, ref, buffer))) {
             fetchedCopies++;
-            return;
-        }
-        file.tierFile(ref.tier()).read(index, 0, buffer, blockSize);
-    }
-
-    /**
-     * Whether the block read for a move matches its page sums, if it is sealed: a copy of bytes
-     * that rotted would seal the rot. One that fails is reported (see {@link FileBlocks#verifyRun}).
-     */
-    private boolean sourceIntact(FileBlocks file, FileBlocks.MoveTicket t) throws IOException {
-        if (!t.ref.sealed()) {
             return true;
         }
         try {
-            file.verifyRun(t.index, 0, buffer, blockSize);
+            file.readWhole(ref, index, buffer);
             return true;
-        } catch (NativeIOException e) {
+        } catch (ChecksumMismatch e) {
             return false;
+        }
+    }
+
+    /**
+     * Writes the raw block in the buffer to {@code dest} as {@code moved} (its record on the new
+     * tier) says, sealed: compressed by content where the tier compresses and that pays, else
+     * raw with page sums; read back and checked against what was written. The record to switch to.
+     */
+    private BlockRef writeSealed(FileBlocks file, TierFile dest, BlockRef moved, long index, boolean slotIsHole)
+        throws IOException {
+        BlockRef raw = moved.compressed() ? moved.expanded(blockSize) : moved;
+        CompressedBlocks.Compressed c = store.compresses(moved.tier())
+            ? store.compressed().compress(file.ino(), index, buffer, () -> fileHead(file)) : null;
+        if (c == null) {
+            int[] pageSums = sums.of(buffer, blockSize);
+            writeCopy(dest, slotIsHole, index);
+            verify(file, dest, index, pageSums, moved.tier());
+            return raw.sealedWith(pageSums);
+        }
+        dest.writeNew(index, 0, c.address(), c.storedLength());
+        dest.read(index, 0, buffer, c.storedLength()); // the raw block is not needed any more
+        if (sums.sum(buffer, c.storedLength()) != c.checksum()) {
+            throw new IOException("compressed block " + index + " of inode " + file.ino() + " read back from tier "
+                + moved.tier() + " differs from what was written there");
+        }
+        return raw.compressedAs(c.codec().id, c.storedLength(), c.checksum());
+    }
+
+    /** The first bytes of the file, for the classifier: a block's format shows only at the file's start. */
+    private ByteBuffer fileHead(FileBlocks file) {
+        try {
+            file.read(0, head, HEAD);
+            return headView.clear();
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -246,7 +272,9 @@ public final class BlockMover implements AutoCloseable {
                 return Promotion.NO_ROOM; // before the read of the block, which the migrator would repeat each round
             }
             store.epochs().synchronize();
-            readSource(file, t.ref, index);
+            if (!readIntact(file, t.ref, index)) {
+                return Promotion.SPOILED; // its bytes failed their checksums: reported, and left where they are
+            }
             if (!hot.put(file.ino(), index, buffer)) {
                 return Promotion.NO_ROOM;
             }
@@ -296,5 +324,6 @@ public final class BlockMover implements AutoCloseable {
     @Override
     public void close() {
         Memory.free(buffer);
+        Memory.free(head);
     }
 }

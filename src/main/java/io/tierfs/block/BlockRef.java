@@ -11,6 +11,9 @@ import java.util.zip.CRC32C;
  * the page it reads and no more, and {@link #checksum} is the CRC32C of those sums. Every change
  * (a move, a seal) is switched in only if the record is still the one the change started from.
  *
+ * A compressed block (codec LZ4 or Zstd) is always sealed, with {@link #checksum} the CRC32C of
+ * its {@link #storedLength} stored bytes, which are read and checked whole.
+ *
  * <p>Encoding: version 1 (20 bytes: version, tier, codec, flags, stored length, checksum,
  * generation) was written before sealing existed, and is read as an unsealed block. Version 2 is
  * the same 20 bytes followed, for a sealed raw block, by its page sums.
@@ -59,6 +62,27 @@ public record BlockRef(int tier, int codec, int flags, int storedLength, int che
                 + " page sums, not " + sums.length);
         }
         return new BlockRef(tier, codec, flags | FLAG_SEALED, storedLength, digest(sums), generation + 1, sums);
+    }
+
+    /**
+     * This block as stored compressed by {@code codec} in {@code storedLength} bytes, sealed with
+     * {@code checksum}, the CRC32C of those bytes: a compressed block is only ever read whole.
+     */
+    public BlockRef compressedAs(int codec, int storedLength, int checksum) {
+        if (codec == CODEC_NONE) {
+            throw new IllegalArgumentException("a compressed block needs a codec");
+        }
+        return new BlockRef(tier, codec, flags | FLAG_SEALED, storedLength, checksum, generation + 1, null);
+    }
+
+    /** Whether the block's bytes are stored compressed (then it is sealed, with one checksum of them all). */
+    public boolean compressed() {
+        return codec != CODEC_NONE;
+    }
+
+    /** This compressed block as it is once rewritten raw in place, unsealed, filling its slot of {@code blockSize}. */
+    public BlockRef expanded(int blockSize) {
+        return new BlockRef(tier, CODEC_NONE, flags & ~FLAG_SEALED, blockSize, 0, generation + 1, null);
     }
 
     /** This block unsealed: about to be written in place. */

@@ -1,5 +1,6 @@
 package io.tierfs.block;
 
+import io.tierfs.codec.BlockCompressor;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.namespace.FsException;
@@ -28,6 +29,9 @@ public final class BlockStore implements AutoCloseable {
     private final long[] headroom;
     private final Epochs epochs = new Epochs();
     private final Seals seals = new Seals();
+    private final CompressedBlocks compressed;
+    /** Whether blocks moved to each directory tier are stored compressed (see {@link #compressOn}). */
+    private volatile boolean[] compressTiers;
     /** Blocks read, by the tier that served them: the directory tiers, then the hot tier. */
     private final LongAdder[] reads;
     private volatile BlockEvents events = BlockEvents.NONE;
@@ -52,6 +56,9 @@ public final class BlockStore implements AutoCloseable {
         this.freeBytesSeen = new long[tiers.length];
         this.freeSeenAt = new long[tiers.length];
         this.headroom = new long[tiers.length];
+        this.compressed = new CompressedBlocks(blockSize, BlockCompressor.DEFAULT_MIN_SAVING,
+            BlockCompressor.DEFAULT_ZSTD_LEVEL);
+        this.compressTiers = new boolean[tiers.length];
         this.reads = new LongAdder[tiers.length + 1];
         for (int i = 0; i < reads.length; i++) {
             reads[i] = new LongAdder();
@@ -65,6 +72,22 @@ public final class BlockStore implements AutoCloseable {
 
     Epochs epochs() {
         return epochs;
+    }
+
+    /**
+     * Which directory tiers store the blocks moved to them compressed, by content (one flag per
+     * tier; none until told).
+     */
+    public void compressOn(boolean[] tiers) {
+        compressTiers = tiers.clone();
+    }
+
+    boolean compresses(int tier) {
+        return compressTiers[tier];
+    }
+
+    CompressedBlocks compressed() {
+        return compressed;
     }
 
     /** The sealer's clock, the blocks to seal, and the checksum failures reads found. */

@@ -110,8 +110,7 @@ public final class FileBlocks implements AutoCloseable {
                     store.events().accessed(ino, index);
                 } else {
                     if (!fetchWhole(ref, index, inBlock, address + done, n)) {
-                        files[ref.tier()].read(index, inBlock, address + done, n);
-                        verifyRun(index, inBlock, address + done, n);
+                        readRun(ref, index, inBlock, address + done, n);
                     }
                     accessed(index, inBlock, n, ref.tier());
                 }
@@ -119,6 +118,16 @@ public final class FileBlocks implements AutoCloseable {
             }
         } finally {
             epochs.exit(epoch);
+        }
+    }
+
+    /** Reads a run of blocks like {@code first} from their tier, verified; a compressed block is a run of its own. */
+    private void readRun(BlockRef first, long index, int inBlock, long address, int n) throws IOException {
+        if (first.compressed()) {
+            readPart(first, index, inBlock, address, n);
+        } else {
+            files[first.tier()].read(index, inBlock, address, n);
+            verifyRun(index, inBlock, address, n);
         }
     }
 
@@ -141,8 +150,7 @@ public final class FileBlocks implements AutoCloseable {
         boolean kept = false;
         try {
             long block = ring.address(slot);
-            files[ref.tier()].read(index, 0, block, blockSize);
-            verifyRun(index, 0, block, blockSize);
+            readPart(ref, index, 0, block, blockSize);
             Memory.IO.copyMemory(block + inBlock, address, n);
             if (writes.unwrittenSince(index, stamp)) {
                 ring.publish(slot, ino, index, ref, stamp);
@@ -173,22 +181,69 @@ public final class FileBlocks implements AutoCloseable {
             long at = address + (from - inBlock);
             int length = (int) (to - from);
             BlockRef ref = table.get(i);
-            for (int tries = 0; ref != null && ref.sealed() && !pagesMatch(ref, i, start, at, length); tries++) {
-                BlockRef now = table.get(i);
-                if (now == ref || tries == 2) {
-                    seals.failed(ino, i, ref, "stored bytes fail their checksum");
-                    throw new NativeIOException("inode " + ino + " block " + i + ": checksum mismatch on tier "
-                        + ref.tier(), Errno.EIO);
+            if (ref != null && ref.compressed()) {
+                readPart(ref, i, start, at, length); // moved and compressed since: read as it is now
+            } else if (ref != null && ref.sealed() && !pagesMatch(ref, i, start, at, length)) {
+                BlockRef now = refAfterFailure(i);
+                if (now == ref) {
+                    throw checksumFailure(ref, i);
                 }
-                ref = now;
-                if (ref == null) {
-                    Memory.IO.setMemory(at, length, (byte) 0);
-                } else {
-                    files[ref.tier()].read(i, start, at, length);
-                }
+                readPart(now, i, start, at, length);
             }
             pos = to;
         }
+    }
+
+    /**
+     * Reads {@code length} bytes from {@code start} of block {@code index}, as {@code ref} names it
+     * (a hole, a raw block, or a compressed one, which is read whole), to {@code at}, verified. A
+     * block whose reference changed meanwhile is read again as it is now, at most twice.
+     */
+    private void readPart(BlockRef ref, long index, int start, long at, int length) throws IOException {
+        for (int tries = 0; ; tries++) {
+            if (ref == null) {
+                Memory.IO.setMemory(at, length, (byte) 0);
+                return;
+            }
+            boolean intact;
+            if (ref.compressed()) {
+                CompressedBlocks.Buffers b = store.compressed().buffers();
+                intact = store.compressed().readWhole(files[ref.tier()], ref, index, b.rawAddress);
+                if (intact) {
+                    Memory.IO.copyMemory(b.rawAddress + start, at, length);
+                }
+            } else {
+                files[ref.tier()].read(index, start, at, length);
+                intact = !ref.sealed() || pagesMatch(ref, index, start, at, length);
+            }
+            if (intact) {
+                return;
+            }
+            BlockRef now = refAfterFailure(index);
+            if (now == ref || tries == 2) {
+                throw checksumFailure(ref, index);
+            }
+            ref = now;
+        }
+    }
+
+    /**
+     * The block's reference after its bytes failed their checksum: taken under this object's lock,
+     * so that a failure seen while a write expanded a compressed block in place (under the lock)
+     * finds the new reference, not the one it read with.
+     */
+    private synchronized BlockRef refAfterFailure(long index) {
+        return table.get(index);
+    }
+
+    private ChecksumMismatch checksumFailure(BlockRef ref, long index) {
+        seals.failed(ino, index, ref, "stored bytes fail their checksum");
+        return new ChecksumMismatch(ino, index, ref.tier());
+    }
+
+    /** Reads all of block {@code index}, as {@code ref} names it, raw to {@code dst}, verified (see {@link #readPart}). */
+    void readWhole(BlockRef ref, long index, long dst) throws IOException {
+        readPart(ref, index, 0, dst, blockSize);
     }
 
     /** Whether {@code length} bytes from {@code start} of block {@code index}, read to {@code at}, match {@code ref}'s page sums. */
@@ -260,6 +315,9 @@ public final class FileBlocks implements AutoCloseable {
             long index = pos / blockSize;
             int inBlock = (int) (pos - index * blockSize);
             BlockRef ref = table.get(index);
+            if (ref != null && ref.compressed()) {
+                ref = expandForWrite(index);
+            }
             if (ref != null && ref.sealed()) {
                 ref = unsealForWrite(index, (offset + length - 1) / blockSize);
             }
@@ -296,6 +354,45 @@ public final class FileBlocks implements AutoCloseable {
             table.written(i, tick);
         }
         lastWriteTick = tick;
+    }
+
+    /**
+     * Rewrites compressed block {@code index} raw in its slot, so that a write can go to it in
+     * place. Journaled, since the raw bytes overwrite the only copy of the compressed ones: they
+     * go into the metadata store ({@link Keys#rewrite}) with the block's raw record in one synced
+     * commit, then into the slot, synced, and the journal entry goes in a synced commit (recovery
+     * replays one it finds, and must never replay it over later writes). All under this object's
+     * lock: a reader that meets the slot half rewritten fails the compressed bytes' checksum and
+     * takes the lock to find the block's reference again ({@link #refAfterFailure}), which is the
+     * raw one by then. The block's reference now.
+     */
+    private synchronized BlockRef expandForWrite(long index) throws IOException {
+        BlockRef ref = table.get(index);
+        if (ref == null || !ref.compressed()) {
+            return ref;
+        }
+        CompressedBlocks.Buffers b = store.compressed().buffers();
+        if (!store.compressed().readWhole(files[ref.tier()], ref, index, b.rawAddress)) {
+            throw checksumFailure(ref, index);
+        }
+        byte[] raw = new byte[blockSize];
+        b.raw.get(0, raw);
+        BlockRef expanded = ref.expanded(blockSize);
+        MetadataStore meta = store.meta();
+        try (MetadataStore.Batch batch = meta.newBatch()) {
+            batch.put(Keys.rewrite(ino, index), raw);
+            batch.put(Keys.block(ino, index), expanded.encode());
+            meta.commit(batch, true);
+        }
+        files[ref.tier()].write(index, 0, b.rawAddress, blockSize);
+        syncTierFile(ref.tier());
+        table.set(index, expanded);
+        try (MetadataStore.Batch batch = meta.newBatch()) {
+            batch.delete(Keys.rewrite(ino, index));
+            meta.commit(batch, true);
+        }
+        seals.unsealed(ino, index);
+        return expanded;
     }
 
     /**
@@ -391,16 +488,16 @@ public final class FileBlocks implements AutoCloseable {
      * How many of the {@code remaining} bytes from {@code inBlock} of block {@code index} lie in
      * blocks like {@code first}: on the same tier, or all holes. One tier call then moves them all
      * (a 1 MiB request over 128 KiB blocks is one pread instead of eight: 70 -> 57 us in the
-     * block-layer benchmark). A block with a hot copy is a run of its own. Every block is stored
-     * raw today; once codecs land, a compressed block must end a run, as its bytes are not where a
-     * raw block's would be.
+     * block-layer benchmark). A block with a hot copy is a run of its own, and so is a compressed
+     * one, whose bytes are not where a raw block's would be.
      */
     private int runLength(long index, int inBlock, int remaining, BlockRef first) {
         int n = Math.min(remaining, blockSize - inBlock);
         for (long next = index + 1; n < remaining; next++) {
             BlockRef ref = table.get(next);
-            if (first == null ? ref != null : ref == null || ref.tier() != first.tier() || ref.hot() || first.hot()) {
-                break; // a block with a hot copy is read from its own entry
+            if (first == null ? ref != null : ref == null || ref.tier() != first.tier() || ref.hot() || first.hot()
+                || ref.compressed() || first.compressed()) {
+                break; // a block with a hot copy is read from its own entry; a compressed one, whole
             }
             n += Math.min(remaining - n, blockSize);
         }
@@ -437,6 +534,9 @@ public final class FileBlocks implements AutoCloseable {
         BlockRef ref = BlockRef.unsealed(store.placeNewBlock(), blockSize);
         record(index, ref);
         seals.unsealed(ino, index);
+        if (index == 0) {
+            store.compressed().forget(ino); // the file's first bytes, which the classifier goes by, are new
+        }
         store.addUsage(ref.tier(), blockSize);
         blockCountChange.accept(1);
         if (reserve) {
@@ -551,6 +651,9 @@ public final class FileBlocks implements AutoCloseable {
         BlockRef ref = table.get(index);
         int length = (int) Math.min(end - index * blockSize - inBlock, blockSize - inBlock);
         spoilMove(index);
+        if (ref != null && ref.compressed() && length > 0) {
+            ref = expandForWrite(index);
+        }
         if (ref != null && ref.sealed() && length > 0) {
             ref = unsealForWrite(index, index);
         }
@@ -573,6 +676,31 @@ public final class FileBlocks implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * For recovery: zeroes compressed block {@code index} from byte {@code from} to its end, where
+     * it may hold an extending write whose size never became durable, unless it reads zeros there
+     * already. The block is rewritten raw first (journaled, see {@link #expandForWrite}) and synced.
+     * A block whose bytes fail their checksum is left as it is (reported). Whether it changed.
+     */
+    public synchronized boolean zeroCompressedTail(long index, int from) throws IOException {
+        BlockRef ref = table.get(index);
+        if (ref == null || !ref.compressed()) {
+            return false;
+        }
+        long raw = store.compressed().buffers().rawAddress;
+        try {
+            readPart(ref, index, 0, raw, blockSize);
+        } catch (ChecksumMismatch e) {
+            return false;
+        }
+        if (Memory.isZero(raw + from, blockSize - from)) {
+            return false;
+        }
+        zeroInBlock(index, from, (index + 1) * blockSize);
+        syncTierFile(table.get(index).tier());
+        return true;
     }
 
     /** Drops the records of blocks [from, to) (synced), then frees their data. Call holding this. */

@@ -10,7 +10,7 @@ import java.util.function.IntFunction;
 /**
  * SEEK_DATA and SEEK_HOLE for one file: blocks without a record are holes, and within a block
  * the tier refines the answer (a range its filesystem holds as a hole, or as reserved and
- * unwritten space, reads as zeros, as on ext4). A scan of the file's block records from the
+ * unwritten space, reads as zeros, as on ext4), except in a compressed block, which is all data. A scan of the file's block records from the
  * offset, so a huge sparse file costs its records, not its length.
  */
 final class HoleSeeker {
@@ -61,6 +61,9 @@ final class HoleSeeker {
     }
 
     private int seekInBlock(long index, BlockRef ref, int inBlock, boolean data) {
+        if (ref.compressed()) {
+            return data ? inBlock : blockSize; // all data: its slot's hole after the stored bytes is no hole of the file
+        }
         try {
             return tierFiles.apply(ref.tier()).seek(index, inBlock, data);
         } catch (IOException e) {

@@ -56,9 +56,14 @@ final class PageSums {
 
     /** The CRC32C of the first {@code length} bytes of {@link #scratch}. */
     int sumScratch(int length) {
-        scratch.clear().limit(length);
+        return sum(scratch, length);
+    }
+
+    /** The CRC32C of the first {@code length} bytes of a direct buffer the caller owns. */
+    int sum(ByteBuffer buffer, int length) {
+        buffer.clear().limit(length);
         crc.reset();
-        crc.update(scratch);
+        crc.update(buffer);
         return (int) crc.getValue();
     }
 }

@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
 public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
     private static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
-        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after");
+        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress");
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
 
@@ -36,7 +36,7 @@ public final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
         "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, watermarks, block-size,"
-        + " threads, seal-after."
+        + " threads, seal-after, compress."
         + " Options given on the command line win.")
     Path config;
 
@@ -83,6 +83,11 @@ public final class MountCommand implements Callable<Integer> {
         description = "Seal a block (checksums every later read verifies) once it was left unwritten this long"
             + " (default: 30; 0: only on a move and at a clean unmount).")
     Integer sealAfter;
+
+    @Option(names = "--compress", paramLabel = "TIERS",
+        description = "The tiers that store the blocks moved to them compressed, LZ4 or Zstd by content: hdd, ssd,hdd,"
+            + " ssd or none (default: hdd).")
+    String compress;
 
     @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
     Integer threads;
@@ -166,7 +171,8 @@ public final class MountCommand implements Callable<Integer> {
         return new MountSettings(mountpoint.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
             abs(pick(ssd, p, "ssd", null)), abs(pick(hdd, p, "hdd", null)), (int) bs,
             size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), hot,
-            migrateText.equals("on"), rate, marks, n, seal);
+            migrateText.equals("on"), rate, marks, n, seal,
+            MountSettings.Compression.parse(compress != null ? compress : p.getProperty("compress", "hdd")));
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -225,6 +231,7 @@ public final class MountCommand implements Callable<Integer> {
         }
         cmd.add("--threads=" + s.threads());
         cmd.add("--seal-after=" + s.sealAfter());
+        cmd.add("--compress=" + s.compress());
         cmd.add(s.mountpoint().toString());
         Process p = new ProcessBuilder(cmd)
             .redirectInput(new File("/dev/null"))

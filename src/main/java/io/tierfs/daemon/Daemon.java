@@ -72,6 +72,7 @@ public final class Daemon {
         boolean unclean = !fresh && meta.get(Keys.CLEAN_SHUTDOWN) == null;
         tiering = new Tiering(layout, settings);
         blocks = new BlockStore(layout.blockSize(), tiers, tiering.openHot(!unclean), meta);
+        blocks.compressOn(settings.compress().tiers());
         if (fresh) {
             Durable.syncDirectory(layout.data()); // the new meta/ and tier directories' names
         }

@@ -17,11 +17,42 @@ import java.nio.file.Path;
  *                    go to hdd above the high one; placement fills it to the low one
  * @param sealAfter   seconds a block must be left unwritten before it is sealed; 0 for only on a
  *                    move and at a clean unmount
+ * @param compress    the tiers whose blocks moved there are stored compressed, by content
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
                             long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
-                            int threads, int sealAfter) {
+                            int threads, int sealAfter, Compression compress) {
     public static final long UNSET = -1;
+
+    /** Which directory tiers compress the blocks moved to them: "hdd" (the default), "ssd,hdd", "ssd" or "none". */
+    public record Compression(boolean ssd, boolean hdd) {
+        public static final Compression DEFAULT = new Compression(false, true);
+
+        public static Compression parse(String text) {
+            boolean ssd = false;
+            boolean hdd = false;
+            for (String part : text.split(",")) {
+                switch (part.strip()) {
+                    case "ssd" -> ssd = true;
+                    case "hdd" -> hdd = true;
+                    case "none" -> { }
+                    default -> throw new IllegalArgumentException("compress is a list of tiers (ssd, hdd) or none, e.g. hdd"
+                        + " or ssd,hdd, not '" + text + "'");
+                }
+            }
+            return new Compression(ssd, hdd);
+        }
+
+        /** One flag per directory tier, fastest first. */
+        public boolean[] tiers() {
+            return new boolean[] {ssd, hdd};
+        }
+
+        @Override
+        public String toString() {
+            return ssd && hdd ? "ssd,hdd" : ssd ? "ssd" : hdd ? "hdd" : "none";
+        }
+    }
 
     /** High and low, in percent, 0 < low <= high <= 100. */
     public record Watermarks(int high, int low) {

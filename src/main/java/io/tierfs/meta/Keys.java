@@ -12,10 +12,12 @@ import java.nio.ByteBuffer;
  *   'X' ino name             extended attribute value
  *   'B' ino block-index      block reference
  *   'O' ino                  orphan: unlinked while open, to be deleted at last close or at mount
+ *   'W' ino block-index      a compressed block being rewritten raw in place: its raw bytes
  * </pre>
  */
 public final class Keys {
-    public static final byte SUPER = 'S', INODE = 'I', DIRENT = 'D', XATTR = 'X', BLOCK = 'B', ORPHAN = 'O';
+    public static final byte SUPER = 'S', INODE = 'I', DIRENT = 'D', XATTR = 'X', BLOCK = 'B', ORPHAN = 'O',
+        REWRITE = 'W';
 
     public static final byte[] NEXT_INODE = superKey("next-inode");
     public static final byte[] CLEAN_SHUTDOWN = superKey("clean-shutdown");
@@ -45,7 +47,16 @@ public final class Keys {
     }
 
     public static byte[] block(long ino, long index) {
-        return ByteBuffer.allocate(17).put(BLOCK).putLong(ino).putLong(index).array();
+        return ofBlock(BLOCK, ino, index);
+    }
+
+    /** A block being rewritten in place, raw, over its compressed bytes: the raw bytes, until they are durable in the slot. */
+    public static byte[] rewrite(long ino, long index) {
+        return ofBlock(REWRITE, ino, index);
+    }
+
+    private static byte[] ofBlock(byte kind, long ino, long index) {
+        return ByteBuffer.allocate(17).put(kind).putLong(ino).putLong(index).array();
     }
 
     /** The first key of {@code kind} for {@code ino}: with {@link #after} it bounds a scan of that inode's keys. */

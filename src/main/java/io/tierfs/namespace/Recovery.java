@@ -2,8 +2,10 @@ package io.tierfs.namespace;
 
 import io.tierfs.block.BlockRef;
 import io.tierfs.block.BlockStore;
+import io.tierfs.block.FileBlocks;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
+import io.tierfs.nativeio.Memory;
 import io.tierfs.tier.Tier;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
@@ -47,6 +49,7 @@ public final class Recovery {
     }
 
     public void run(boolean unclean) throws IOException {
+        replayRewrites();
         deleteOrphans();
         checkBlockMap(unclean);
         if (unclean) {
@@ -57,6 +60,46 @@ public final class Recovery {
                 + "%d blocks past a file's end and %d last blocks' tails zeroed, %d block counts fixed, %d leaked "
                 + "tier files and %d leaked blocks freed", unclean ? "unclean" : "clean", orphans, droppedRefs,
             zeroedPastEnd, zeroedTails, fixedCounts, sweptFiles, sweptBlocks));
+    }
+
+    /**
+     * Finishes the in-place rewrites of compressed blocks a crash cut short: each journaled raw
+     * block is written into the slot its record names (the raw record was committed with it) and
+     * synced before its journal entry goes. Clean shutdowns leave none.
+     */
+    private void replayRewrites() throws IOException {
+        List<byte[]> done = new ArrayList<>();
+        List<IOException> failed = new ArrayList<>();
+        meta.scan(Keys.all(Keys.REWRITE), Keys.allEnd(Keys.REWRITE), (k, v) -> {
+            long ino = Keys.inoOf(k);
+            long index = Keys.blockIndexOf(k);
+            byte[] record = meta.get(Keys.block(ino, index));
+            if (record != null && !BlockRef.decode(record).compressed()) {
+                long raw = Memory.allocate(v.length);
+                try (TierFile file = blocks.tier(BlockRef.decode(record).tier()).open(ino)) {
+                    Memory.IO.putByteArray(raw, v, 0, v.length);
+                    file.write(index, 0, raw, v.length);
+                    file.sync();
+                } catch (IOException e) {
+                    failed.add(e);
+                    return false;
+                } finally {
+                    Memory.free(raw);
+                }
+            }
+            done.add(k);
+            return true;
+        });
+        if (!failed.isEmpty()) {
+            throw failed.get(0);
+        }
+        if (!done.isEmpty()) {
+            try (MetadataStore.Batch b = meta.newBatch()) {
+                done.forEach(b::delete);
+                meta.commit(b, true);
+            }
+            LOG.info(done.size() + " in-place rewrites of compressed blocks finished");
+        }
     }
 
     private void deleteOrphans() throws IOException {
@@ -151,12 +194,20 @@ public final class Recovery {
      * The space stays reserved, since the block is referenced and counted whole, and the zeros are
      * synced before the mount serves, so no later growth of the file can make that data its own.
      * A sealed block may hold such bytes too, sealed while the size was not yet durable: it is
-     * unsealed first (synced), as a write would be. Compressed blocks are left alone: they are only
-     * written whole.
+     * unsealed first (synced), as a write would be; a compressed one is rewritten raw first.
      */
     private void zeroPastEnd(long ino, long index, BlockRef ref, int from) {
         int bs = blocks.blockSize();
-        if (ref.codec() != BlockRef.CODEC_NONE) {
+        if (ref.compressed()) {
+            try (FileBlocks file = blocks.open(ino, n -> { })) {
+                if (file.zeroCompressedTail(index, from) && from == 0) {
+                    zeroedPastEnd++;
+                } else if (from > 0) {
+                    zeroedTails++;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             return;
         }
         try (TierFile file = blocks.tier(ref.tier()).open(ino)) {

@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tierfs.block.BlockMover;
 import io.tierfs.block.BlockRef;
 import io.tierfs.block.BlockStore;
+import io.tierfs.block.FileBlocks;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.meta.RocksMetadataStore;
@@ -195,6 +197,46 @@ class RecoveryTest {
     }
 
     // ---------------------------------------------------------------- tests
+
+    @Test
+    void aRewriteOfACompressedBlockCutByACrashIsFinished() throws IOException {
+        putFile(20, BS, 1);
+        putRef(20, 0, HDD); // the raw record, committed with the journal entry
+        try (TierFile f = blocks.tier(HDD).open(20); NativeBuffer b = NativeBuffer.of(data(99, 0))) {
+            f.write(0, 0, b.address, BS / 3); // what the crash left in the slot: the compressed bytes, and part of the raw
+            f.sync();
+        }
+        put(Keys.rewrite(20, 0), data(20, 0));
+        new Recovery(meta, blocks).run(true);
+        assertNull(meta.get(Keys.rewrite(20, 0)), "the journal entry goes");
+        try (TierFile f = blocks.tier(HDD).open(20); NativeBuffer b = NativeBuffer.garbage(BS)) {
+            f.read(0, 0, b.address, BS);
+            assertArrayEquals(data(20, 0), b.bytes(), "the raw block is in its slot");
+        }
+    }
+
+    @Test
+    void anUncleanRunZeroesTheTailOfACompressedBlockPastTheEnd() throws IOException {
+        // an extending write compressed on its way to hdd before its size became durable
+        putFile(21, 100, 1);
+        byte[] text = io.tierfs.codec.Samples.log(BS);
+        blocks.compressOn(new boolean[] {false, true});
+        try (FileBlocks f = blocks.open(21, n -> { }); NativeBuffer b = NativeBuffer.of(text);
+             BlockMover mover = new BlockMover(blocks)) {
+            f.write(0, b.address, BS);
+            assertEquals(BS, mover.move(f, 0, HDD));
+            assertTrue(f.ref(0).compressed());
+        }
+        remount();
+        new Recovery(meta, blocks).run(true);
+        try (FileBlocks f = blocks.open(21, n -> { }); NativeBuffer b = NativeBuffer.garbage(BS)) {
+            assertFalse(f.ref(0).compressed(), "rewritten raw to be zeroed");
+            f.read(0, b.address, BS);
+            byte[] expected = new byte[BS];
+            System.arraycopy(text, 0, expected, 0, 100);
+            assertArrayEquals(expected, b.bytes(), "the bytes past the durable size read zeros");
+        }
+    }
 
     @Test
     void orphansAreDeletedWithTheirBlocksXattrsAndTierFiles() throws IOException {

@@ -1,0 +1,98 @@
+package io.tierfs.block;
+
+import io.tierfs.codec.BlockCompressor;
+import io.tierfs.codec.Codec;
+import io.tierfs.codec.ContentClass;
+import io.tierfs.codec.ContentClassifier;
+import io.tierfs.nativeio.Memory;
+import io.tierfs.tier.TierFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.function.Supplier;
+
+/**
+ * Blocks stored compressed on a tier ({@link BlockRef#compressed}): the stored bytes sit at the
+ * start of the block's slot, the rest of the slot is a hole, and the record holds their length
+ * and CRC32C. Which tiers compress is the store's choice ({@link BlockStore#compressOn}); the
+ * codec is the content's ({@link ContentClassifier}). Per thread, a buffer for the stored bytes,
+ * one for the raw block and a compressor: nothing is allocated per block.
+ */
+final class CompressedBlocks {
+    private final int blockSize;
+    private final int zstdLevel;
+    private final ContentClassifier classifier = new ContentClassifier();
+    private final ThreadLocal<Buffers> local;
+
+    /** One thread's buffers and codec contexts. */
+    static final class Buffers {
+        final ByteBuffer stored;
+        final long storedAddress;
+        final ByteBuffer raw;
+        final long rawAddress;
+        final BlockCompressor compressor;
+
+        Buffers(int blockSize, double minSaving) {
+            stored = ByteBuffer.allocateDirect(BlockCompressor.maxCompressedLength(blockSize));
+            storedAddress = Memory.IO.getDirectBufferAddress(stored);
+            raw = ByteBuffer.allocateDirect(blockSize);
+            rawAddress = Memory.IO.getDirectBufferAddress(raw);
+            compressor = new BlockCompressor(minSaving);
+        }
+    }
+
+    /** What {@link #compress} made: the stored bytes are in the calling thread's {@link Buffers#stored}. */
+    record Compressed(Codec codec, int storedLength, int checksum, long address) {
+    }
+
+    CompressedBlocks(int blockSize, double minSaving, int zstdLevel) {
+        this.blockSize = blockSize;
+        this.zstdLevel = zstdLevel;
+        this.local = ThreadLocal.withInitial(() -> new Buffers(blockSize, minSaving));
+    }
+
+    /** The calling thread's buffers. */
+    Buffers buffers() {
+        return local.get();
+    }
+
+    /**
+     * Compresses the raw block at {@code raw} (block {@code index} of {@code ino}) with the codec its
+     * content calls for; null if it is to be stored raw (compressed already, incompressible, or
+     * saving less than the minimum). {@code fileHead} gives the file's first bytes, for a block
+     * other than the first whose file the classifier has not seen.
+     */
+    Compressed compress(long ino, long index, long raw, Supplier<ByteBuffer> fileHead) {
+        Buffers b = local.get();
+        Memory.IO.copyMemory(raw, b.rawAddress, blockSize);
+        ContentClass cls = classifier.classify(ino, index, b.raw.clear(), blockSize, fileHead);
+        if (cls.codec == Codec.NONE) {
+            return null;
+        }
+        int n = b.compressor.compress(cls.codec, zstdLevel, b.raw.clear(), blockSize, b.stored.clear());
+        if (n < 0) {
+            return null;
+        }
+        return new Compressed(cls.codec, n, PageSums.local().sum(b.stored, n), b.storedAddress);
+    }
+
+    /**
+     * Reads the compressed block {@code index} as {@code ref} describes it from {@code file}, checks
+     * the stored bytes against the record's checksum and decompresses them to {@code dst} (a whole
+     * block). False if they fail the checksum (nothing is written to {@code dst} then).
+     */
+    boolean readWhole(TierFile file, BlockRef ref, long index, long dst) throws IOException {
+        Buffers b = local.get();
+        file.read(index, 0, b.storedAddress, ref.storedLength());
+        if (PageSums.local().sum(b.stored, ref.storedLength()) != ref.checksum()) {
+            return false;
+        }
+        b.compressor.decompress(Codec.of(ref.codec()), b.stored.clear(), ref.storedLength(), b.raw.clear(), blockSize);
+        Memory.IO.copyMemory(b.rawAddress, dst, blockSize);
+        return true;
+    }
+
+    /** Forgets what the classifier knows of a file whose first block changed. */
+    void forget(long ino) {
+        classifier.forget(ino);
+    }
+}

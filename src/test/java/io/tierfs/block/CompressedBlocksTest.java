@@ -1,0 +1,113 @@
+package io.tierfs.block;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tierfs.codec.Codec;
+import io.tierfs.codec.Samples;
+import io.tierfs.meta.Keys;
+import io.tierfs.nativeio.NativeIOException;
+import io.tierfs.testutil.NativeBuffer;
+import io.tierfs.tier.TierFile;
+import java.io.IOException;
+import java.util.Arrays;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Blocks moved to a compressing tier: stored by content (text with Zstd, random bytes raw), read
+ * back whole and in part, verified, brought up raw, and rewritten raw in place (journaled) when
+ * written.
+ */
+class CompressedBlocksTest extends BlockStoreFixture {
+    private byte[] data;
+
+    @BeforeEach
+    void compressHdd() throws IOException {
+        store.compressOn(new boolean[] {false, true});
+        // block 0 text, block 1 random, block 2 structured binary
+        data = new byte[3 * BS];
+        System.arraycopy(Samples.log(BS), 0, data, 0, BS);
+        System.arraycopy(Samples.random(BS, 9), 0, data, BS, BS);
+        System.arraycopy(Samples.records(BS), 0, data, 2 * BS, BS);
+        write(0, data);
+    }
+
+    private BlockRef inStore(long index) {
+        return BlockRef.decode(meta.get(Keys.block(INO, index)));
+    }
+
+    private void moveAllTo(int tier) throws IOException {
+        assertEquals(3, mover.moveAll(file, new long[] {0, 1, 2}, 3, tier));
+    }
+
+    @Test
+    void blocksMovedToACompressingTierAreStoredByTheirContent() throws IOException {
+        moveAllTo(HDD);
+        BlockRef text = inStore(0);
+        assertEquals(Codec.ZSTD.id, text.codec(), "text: Zstd");
+        assertTrue(text.storedLength() * 3 < BS, "text at least 3x smaller: " + text.storedLength());
+        assertTrue(text.sealed());
+        assertFalse(inStore(1).compressed(), "random bytes stay raw");
+        assertTrue(inStore(1).sealed(), "and sealed");
+        assertEquals(Codec.LZ4.id, inStore(2).codec(), "structured binary: LZ4");
+        assertArrayEquals(data, read(0, 3 * BS), "read back whole");
+        assertArrayEquals(Arrays.copyOfRange(data, 1000, BS + 500), read(1000, BS - 500), "a read across blocks");
+        assertArrayEquals(Arrays.copyOfRange(data, 2 * BS + 77, 2 * BS + 177), read(2 * BS + 77, 100), "a part");
+        assertEquals(3L * BS, file.nextHole(0, 3L * BS), "a compressed block is all data to SEEK_HOLE");
+        close();
+        openStore();
+        assertTrue(file.ref(0).compressed());
+        assertArrayEquals(data, read(0, 3 * BS), "after a reopen");
+    }
+
+    @Test
+    void aCompressedBlockComesUpRawAndSealed() throws IOException {
+        moveAllTo(HDD);
+        moveAllTo(SSD);
+        for (int i = 0; i < 3; i++) {
+            BlockRef ref = inStore(i);
+            assertFalse(ref.compressed(), "raw above hdd");
+            assertTrue(ref.sealed() && ref.pageSums() != null);
+        }
+        assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
+    void aWriteToACompressedBlockRewritesItRawInPlaceJournaledFirst() throws Exception {
+        moveAllTo(HDD);
+        boolean[] journaledFirst = {false};
+        hdd.afterNextFileCall("write", () -> journaledFirst[0] = meta.get(Keys.rewrite(INO, 0)) != null
+            && !inStore(0).compressed());
+        byte[] update = NativeBuffer.pattern(4, 100);
+        write(10, update);
+        System.arraycopy(update, 0, data, 10, 100);
+        assertTrue(journaledFirst[0], "the raw bytes and the raw record were durable before the slot was rewritten");
+        assertNull(meta.get(Keys.rewrite(INO, 0)), "the journal entry goes once the slot is synced");
+        BlockRef ref = inStore(0);
+        assertFalse(ref.compressed() || ref.sealed(), "raw and unsealed, on hdd still: " + ref);
+        assertEquals(HDD, ref.tier());
+        assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
+    void aFlippedByteInACompressedBlockFailsItsReadsAndKeepsItWhereItIs() throws IOException {
+        moveAllTo(HDD);
+        try (TierFile f = store.tier(HDD).open(INO); NativeBuffer b = NativeBuffer.of(new byte[] {0x55})) {
+            f.write(0, 20, b.address, 1);
+        }
+        NativeIOException e = assertThrows(NativeIOException.class, () -> read(0, 100));
+        assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+        assertArrayEquals(Arrays.copyOfRange(data, BS, 3 * BS), read(BS, 2 * BS), "the other blocks read");
+        assertEquals(0, mover.move(file, 0, SSD), "its bytes are not carried up");
+        assertThrows(NativeIOException.class, () -> write(5, new byte[] {1}), "nor rewritten raw from bad bytes");
+        assertEquals(1, store.seals().checksumFailures());
+        assertNotNull(inStore(0));
+        assertTrue(inStore(0).compressed());
+    }
+}
