@@ -63,8 +63,8 @@ public class CodecBenchmark {
         try (BlockCompressor always = new BlockCompressor(0)) {
             storedLength = always.compress(codec, BlockCompressor.DEFAULT_ZSTD_LEVEL, raw, BS, stored);
         }
-        System.out.printf("%n%s: %s, %s stores %d of %d bytes (%.2fx)%n", content, cls, codec, storedLength, BS,
-            (double) BS / storedLength);
+        System.out.printf("%n%s: %s, %s %s%n", content, cls, codec, storedLength < 0 ? "makes it larger: stored raw"
+            : String.format("stores %d of %d bytes (%.2fx)", storedLength, BS, (double) BS / storedLength));
     }
 
     @Benchmark
@@ -77,9 +77,12 @@ public class CodecBenchmark {
         return compressor.compress(codec, BlockCompressor.DEFAULT_ZSTD_LEVEL, raw, BS, stored.clear());
     }
 
+    /** Nothing for a block that compression would make larger (random bytes): it is stored raw. */
     @Benchmark
     public ByteBuffer decompress() throws Exception {
-        compressor.decompress(codec, stored, storedLength, back, BS);
+        if (storedLength > 0) {
+            compressor.decompress(codec, stored, storedLength, back, BS);
+        }
         return back;
     }
 
