@@ -29,6 +29,7 @@ public final class BlockMover implements AutoCloseable {
     private final BlockStore store;
     private final int blockSize;
     private final long buffer;
+    private final ByteBuffer bufferView;
     private final PageSums sums = new PageSums();
     /** The first bytes of a file, for the classifier ({@link #fileHead}). */
     private static final int HEAD = 64;
@@ -41,6 +42,7 @@ public final class BlockMover implements AutoCloseable {
         this.store = store;
         this.blockSize = store.blockSize();
         this.buffer = Memory.allocate(blockSize);
+        this.bufferView = Memory.IO.newDirectByteBuffer(buffer, blockSize);
     }
 
     /**
@@ -155,7 +157,7 @@ public final class BlockMover implements AutoCloseable {
         throws IOException {
         BlockRef raw = moved.compressed() ? moved.expanded(blockSize) : moved;
         CompressedBlocks.Compressed c = store.compresses(moved.tier())
-            ? store.compressed().compress(file.ino(), index, buffer, () -> fileHead(file)) : null;
+            ? store.compressed().compress(file.ino(), index, bufferView, () -> fileHead(file)) : null;
         if (c == null) {
             int[] pageSums = sums.of(buffer, blockSize);
             writeCopy(dest, slotIsHole, index);

@@ -56,19 +56,20 @@ final class CompressedBlocks {
     }
 
     /**
-     * Compresses the raw block at {@code raw} (block {@code index} of {@code ino}) with the codec its
-     * content calls for; null if it is to be stored raw (compressed already, incompressible, or
-     * saving less than the minimum). {@code fileHead} gives the file's first bytes, for a block
-     * other than the first whose file the classifier has not seen.
+     * Compresses the raw block in {@code raw} (a direct buffer of the caller's: block {@code index}
+     * of {@code ino}) with the codec its content calls for; null if it is to be stored raw
+     * (compressed already, incompressible, or saving less than the minimum). {@code fileHead}
+     * gives the file's first bytes, for a block other than the first whose file the classifier has
+     * not seen; it may read a compressed block through this thread's buffers, so the block being
+     * compressed must not sit in them.
      */
-    Compressed compress(long ino, long index, long raw, Supplier<ByteBuffer> fileHead) {
-        Buffers b = local.get();
-        Memory.IO.copyMemory(raw, b.rawAddress, blockSize);
-        ContentClass cls = classifier.classify(ino, index, b.raw.clear(), blockSize, fileHead);
+    Compressed compress(long ino, long index, ByteBuffer raw, Supplier<ByteBuffer> fileHead) {
+        ContentClass cls = classifier.classify(ino, index, raw.clear(), blockSize, fileHead);
         if (cls.codec == Codec.NONE) {
             return null;
         }
-        int n = b.compressor.compress(cls.codec, zstdLevel, b.raw.clear(), blockSize, b.stored.clear());
+        Buffers b = local.get();
+        int n = b.compressor.compress(cls.codec, zstdLevel, raw.clear(), blockSize, b.stored.clear());
         if (n < 0) {
             return null;
         }

@@ -55,6 +55,7 @@ public final class FileBlocks implements AutoCloseable {
     private final HotTier hot;
     private final Epochs epochs;
     private final HoleSeeker holes;
+    private final VerifiedReads reads;
     /**
      * Moves of this file's blocks under way ({@link BlockMover}), by block index. Guarded by this;
      * {@link #movesInFlight} lets a write skip the lock when there are none.
@@ -87,6 +88,7 @@ public final class FileBlocks implements AutoCloseable {
             files[t] = store.tier(t).open(ino);
         }
         this.holes = new HoleSeeker(store.meta(), ino, blockSize, tier -> files[tier]);
+        this.reads = new VerifiedReads(this, table, files, store, ino);
     }
 
     /**
@@ -110,7 +112,7 @@ public final class FileBlocks implements AutoCloseable {
                     store.events().accessed(ino, index);
                 } else {
                     if (!fetchWhole(ref, index, inBlock, address + done, n)) {
-                        readRun(ref, index, inBlock, address + done, n);
+                        reads.readRun(ref, index, inBlock, address + done, n);
                     }
                     accessed(index, inBlock, n, ref.tier());
                 }
@@ -118,16 +120,6 @@ public final class FileBlocks implements AutoCloseable {
             }
         } finally {
             epochs.exit(epoch);
-        }
-    }
-
-    /** Reads a run of blocks like {@code first} from their tier, verified; a compressed block is a run of its own. */
-    private void readRun(BlockRef first, long index, int inBlock, long address, int n) throws IOException {
-        if (first.compressed()) {
-            readPart(first, index, inBlock, address, n);
-        } else {
-            files[first.tier()].read(index, inBlock, address, n);
-            verifyRun(index, inBlock, address, n);
         }
     }
 
@@ -150,7 +142,7 @@ public final class FileBlocks implements AutoCloseable {
         boolean kept = false;
         try {
             long block = ring.address(slot);
-            readPart(ref, index, 0, block, blockSize);
+            reads.readPart(ref, index, 0, block, blockSize);
             Memory.IO.copyMemory(block + inBlock, address, n);
             if (writes.unwrittenSince(index, stamp)) {
                 ring.publish(slot, ino, index, ref, stamp);
@@ -164,109 +156,9 @@ public final class FileBlocks implements AutoCloseable {
         return true;
     }
 
-    /**
-     * Checks what was just read from {@code tier} into {@code address}, {@code n} bytes from
-     * {@code inBlock} of block {@code index} on, against the page sums of the sealed blocks among
-     * them. A page read only in part is read whole into a scratch page, checked there, and the
-     * part copied from it, so what the reader gets is what was checked. A block whose reference
-     * changed meanwhile (moved, or unsealed by a write: either makes a new reference) is read again
-     * as it is now; one that still fails is a checksum failure: EIO, and the bytes are not given.
-     */
-    void verifyRun(long index, int inBlock, long address, int n) throws IOException {
-        long pos = inBlock;
-        for (long i = index; pos < inBlock + n; i++) {
-            long from = Math.max(pos, (i - index) * blockSize);
-            long to = Math.min(inBlock + n, (i - index + 1) * blockSize);
-            int start = (int) (from - (i - index) * blockSize);
-            long at = address + (from - inBlock);
-            int length = (int) (to - from);
-            BlockRef ref = table.get(i);
-            if (ref != null && ref.compressed()) {
-                readPart(ref, i, start, at, length); // moved and compressed since: read as it is now
-            } else if (ref != null && ref.sealed() && !pagesMatch(ref, i, start, at, length)) {
-                BlockRef now = refAfterFailure(i);
-                if (now == ref) {
-                    throw checksumFailure(ref, i);
-                }
-                readPart(now, i, start, at, length);
-            }
-            pos = to;
-        }
-    }
-
-    /**
-     * Reads {@code length} bytes from {@code start} of block {@code index}, as {@code ref} names it
-     * (a hole, a raw block, or a compressed one, which is read whole), to {@code at}, verified. A
-     * block whose reference changed meanwhile is read again as it is now, at most twice.
-     */
-    private void readPart(BlockRef ref, long index, int start, long at, int length) throws IOException {
-        for (int tries = 0; ; tries++) {
-            if (ref == null) {
-                Memory.IO.setMemory(at, length, (byte) 0);
-                return;
-            }
-            boolean intact;
-            if (ref.compressed()) {
-                CompressedBlocks.Buffers b = store.compressed().buffers();
-                intact = store.compressed().readWhole(files[ref.tier()], ref, index, b.rawAddress);
-                if (intact) {
-                    Memory.IO.copyMemory(b.rawAddress + start, at, length);
-                }
-            } else {
-                files[ref.tier()].read(index, start, at, length);
-                intact = !ref.sealed() || pagesMatch(ref, index, start, at, length);
-            }
-            if (intact) {
-                return;
-            }
-            BlockRef now = refAfterFailure(index);
-            if (now == ref || tries == 2) {
-                throw checksumFailure(ref, index);
-            }
-            ref = now;
-        }
-    }
-
-    /**
-     * The block's reference after its bytes failed their checksum: taken under this object's lock,
-     * so that a failure seen while a write expanded a compressed block in place (under the lock)
-     * finds the new reference, not the one it read with.
-     */
-    private synchronized BlockRef refAfterFailure(long index) {
-        return table.get(index);
-    }
-
-    private ChecksumMismatch checksumFailure(BlockRef ref, long index) {
-        seals.failed(ino, index, ref, "stored bytes fail their checksum");
-        return new ChecksumMismatch(ino, index, ref.tier());
-    }
-
-    /** Reads all of block {@code index}, as {@code ref} names it, raw to {@code dst}, verified (see {@link #readPart}). */
+    /** Reads all of block {@code index}, as {@code ref} names it, raw to {@code dst}, verified (see {@link VerifiedReads}). */
     void readWhole(BlockRef ref, long index, long dst) throws IOException {
-        readPart(ref, index, 0, dst, blockSize);
-    }
-
-    /** Whether {@code length} bytes from {@code start} of block {@code index}, read to {@code at}, match {@code ref}'s page sums. */
-    private boolean pagesMatch(BlockRef ref, long index, int start, long at, int length) throws IOException {
-        PageSums sums = PageSums.local();
-        int unit = BlockRef.SUM_UNIT;
-        int end = start + length;
-        for (int page = start / unit * unit; page < end; page += unit) {
-            int pageLength = Math.min(unit, ref.storedLength() - page);
-            int sum;
-            if (page >= start && page + pageLength <= end) {
-                sum = sums.sum(at + (page - start), pageLength);
-            } else {
-                files[ref.tier()].read(index, page, sums.scratch(), pageLength);
-                sum = sums.sumScratch(pageLength);
-                int from = Math.max(page, start);
-                Memory.IO.copyMemory(sums.scratch() + (from - page), at + (from - start), Math.min(page + pageLength, end) - from);
-            }
-            if (sum != ref.pageSums()[page / unit]) {
-                return false;
-            }
-        }
-        return true;
+        reads.readPart(ref, index, 0, dst, blockSize);
     }
 
     /**
@@ -363,7 +255,7 @@ public final class FileBlocks implements AutoCloseable {
      * commit, then into the slot, synced, and the journal entry goes in a synced commit (recovery
      * replays one it finds, and must never replay it over later writes). All under this object's
      * lock: a reader that meets the slot half rewritten fails the compressed bytes' checksum and
-     * takes the lock to find the block's reference again ({@link #refAfterFailure}), which is the
+     * takes the lock to find the block's reference again ({@link VerifiedReads}), which is the
      * raw one by then. The block's reference now.
      */
     private synchronized BlockRef expandForWrite(long index) throws IOException {
@@ -373,7 +265,7 @@ public final class FileBlocks implements AutoCloseable {
         }
         CompressedBlocks.Buffers b = store.compressed().buffers();
         if (!store.compressed().readWhole(files[ref.tier()], ref, index, b.rawAddress)) {
-            throw checksumFailure(ref, index);
+            throw reads.checksumFailure(ref, index);
         }
         byte[] raw = new byte[blockSize];
         b.raw.get(0, raw);
@@ -691,7 +583,7 @@ public final class FileBlocks implements AutoCloseable {
         }
         long raw = store.compressed().buffers().rawAddress;
         try {
-            readPart(ref, index, 0, raw, blockSize);
+            reads.readPart(ref, index, 0, raw, blockSize);
         } catch (ChecksumMismatch e) {
             return false;
         }

@@ -67,6 +67,17 @@ class CompressedBlocksTest extends BlockStoreFixture {
     }
 
     @Test
+    void aBlockCompressedAfterAReopenIsItsOwnWhenItsFileHeadIsReadFromACompressedBlock() throws IOException {
+        assertEquals(BS, mover.move(file, 0, HDD)); // the file's first block, compressed
+        close();
+        openStore(); // the classifier has not seen the file: it reads its head, through block 0's decompression
+        store.compressOn(new boolean[] {false, true});
+        assertEquals(BS, mover.move(file, 2, HDD));
+        assertTrue(file.ref(2).compressed());
+        assertArrayEquals(data, read(0, 3 * BS), "block 2 holds its own bytes, not block 0's");
+    }
+
+    @Test
     void aCompressedBlockComesUpRawAndSealed() throws IOException {
         moveAllTo(HDD);
         moveAllTo(SSD);
