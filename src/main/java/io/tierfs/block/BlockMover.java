@@ -126,14 +126,15 @@ public final class BlockMover implements AutoCloseable {
     /**
      * Reads a block to be moved, raw, holding its ticket: from its hot copy if it has one (the same
      * bytes, written through, and no read of a slow disk: a block leaving the hot tier for ssd
-     * comes from memory), else from what a read fetched of it a moment ago if no write came since
+     * comes from memory; one that fails the sealed block's sums is passed over), else from what a read fetched of it a moment ago if no write came since
      * ({@link FetchedBlocks}: a block coming up from hdd; checked when fetched), else from its own
      * tier, checked against its checksums if it is sealed, decompressed if it is compressed: a copy
      * of bytes that rotted would seal the rot. False if they fail (the block stays, reported).
      */
     private boolean readIntact(FileBlocks file, BlockRef ref, long index) throws IOException {
-        if (ref.hot() && store.hot().read(file.ino(), index, 0, buffer, blockSize)) {
-            return true;
+        if (ref.hot() && store.hot().read(file.ino(), index, 0, buffer, blockSize)
+            && (!ref.sealed() || ref.compressed() || Arrays.equals(sums.of(buffer, blockSize), ref.pageSums()))) {
+            return true; // a sealed raw block's copy is checked against its sums; a compressed one's at the mount
         }
         FetchedBlocks fetched = store.fetched();
         if (fetched != null && file.unwrittenSince(index, fetched.copy(file.ino(), index, ref, buffer))) {
@@ -176,7 +177,7 @@ public final class BlockMover implements AutoCloseable {
     /** The first bytes of the file, for the classifier: a block's format shows only at the file's start. */
     private ByteBuffer fileHead(FileBlocks file) {
         try {
-            file.read(0, head, HEAD);
+            file.readHead(head, HEAD);
             return headView.clear();
         } catch (IOException e) {
             return null;

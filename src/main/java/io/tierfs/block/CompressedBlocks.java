@@ -79,7 +79,8 @@ final class CompressedBlocks {
     /**
      * Reads the compressed block {@code index} as {@code ref} describes it from {@code file}, checks
      * the stored bytes against the record's checksum and decompresses them to {@code dst} (a whole
-     * block). False if they fail the checksum (nothing is written to {@code dst} then).
+     * block; it may be this thread's {@link Buffers#rawAddress}, which saves a copy). False if they
+     * fail the checksum (nothing is written to {@code dst} then).
      */
     boolean readWhole(TierFile file, BlockRef ref, long index, long dst) throws IOException {
         Buffers b = local.get();
@@ -88,7 +89,9 @@ final class CompressedBlocks {
             return false;
         }
         b.compressor.decompress(Codec.of(ref.codec()), b.stored.clear(), ref.storedLength(), b.raw.clear(), blockSize);
-        Memory.IO.copyMemory(b.rawAddress, dst, blockSize);
+        if (dst != b.rawAddress) {
+            Memory.IO.copyMemory(b.rawAddress, dst, blockSize);
+        }
         return true;
     }
 

@@ -156,6 +156,22 @@ public final class FileBlocks implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Reads the file's first {@code n} bytes (at most a block) for the classifier, verified: a read
+     * of tierfs's own, which tells placement nothing and counts as no reader's.
+     */
+    void readHead(long dst, int n) throws IOException {
+        int epoch = epochs.enter();
+        try {
+            BlockRef ref = table.get(0);
+            if (ref == null || !ref.hot() || !hot.read(ino, 0, 0, dst, n)) {
+                reads.readPart(ref, 0, 0, dst, n);
+            }
+        } finally {
+            epochs.exit(epoch);
+        }
+    }
+
     /** Reads all of block {@code index}, as {@code ref} names it, raw to {@code dst}, verified (see {@link VerifiedReads}). */
     void readWhole(BlockRef ref, long index, long dst) throws IOException {
         reads.readPart(ref, index, 0, dst, blockSize);
@@ -187,6 +203,9 @@ public final class FileBlocks implements AutoCloseable {
      * then to its hot copy, if it has one (the hot tier holds copies: see {@link HotTier}).
      */
     public void write(long offset, long address, int length) throws IOException {
+        if (length == 0) {
+            return;
+        }
         int epoch = epochs.enter();
         try {
             if (movesInFlight != 0) {
@@ -201,18 +220,13 @@ public final class FileBlocks implements AutoCloseable {
     private void writeBlocks(long offset, long address, int length) throws IOException {
         // a file that stops being synced goes back to the kernel's pace after a few writes
         boolean eager = eagerWriteBack && writesSinceSync < EAGER_WRITES_PER_SYNC;
+        prepareInPlace(offset / blockSize, (offset + length - 1) / blockSize);
         int done = 0;
         while (done < length) {
             long pos = offset + done;
             long index = pos / blockSize;
             int inBlock = (int) (pos - index * blockSize);
             BlockRef ref = table.get(index);
-            if (ref != null && ref.compressed()) {
-                ref = expandForWrite(index);
-            }
-            if (ref != null && ref.sealed()) {
-                ref = unsealForWrite(index, (offset + length - 1) / blockSize);
-            }
             int n;
             if (ref == null) {
                 n = Math.min(length - done, blockSize - inBlock);
@@ -238,6 +252,29 @@ public final class FileBlocks implements AutoCloseable {
         writesSinceSync++;
     }
 
+    /**
+     * Makes blocks {@code first} to {@code last} writable in place before a write touches any of
+     * them: a compressed one is rewritten raw, a sealed one unsealed. All of them first, since one
+     * run of a tier's blocks (see {@link #runLength}) may start at an unsealed block and reach a
+     * sealed one. None can become sealed or compressed again until the write ends: a seal or a move
+     * that began before the write waits for it, and one that began after is spoiled by it.
+     */
+    private void prepareInPlace(long first, long last) throws IOException {
+        for (long i = first; i <= last; i++) {
+            BlockRef ref = table.get(i);
+            if (ref != null && ref.compressed()) {
+                expandForWrite(i);
+            }
+        }
+        for (long i = first; i <= last; i++) {
+            BlockRef ref = table.get(i);
+            if (ref != null && ref.sealed()) {
+                unsealForWrite(i, last); // and every sealed block after it in the write
+                return;
+            }
+        }
+    }
+
     /** Stamps the blocks a write of {@code n} bytes from {@code inBlock} of block {@code index} touched, for the sealer. */
     private void stampWritten(long index, int inBlock, int n) {
         int tick = seals.tick();
@@ -251,38 +288,47 @@ public final class FileBlocks implements AutoCloseable {
     /**
      * Rewrites compressed block {@code index} raw in its slot, so that a write can go to it in
      * place. Journaled, since the raw bytes overwrite the only copy of the compressed ones: they
-     * go into the metadata store ({@link Keys#rewrite}) with the block's raw record in one synced
-     * commit, then into the slot, synced, and the journal entry goes in a synced commit (recovery
-     * replays one it finds, and must never replay it over later writes). All under this object's
-     * lock: a reader that meets the slot half rewritten fails the compressed bytes' checksum and
-     * takes the lock to find the block's reference again ({@link VerifiedReads}), which is the
-     * raw one by then. The block's reference now.
+     * go into the metadata store ({@link Keys#rewrite}, {@link RewriteJournal}) with the block's
+     * raw record in one synced commit, then into the slot, synced, and the journal entry goes in a
+     * synced commit; only then does the table name the raw block, so no write reaches the slot
+     * while the entry could be replayed over it. All under this object's lock: a reader that meets
+     * the slot half rewritten fails the compressed bytes' checksum and takes the lock to find the
+     * block's reference again ({@link VerifiedReads}), which is the raw one by then. The block's
+     * reference now.
      */
     private synchronized BlockRef expandForWrite(long index) throws IOException {
         BlockRef ref = table.get(index);
         if (ref == null || !ref.compressed()) {
             return ref;
         }
+        requireSyncable(); // a journal entry left behind by a sync that cannot succeed helps nobody
         CompressedBlocks.Buffers b = store.compressed().buffers();
         if (!store.compressed().readWhole(files[ref.tier()], ref, index, b.rawAddress)) {
             throw reads.checksumFailure(ref, index);
         }
-        byte[] raw = new byte[blockSize];
-        b.raw.get(0, raw);
+        if (store.tier(ref.tier()).features().punchHole()) {
+            // the slot's hole after the stored bytes is filled now: a full tier fails here, before anything changed
+            files[ref.tier()].reserve(index);
+        }
         BlockRef expanded = ref.expanded(blockSize);
         MetadataStore meta = store.meta();
         try (MetadataStore.Batch batch = meta.newBatch()) {
-            batch.put(Keys.rewrite(ino, index), raw);
+            batch.put(Keys.rewrite(ino, index), RewriteJournal.entry(expanded.generation(), b.raw, blockSize));
             batch.put(Keys.block(ino, index), expanded.encode());
             meta.commit(batch, true);
         }
+        // A failure from here on leaves the journal entry, which the next mount's recovery writes
+        // (the record is still the one it was committed with: the table keeps the compressed one,
+        // so no write reaches the block meanwhile; its reads fail until then).
         files[ref.tier()].write(index, 0, b.rawAddress, blockSize);
         syncTierFile(ref.tier());
-        table.set(index, expanded);
         try (MetadataStore.Batch batch = meta.newBatch()) {
             batch.delete(Keys.rewrite(ino, index));
             meta.commit(batch, true);
         }
+        // Only now may writes reach the slot: one that did while the journal entry could still be
+        // replayed could be acknowledged by an fsync and then overwritten by the replay.
+        table.set(index, expanded);
         seals.unsealed(ino, index);
         return expanded;
     }
@@ -295,8 +341,8 @@ public final class FileBlocks implements AutoCloseable {
      */
     private synchronized BlockRef unsealForWrite(long first, long last) throws IOException {
         BlockRef head = table.get(first);
-        if (head == null || !head.sealed()) {
-            return head;
+        if (head == null || !head.sealed() || head.compressed()) {
+            return head; // a compressed block is rewritten raw (expandForWrite), not unsealed
         }
         boolean grouped = head.tier() != files.length - 1;
         long from = grouped ? first & -UNSEAL_GROUP : first;
@@ -307,7 +353,7 @@ public final class FileBlocks implements AutoCloseable {
             for (long i = from; i <= to; i++) {
                 BlockRef ref = table.get(i);
                 boolean written = i >= first && i <= last;
-                if (ref != null && ref.sealed() && (written || ref.tier() == head.tier())) {
+                if (ref != null && ref.sealed() && !ref.compressed() && (written || ref.tier() == head.tier())) {
                     batch.put(Keys.block(ino, i), ref.unsealedNow().encode());
                     unsealed.add(i);
                 }
@@ -591,7 +637,11 @@ public final class FileBlocks implements AutoCloseable {
             return false;
         }
         zeroInBlock(index, from, (index + 1) * blockSize);
-        syncTierFile(table.get(index).tier());
+        int tier = table.get(index).tier();
+        if (store.tier(tier).features().punchHole()) {
+            files[tier].reserve(index); // the zeroed range was punched out: reserve it again, as for a raw block
+        }
+        syncTierFile(tier);
         return true;
     }
 
@@ -849,11 +899,7 @@ public final class FileBlocks implements AutoCloseable {
      */
     void syncTierFile(int tier) throws IOException {
         synchronized (syncLock) {
-            NativeIOException failed = syncFailure;
-            if (failed != null) {
-                throw new NativeIOException("inode " + ino + ": an earlier sync failed (" + failed.getMessage()
-                    + "); its data may not be on disk", failed.errno());
-            }
+            requireSyncable();
             try {
                 files[tier].sync();
             } catch (IOException e) {
@@ -861,6 +907,15 @@ public final class FileBlocks implements AutoCloseable {
                     : new NativeIOException("sync of inode " + ino + ": " + e.getMessage(), Errno.EIO);
                 throw e;
             }
+        }
+    }
+
+    /** Fails with the earlier sync failure of this file, if one failed (see {@link #syncTierFile}). */
+    private void requireSyncable() throws NativeIOException {
+        NativeIOException failed = syncFailure;
+        if (failed != null) {
+            throw new NativeIOException("inode " + ino + ": an earlier sync failed (" + failed.getMessage()
+                + "); its data may not be on disk", failed.errno());
         }
     }
 

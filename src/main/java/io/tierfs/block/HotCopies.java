@@ -12,14 +12,23 @@ import java.util.List;
 
 /**
  * At every mount, before it serves: every copy in the hot tier is checked, and dropped if it
- * fails or its block is gone. A sealed block's copy is checked against its page sums (a write
+ * fails or its block is gone. A sealed raw block's copy is checked against its page sums (a write
  * unseals a block, durably, before its bytes go anywhere, so a sealed record names the bytes the
- * copy must hold); any other against its block's own tier (which is what a write reaches first,
+ * copy must hold); any other against its block's own copy, a compressed one decompressed (which is what a write reaches first,
  * and what fsync makes durable). A write a crash cut between the tier and the copy leaves them
  * different; so may a power cut, which writes the map's pages back in no particular order.
  */
 public final class HotCopies {
     private HotCopies() {
+    }
+
+    /** Reads the block's own copy raw (a compressed one decompressed, checked); false if it fails its checksum. */
+    private static boolean readOwn(BlockStore store, TierFile file, BlockRef ref, long index, long own) throws IOException {
+        if (ref.compressed()) {
+            return store.compressed().readWhole(file, ref, index, own);
+        }
+        file.read(index, 0, own, store.blockSize());
+        return true;
     }
 
     /** Checks every hot copy; returns how many were dropped. */
@@ -41,13 +50,12 @@ public final class HotCopies {
                     boolean same = false;
                     if (record != null && hot.read(ino, index, 0, copy, bs)) {
                         BlockRef ref = BlockRef.decode(record);
-                        if (ref.sealed()) {
+                        if (ref.sealed() && !ref.compressed()) {
                             same = Arrays.equals(sums.of(copy, bs), ref.pageSums());
                         } else {
                             try (TierFile file = store.tier(ref.tier()).open(ino)) {
-                                file.read(index, 0, own, bs);
+                                same = readOwn(store, file, ref, index, own) && ownView.clear().equals(copyView.clear());
                             }
-                            same = ownView.clear().equals(copyView.clear());
                         }
                     }
                     if (!same) {

@@ -5,6 +5,7 @@ public enum Codec {
     NONE(0), LZ4(1), ZSTD(2);
 
     public final int id;
+    private static final Codec[] BY_ID = values();
 
     Codec(int id) {
         this.id = id;
@@ -12,10 +13,8 @@ public enum Codec {
 
     /** The codec of block-map number {@code id}. */
     public static Codec of(int id) {
-        for (Codec c : values()) {
-            if (c.id == id) {
-                return c;
-            }
+        if (id >= 0 && id < BY_ID.length && BY_ID[id].id == id) {
+            return BY_ID[id];
         }
         throw new IllegalArgumentException("unknown codec number " + id);
     }

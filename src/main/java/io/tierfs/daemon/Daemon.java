@@ -137,6 +137,20 @@ public final class Daemon {
         }
     }
 
+    /**
+     * Seals every unsealed block at shutdown, nothing writing any more. A failure here costs only
+     * the seals (the blocks are sealed at a later mount): the files' sync that follows must run.
+     */
+    private void sealAll() {
+        sealer.stop();
+        try {
+            sealer.sealEverything();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "sealing at shutdown failed; the blocks left unsealed are sealed at a later mount", e);
+        }
+        sealer.close();
+    }
+
     private Map<String, Object> integrity() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("sealAfterSeconds", settings.sealAfter());
@@ -202,9 +216,7 @@ public final class Daemon {
         background.shutdownNow();
         try {
             tiering.stop();
-            sealer.stop();
-            sealer.sealEverything(); // nothing writes any more: every block leaves sealed
-            sealer.close();
+            sealAll();
             if (inodes.closeAndSync()) {
                 try (MetadataStore.Batch b = meta.newBatch()) {
                     b.put(Keys.CLEAN_SHUTDOWN, new byte[0]);
@@ -215,7 +227,7 @@ public final class Daemon {
             }
             meta.close();
             blocks.close();
-        } catch (RuntimeException | IOException e) {
+        } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "shutdown did not finish cleanly; recovery will run at the next mount", e);
         }
         session.detach();

@@ -46,6 +46,12 @@ public final class Sealer implements AutoCloseable {
     /** Unsealed blocks to look at, by inode. Sealer thread only. */
     private final Map<Long, Waiting> waiting = new HashMap<>();
     private int waitingCount;
+    /**
+     * The most blocks kept waiting: past it (writes outrunning the seals' rate), reports of
+     * unsealed blocks are dropped, and the block map is scanned again once the backlog is down.
+     */
+    private static final int MAX_WAITING = 100_000;
+    private boolean missed;
     /** Where the next slice of the block map starts; null once it was read to its end. */
     private byte[] scanFrom = Keys.all(Keys.BLOCK);
     private volatile long sealed;
@@ -93,7 +99,15 @@ public final class Sealer implements AutoCloseable {
         int now = seals.tick();
         seals.forgetWritesBefore(now - sealAfterTicks);
         for (long[] b = seals.pollUnsealed(); b != null; b = seals.pollUnsealed()) {
-            add(b[0], b[1]);
+            if (waitingCount < MAX_WAITING) {
+                add(b[0], b[1]);
+            } else {
+                missed = true; // the block map still says it is unsealed: a later scan finds it
+            }
+        }
+        if (scanFrom == null && missed && waitingCount < SCAN_SLICE) {
+            scanFrom = Keys.all(Keys.BLOCK);
+            missed = false;
         }
         if (waitingCount < SCAN_SLICE && scanFrom != null) {
             scanSlice();
@@ -105,7 +119,13 @@ public final class Sealer implements AutoCloseable {
                 continue;
             }
             int before = w.indexes.size();
-            w.due = sealIdle(e.getKey(), w.indexes, all ? Integer.MAX_VALUE : now);
+            try {
+                w.due = sealIdle(e.getKey(), w.indexes, all ? Integer.MAX_VALUE : now);
+            } catch (IOException | RuntimeException failure) {
+                // one file's failure (its tier gone, a read error) holds up no other file's seals
+                w.due = now + sealAfterTicks;
+                failed(e.getKey(), failure);
+            }
             waitingCount -= before - w.indexes.size();
             if (w.indexes.isEmpty()) {
                 it.remove();
@@ -115,10 +135,28 @@ public final class Sealer implements AutoCloseable {
 
     /** Seals every unsealed block, at full speed: at a clean unmount, once nothing writes any more and the thread {@link #stop stopped}. */
     public void sealEverything() throws IOException {
+        long before;
+        int left;
         do {
+            before = sealed;
+            left = waitingCount;
             round(true);
-        } while (waitingCount > 0 || scanFrom != null);
-        LOG.info(sealed + " blocks sealed since the mount");
+            // rounds go on while they seal, or shrink what waits, or read more of the block map
+        } while ((waitingCount > 0 || scanFrom != null)
+            && (sealed > before || waitingCount < left || scanFrom != null));
+        LOG.info(sealed + " blocks sealed since the mount" + (waitingCount > 0
+            ? "; " + waitingCount + " could not be (see the warnings above): they stay unsealed, and are sealed at a later mount"
+            : ""));
+    }
+
+    private long lastFailureLog;
+
+    private void failed(long ino, Exception e) {
+        long now = System.nanoTime();
+        if (now - lastFailureLog > 60_000_000_000L || lastFailureLog == 0) {
+            lastFailureLog = now;
+            LOG.warning("sealing the blocks of inode " + ino + " failed (tried again later; logged once a minute): " + e);
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.tierfs.namespace;
 import io.tierfs.block.BlockRef;
 import io.tierfs.block.BlockStore;
 import io.tierfs.block.FileBlocks;
+import io.tierfs.block.RewriteJournal;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Memory;
@@ -63,9 +64,11 @@ public final class Recovery {
     }
 
     /**
-     * Finishes the in-place rewrites of compressed blocks a crash cut short: each journaled raw
-     * block is written into the slot its record names (the raw record was committed with it) and
-     * synced before its journal entry goes. Clean shutdowns leave none.
+     * Finishes the in-place rewrites of compressed blocks a crash or an I/O error cut short: each
+     * journaled raw block is written into the slot its record names, if the record is still the raw
+     * one committed with it, and synced before its journal entry goes; an entry whose block changed
+     * since is dropped. A tier that cannot be written refuses the mount: the record names raw bytes
+     * that its slot may not hold yet.
      */
     private void replayRewrites() throws IOException {
         List<byte[]> done = new ArrayList<>();
@@ -74,11 +77,13 @@ public final class Recovery {
             long ino = Keys.inoOf(k);
             long index = Keys.blockIndexOf(k);
             byte[] record = meta.get(Keys.block(ino, index));
-            if (record != null && !BlockRef.decode(record).compressed()) {
-                long raw = Memory.allocate(v.length);
-                try (TierFile file = blocks.tier(BlockRef.decode(record).tier()).open(ino)) {
-                    Memory.IO.putByteArray(raw, v, 0, v.length);
-                    file.write(index, 0, raw, v.length);
+            BlockRef ref = record == null ? null : BlockRef.decode(record);
+            if (RewriteJournal.applies(v, ref)) {
+                byte[] bytes = RewriteJournal.raw(v);
+                long raw = Memory.allocate(bytes.length);
+                try (TierFile file = blocks.tier(ref.tier()).open(ino)) {
+                    Memory.IO.putByteArray(raw, bytes, 0, bytes.length);
+                    file.write(index, 0, raw, bytes.length);
                     file.sync();
                 } catch (IOException e) {
                     failed.add(e);
@@ -200,10 +205,12 @@ public final class Recovery {
         int bs = blocks.blockSize();
         if (ref.compressed()) {
             try (FileBlocks file = blocks.open(ino, n -> { })) {
-                if (file.zeroCompressedTail(index, from) && from == 0) {
-                    zeroedPastEnd++;
-                } else if (from > 0) {
-                    zeroedTails++;
+                if (file.zeroCompressedTail(index, from)) {
+                    if (from == 0) {
+                        zeroedPastEnd++;
+                    } else {
+                        zeroedTails++;
+                    }
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -72,7 +72,9 @@ class CompressedBlocksTest extends BlockStoreFixture {
         close();
         openStore(); // the classifier has not seen the file: it reads its head, through block 0's decompression
         store.compressOn(new boolean[] {false, true});
+        long readsBefore = store.reads(SSD) + store.reads(HDD);
         assertEquals(BS, mover.move(file, 2, HDD));
+        assertEquals(readsBefore, store.reads(SSD) + store.reads(HDD), "the classifier's read of the file's head is no reader's");
         assertTrue(file.ref(2).compressed());
         assertArrayEquals(data, read(0, 3 * BS), "block 2 holds its own bytes, not block 0's");
     }
@@ -94,16 +96,43 @@ class CompressedBlocksTest extends BlockStoreFixture {
         moveAllTo(HDD);
         boolean[] journaledFirst = {false};
         hdd.afterNextFileCall("write", () -> journaledFirst[0] = meta.get(Keys.rewrite(INO, 0)) != null
-            && !inStore(0).compressed());
+            && !inStore(0).compressed() && file.ref(0).compressed()); // no write reaches the slot yet
         byte[] update = NativeBuffer.pattern(4, 100);
         write(10, update);
         System.arraycopy(update, 0, data, 10, 100);
-        assertTrue(journaledFirst[0], "the raw bytes and the raw record were durable before the slot was rewritten");
+        assertTrue(journaledFirst[0], "the raw bytes and the raw record were durable before the slot was rewritten,"
+            + " and the table named the raw block only once the journal entry was gone");
         assertNull(meta.get(Keys.rewrite(INO, 0)), "the journal entry goes once the slot is synced");
         BlockRef ref = inStore(0);
         assertFalse(ref.compressed() || ref.sealed(), "raw and unsealed, on hdd still: " + ref);
         assertEquals(HDD, ref.tier());
         assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
+    void aWriteAcrossASealedRawBlockAndACompressedOneMakesBothWritable() throws IOException {
+        moveAllTo(HDD); // block 1 raw and sealed, block 2 compressed
+        byte[] update = NativeBuffer.pattern(5, 200);
+        write(2L * BS - 100, update);
+        System.arraycopy(update, 0, data, 2 * BS - 100, 200);
+        assertFalse(inStore(1).sealed());
+        assertFalse(inStore(2).compressed() || inStore(2).sealed());
+        assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
+    void hotCopiesOfCompressedBlocksSurviveTheMountsCheckUnlessTheyDiffer() throws IOException {
+        moveAllTo(HDD);
+        for (long i = 0; i < 3; i++) {
+            assertEquals(BlockMover.Promotion.DONE, mover.promote(file, i));
+        }
+        try (NativeBuffer torn = NativeBuffer.of(NativeBuffer.pattern(8, 10))) {
+            store.hot().update(INO, 2, 0, torn.address, 10); // as if a crash cut a write in between
+        }
+        assertEquals(1, HotCopies.verify(store), "only the copy that differs goes");
+        assertTrue(store.hot().holds(INO, 0), "the copy of a compressed block is checked against it decompressed");
+        assertTrue(store.hot().holds(INO, 1), "the copy of a sealed raw block, against its page sums");
+        assertFalse(store.hot().holds(INO, 2));
     }
 
     @Test

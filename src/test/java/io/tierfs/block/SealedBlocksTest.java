@@ -123,6 +123,18 @@ class SealedBlocksTest extends BlockStoreFixture {
     }
 
     @Test
+    void aWriteFromAnUnsealedBlockIntoASealedOneUnsealsItToo() throws IOException {
+        byte[] data = NativeBuffer.pattern(14, 2 * BS);
+        write(0, data);
+        seal(1); // block 0 stays unsealed: written a moment ago
+        byte[] update = NativeBuffer.pattern(15, 200);
+        write(BS - 100, update); // one run of the ssd tier's blocks, from the unsealed one into the sealed one
+        System.arraycopy(update, 0, data, BS - 100, 200);
+        assertFalse(inStore(1).sealed(), "the sealed block the run reached was unsealed before the write");
+        assertArrayEquals(data, read(0, 2 * BS), "and reads back, no stale sums failing it");
+    }
+
+    @Test
     void aWriteRacingASealWinsAndLeavesTheBlockUnsealed() throws Exception {
         write(0, NativeBuffer.pattern(9, BS));
         byte[] update = NativeBuffer.pattern(10, 512);
@@ -161,6 +173,22 @@ class SealedBlocksTest extends BlockStoreFixture {
         assertEquals(0, mover.move(file, 1, HDD), "a block failing its sums does not move");
         assertEquals(SSD, tierInStore(1));
         assertEquals(List.of(INO + "/1@" + SSD), reported);
+    }
+
+    @Test
+    void aMoveTakesNoHotCopyThatFailsTheSealedBlocksSums() throws IOException {
+        byte[] data = NativeBuffer.pattern(16, BS);
+        write(0, data);
+        seal(0);
+        assertEquals(BlockMover.Promotion.DONE, mover.promote(file, 0));
+        try (NativeBuffer stale = NativeBuffer.of(NativeBuffer.pattern(17, 10))) {
+            store.hot().update(INO, 0, 0, stale.address, 10); // a copy gone wrong
+        }
+        assertEquals(BS, mover.move(file, 0, HDD));
+        try (TierFile f = store.tier(HDD).open(INO); NativeBuffer b = NativeBuffer.garbage(BS)) {
+            f.read(0, 0, b.address, BS);
+            assertArrayEquals(data, b.bytes(), "the new copy holds the block's own bytes, not the bad hot copy's");
+        }
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.tierfs.meta.Keys;
 import io.tierfs.namespace.Inode;
 import io.tierfs.namespace.Inodes;
 import io.tierfs.namespace.TestVolume;
+import io.tierfs.testutil.FaultyTier;
 import io.tierfs.testutil.NativeBuffer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -104,6 +105,21 @@ class SealerTest {
         rounds(SEAL_AFTER + 1);
         assertTrue(sealed(f, 0), "sealed again");
         assertEquals(7, v.read(f, 11, 1)[0]);
+    }
+
+    @Test
+    void aFileThatCannotBeSealedHoldsUpNoOtherAndTheLastSealsEnd() throws IOException {
+        FaultyTier[] ssd = {null};
+        v = TestVolume.create(dir, tierRoot, t -> (ssd[0] = new FaultyTier(t)).tier());
+        sealer = new Sealer(v.blocks, v.inodes, SEAL_AFTER, 1L << 30);
+        Inode a = v.mkfile(Inodes.ROOT, "a");
+        Inode b = v.mkfile(Inodes.ROOT, "b");
+        v.write(a, 0, NativeBuffer.pattern(5, BS));
+        v.write(b, 0, NativeBuffer.pattern(6, BS));
+        ssd[0].failNextSync(); // the first file's seal finds its data may not be on disk
+        sealer.stop();
+        sealer.sealEverything();
+        assertEquals(1, (sealed(a, 0) ? 1 : 0) + (sealed(b, 0) ? 1 : 0), "the other file is sealed all the same");
     }
 
     @Test

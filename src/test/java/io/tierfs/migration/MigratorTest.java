@@ -183,10 +183,7 @@ class MigratorTest {
     @Test
     void aBlockComesUpFromHddWhenReadAgainWithTheBytesThatReadFetched() throws IOException {
         Inode f = file("f", 40);
-        settle();
-        long block = firstOnHdd(f);
-        read(f, block);
-        settle();
+        long block = hddBlockReadOnce(f);
         assertStaysOnHdd(f, block, "read once: moving it up would cost a block moved down, maybe for nothing");
         assertComesUpWithItsNextRead(f, block, "read again since the policy wanted it up: it comes up");
     }
@@ -202,6 +199,15 @@ class MigratorTest {
         }
         assertStaysOnHdd(f, block, "its bytes are not at hand: a move would read the slow disk again");
         assertComesUpWithItsNextRead(f, block, "its next read fetched it: it comes up");
+    }
+
+    /** A block of {@code f} placed on hdd, read once (part of it), and the migrator's rounds after that read. */
+    private long hddBlockReadOnce(Inode f) throws IOException {
+        settle();
+        long block = firstOnHdd(f);
+        read(f, block);
+        settle();
+        return block;
     }
 
     private void assertStaysOnHdd(Inode f, long block, String why) {
@@ -222,10 +228,7 @@ class MigratorTest {
     @Test
     void aHotCopyTwoRacingWritesDroppedIsMadeAgain() throws Exception {
         Inode f = file("f", 40);
-        settle();
-        long block = firstOnHdd(f);
-        read(f, block);
-        settle();
+        long block = hddBlockReadOnce(f);
         assertComesUpWithItsNextRead(f, block, "hot");
         byte[] second = NativeBuffer.pattern(2, 100);
         hdd.interleave("write", () -> write(f, block * BS, NativeBuffer.pattern(1, 100)),
@@ -254,10 +257,7 @@ class MigratorTest {
     @Test
     void aBlockLeavingTheHotLevelLosesItsHotCopy() throws IOException {
         Inode f = file("f", 40);
-        settle();
-        long block = firstOnHdd(f);
-        read(f, block);
-        settle();
+        long block = hddBlockReadOnce(f);
         read(f, block);
         settle();
         assertTrue(hot(f, block));

@@ -206,13 +206,30 @@ class RecoveryTest {
             f.write(0, 0, b.address, BS / 3); // what the crash left in the slot: the compressed bytes, and part of the raw
             f.sync();
         }
-        put(Keys.rewrite(20, 0), data(20, 0));
+        put(Keys.rewrite(20, 0), journalEntry(1, data(20, 0))); // of the record's generation
         new Recovery(meta, blocks).run(true);
         assertNull(meta.get(Keys.rewrite(20, 0)), "the journal entry goes");
         try (TierFile f = blocks.tier(HDD).open(20); NativeBuffer b = NativeBuffer.garbage(BS)) {
             f.read(0, 0, b.address, BS);
             assertArrayEquals(data(20, 0), b.bytes(), "the raw block is in its slot");
         }
+    }
+
+    @Test
+    void aJournalEntryOfABlockThatChangedSinceIsDroppedNotReplayed() throws IOException {
+        putFile(22, BS, 1);
+        putBlock(22, 0, SSD); // the block as it is now: moved, written since (generation 1 here)
+        put(Keys.rewrite(22, 0), journalEntry(7, data(99, 0))); // left by a rewrite that failed, generation 7
+        new Recovery(meta, blocks).run(false);
+        assertNull(meta.get(Keys.rewrite(22, 0)));
+        try (TierFile f = blocks.tier(SSD).open(22); NativeBuffer b = NativeBuffer.garbage(BS)) {
+            f.read(0, 0, b.address, BS);
+            assertArrayEquals(data(22, 0), b.bytes(), "what the block became is not overwritten");
+        }
+    }
+
+    private static byte[] journalEntry(long generation, byte[] raw) {
+        return java.nio.ByteBuffer.allocate(8 + raw.length).putLong(generation).put(raw).array();
     }
 
     @Test

@@ -55,7 +55,7 @@ public final class TestVolume implements AutoCloseable {
     }
 
     /** A new, formatted volume whose ssd tier is wrapped, e.g. to inject faults. */
-    static TestVolume create(Path dir, Path tierRoot, UnaryOperator<Tier> ssdWrapper) throws IOException {
+    public static TestVolume create(Path dir, Path tierRoot, UnaryOperator<Tier> ssdWrapper) throws IOException {
         TierDirs.empty(tierRoot.resolve("ssd"));
         TierDirs.empty(tierRoot.resolve("hdd"));
         TestVolume v = new TestVolume(dir, tierRoot, ssdWrapper);
