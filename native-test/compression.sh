@@ -2,7 +2,9 @@
 # Compression through a real mount: a mixed corpus (logs, JSON, source code, a PNG image, a gzip
 # archive, random bytes) pinned to hdd is stored by content (text at least 3x smaller; compressed
 # and random data raw, no larger) and reads back byte for byte, also after a remount; a write into
-# a compressed block lands; a byte flipped in a compressed block gives EIO for that block only.
+# a compressed block lands; a byte flipped in a compressed block gives EIO for that block only;
+# user.tierfs.tiers reports logical and stored bytes, and user.tierfs.compress=none (inherited
+# from a directory) keeps text raw.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
@@ -77,6 +79,17 @@ for name in random.bin app.log.gz photo.png; do
     || fail "$name raw" "$logical -> $s bytes"
 done
 echo "stored sizes:$report"
+"$TIERFS" status --json "$mnt" > "$work/status.json"
+python3 - "$work/status.json" <<'EOF' && pass "tierfs status reports ratios per codec and per content class ($(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["space"]; print({k: v["ratio"] for k, v in s["byClass"].items() if v["logicalBytes"]})' "$work/status.json"))" \
+  || fail "status ratios" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["space"])' "$work/status.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+space, hdd = s["space"], [t for t in s["tiers"] if t["name"] == "hdd"][0]
+ok = space["byClass"]["text"]["ratio"] >= 3 and space["byCodec"]["zstd"]["ratio"] >= 3 \
+    and space["byClass"]["compressed"]["logicalBytes"] > 0 and space["byClass"]["incompressible"]["logicalBytes"] > 0 \
+    and hdd["usedBytes"] < hdd["logicalBytes"] and space["sealedBlocks"] + space["unsealedBlocks"] == space["blocks"]
+sys.exit(0 if ok else 1)
+EOF
 
 echo 3 > /proc/sys/vm/drop_caches
 (cd "$mnt" && md5sum -c --quiet "$work/sums") && pass "the corpus reads back byte for byte from hdd" \
@@ -105,5 +118,24 @@ err="$(dd if="$mnt/items.json" bs=$BS skip=3 count=1 iflag=direct status=none 2>
 cmp -s <(dd if="$mnt/items.json" bs=$BS skip=4 count=4 iflag=direct status=none) \
        <(dd if="$corpus/items.json" bs=$BS skip=4 count=4 status=none) \
   && pass "the file's other blocks still read" || fail "other blocks" "differ"
+
+# user.tierfs.tiers reports logical and stored bytes; user.tierfs.compress overrides the classifier
+tiers_field() { getfattr --absolute-names --only-values -n user.tierfs.tiers "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+logical="$(tiers_field "$mnt/Values.java" logical)" s="$(tiers_field "$mnt/Values.java" stored)"
+(( logical > 0 && s * 3 <= logical )) && pass "user.tierfs.tiers reports logical=$logical stored=$s for the source file" \
+  || fail "logical/stored" "$(getfattr --only-values -n user.tierfs.tiers "$mnt/Values.java")"
+err="$(setfattr -n user.tierfs.compress -v gzip "$mnt/Values.java" 2>&1)"
+[[ "$err" == *"Invalid argument"* ]] && pass "an unknown compression is refused (EINVAL)" || fail "compress=gzip" "setfattr said: $err"
+mkdir "$mnt/raw"
+setfattr -n user.tierfs.compress -v none "$mnt/raw"
+cp "$corpus/Values.java" "$mnt/raw/"
+[[ "$(getfattr --absolute-names --only-values -n user.tierfs.compress "$mnt/raw/Values.java")" == none ]] \
+  && pass "a file made in the directory inherits its compression" || fail "inherited compress" "none"
+setfattr -n user.tierfs.pin -v hdd "$mnt/raw/Values.java"
+for _ in $(seq 150); do [[ "$(on_hdd "$mnt/raw/Values.java")" == "$(blocks_of "$mnt/raw/Values.java")" ]] && break; sleep 0.2; done
+logical="$(stat -c %s "$mnt/raw/Values.java")" s="$(stored "$mnt/raw/Values.java")"
+(( s >= logical )) && pass "with user.tierfs.compress=none, source code is stored raw on hdd ($logical -> $s bytes)" \
+  || fail "compress=none" "$logical -> $s bytes"
+cmp -s "$mnt/raw/Values.java" "$corpus/Values.java" && pass "and reads back" || fail "raw Values.java" "differs"
 tierfs_unmount "$mnt"
 summary

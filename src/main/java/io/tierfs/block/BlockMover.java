@@ -1,5 +1,8 @@
 package io.tierfs.block;
 
+import io.tierfs.codec.Codec;
+import io.tierfs.codec.CompressionChoice;
+import io.tierfs.meta.Keys;
 import io.tierfs.nativeio.Memory;
 import io.tierfs.tier.HotTier;
 import io.tierfs.tier.TierFile;
@@ -62,7 +65,9 @@ public final class BlockMover implements AutoCloseable {
      * page sums of what was read, the tier file is synced once for all of them before the block
      * map points at them, and the switches, which seal the copies, are one synced commit before
      * the old copies are freed. One sync and one commit for many blocks: a sync costs far more
-     * than a copy, on a slow disk most of all.
+     * than a copy, on a slow disk most of all. A block with a replica on {@code to} is read from
+     * there from now on, its own copy becoming the replica: no copy, once the replica's bytes
+     * are checked (the replica keeps the form of the copy it was made from, raw or compressed).
      *
      * @return how many blocks moved (a block gone, already there, failing its checksum, or
      *     written meanwhile stays)
@@ -72,6 +77,8 @@ public final class BlockMover implements AutoCloseable {
         BlockRef[] next = new BlockRef[n];
         boolean[] switched = new boolean[n];
         TierFile dest = file.tierFile(to);
+        CompressionChoice choice = store.compresses(to)
+            ? CompressionChoice.of(store.meta().get(Keys.xattr(file.ino(), COMPRESS))) : CompressionChoice.AUTO;
         try {
             for (int i = 0; i < n; i++) {
                 tickets[i] = file.beginMove(indexes[i]);
@@ -83,18 +90,25 @@ public final class BlockMover implements AutoCloseable {
             store.epochs().synchronize(); // writes that began before the tickets are done
             boolean slotsAreHoles = store.tier(to).features().punchHole();
             for (int i = 0; i < n; i++) {
-                if (tickets[i] != null) {
+                if (tickets[i] != null && tickets[i].ref.replica() == to) {
+                    if (storedIntact(file, tickets[i].ref, to, indexes[i])) {
+                        next[i] = tickets[i].ref.swapped();
+                    } else {
+                        file.cancelMove(tickets[i]);
+                        tickets[i] = null;
+                    }
+                } else if (tickets[i] != null) {
                     if (!readIntact(file, tickets[i].ref, indexes[i])) {
                         file.cancelMove(tickets[i]);
                         tickets[i] = null;
                         continue;
                     }
-                    next[i] = writeSealed(file, dest, tickets[i].ref.onTier(to), indexes[i], slotsAreHoles);
+                    next[i] = writeSealed(file, dest, tickets[i].ref.onTier(to), indexes[i], slotsAreHoles, choice);
                 }
             }
             file.syncTierFile(to); // the copies are durable before the map points at them
             for (int i = 0; i < n; i++) {
-                if (tickets[i] != null) {
+                if (tickets[i] != null && tickets[i].ref.replica() != to) {
                     dest.dropCache(indexes[i], 0, blockSize); // clean now: a block moved is cold where it lands
                 }
             }
@@ -115,8 +129,12 @@ public final class BlockMover implements AutoCloseable {
             store.epochs().synchronize(); // reads that found the old places are done
             for (int i = 0; i < n; i++) {
                 if (switched[i]) {
-                    // unless the file was cut meanwhile and a new block took the old slot
+                    // unless the file was cut meanwhile and a new block took the old slot, or the
+                    // old copy is the replica now
                     file.discardUnused(indexes[i], tickets[i].ref.tier());
+                    if (tickets[i].ref.replica() >= 0) {
+                        file.discardUnused(indexes[i], tickets[i].ref.replica());
+                    }
                 }
             }
         }
@@ -154,16 +172,17 @@ public final class BlockMover implements AutoCloseable {
      * tier) says, sealed: compressed by content where the tier compresses and that pays, else
      * raw with page sums; read back and checked against what was written. The record to switch to.
      */
-    private BlockRef writeSealed(FileBlocks file, TierFile dest, BlockRef moved, long index, boolean slotIsHole)
-        throws IOException {
+    private BlockRef writeSealed(FileBlocks file, TierFile dest, BlockRef moved, long index, boolean slotIsHole,
+                                 CompressionChoice choice) throws IOException {
         BlockRef raw = moved.compressed() ? moved.expanded(blockSize) : moved;
         CompressedBlocks.Compressed c = store.compresses(moved.tier())
-            ? store.compressed().compress(file.ino(), index, bufferView, () -> fileHead(file)) : null;
-        if (c == null) {
+            ? store.compressed().compress(file.ino(), index, bufferView, () -> fileHead(file), choice) : null;
+        if (c == null || c.codec() == Codec.NONE) {
             int[] pageSums = sums.of(buffer, blockSize);
             writeCopy(dest, slotIsHole, index);
             verify(file, dest, index, pageSums, moved.tier());
-            return raw.sealedWith(pageSums);
+            BlockRef sealed = raw.sealedWith(pageSums);
+            return c != null && c.contentClass() >= 0 ? sealed.classifiedAs(c.contentClass()) : sealed;
         }
         dest.writeNew(index, 0, c.address(), c.storedLength());
         dest.read(index, 0, buffer, c.storedLength()); // the raw block is not needed any more
@@ -171,7 +190,8 @@ public final class BlockMover implements AutoCloseable {
             throw new IOException("compressed block " + index + " of inode " + file.ino() + " read back from tier "
                 + moved.tier() + " differs from what was written there");
         }
-        return raw.compressedAs(c.codec().id, c.storedLength(), c.checksum());
+        BlockRef compressed = raw.compressedAs(c.codec().id, c.storedLength(), c.checksum());
+        return c.contentClass() >= 0 ? compressed.classifiedAs(c.contentClass()) : compressed;
     }
 
     /** The first bytes of the file, for the classifier: a block's format shows only at the file's start. */
@@ -233,6 +253,253 @@ public final class BlockMover implements AutoCloseable {
             sealed += s ? 1 : 0;
         }
         return sealed;
+    }
+
+    /**
+     * Gives the first {@code n} of {@code indexes}, sealed blocks of {@code file} (a file with two
+     * replicas), a replica: their stored bytes, checked against their checksums, are copied as
+     * they are into their slots on another directory tier ({@link #replicaTier}), read back and
+     * checked, the tier file synced, and the records switched in one commit for each block no write
+     * came to meanwhile (unsynced: a replica lost in a crash is made again). A block whose own copy
+     * fails is left (reported); so are blocks with a replica, unsealed (sealed first), gone, or with
+     * no room for a replica.
+     *
+     * @return how many blocks got a replica
+     */
+    public int replicateAll(FileBlocks file, long[] indexes, int n) throws IOException {
+        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        BlockRef[] next = new BlockRef[n];
+        boolean[] switched = new boolean[n];
+        int[] to = new int[n];
+        try {
+            for (int i = 0; i < n; i++) {
+                tickets[i] = file.beginMove(indexes[i]);
+                BlockRef ref = tickets[i] == null ? null : tickets[i].ref;
+                to[i] = ref == null ? -1 : replicaTier(ref.tier());
+                if (ref != null && (!ref.sealed() || ref.replica() >= 0 || to[i] < 0)) {
+                    file.cancelMove(tickets[i]);
+                    tickets[i] = null;
+                }
+            }
+            store.epochs().synchronize(); // writes that began before the tickets are done
+            boolean[] wrote = new boolean[store.tierCount()];
+            for (int i = 0; i < n; i++) {
+                BlockRef ref = tickets[i] == null ? null : tickets[i].ref;
+                if (ref == null || !storedIntact(file, ref, ref.tier(), indexes[i])) {
+                    continue;
+                }
+                TierFile dest = file.tierFile(to[i]);
+                if (ref.compressed()) {
+                    dest.writeNew(indexes[i], 0, buffer, ref.storedLength());
+                } else {
+                    writeCopy(dest, store.tier(to[i]).features().punchHole(), indexes[i]);
+                }
+                if (!storedIntact(file, ref, to[i], indexes[i])) {
+                    throw new IOException("replica of block " + indexes[i] + " of inode " + file.ino()
+                        + " read back from tier " + to[i] + " differs from what was written there");
+                }
+                next[i] = ref.withReplica(to[i]);
+                wrote[to[i]] = true;
+            }
+            for (int t = 0; t < wrote.length; t++) {
+                if (wrote[t]) {
+                    file.syncTierFile(t); // the replicas are durable before the map points at them
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                if (next[i] != null) {
+                    file.tierFile(to[i]).dropCache(indexes[i], 0, blockSize); // read only if the block's own copy fails
+                } else if (tickets[i] != null) {
+                    file.cancelMove(tickets[i]);
+                    tickets[i] = null;
+                }
+            }
+            switched = file.finishChanges(tickets, next, false);
+        } finally {
+            for (int i = 0; i < n; i++) {
+                if (tickets[i] != null && !switched[i]) {
+                    file.cancelMove(tickets[i]);
+                    file.discardUnused(indexes[i], to[i]);
+                }
+            }
+        }
+        int made = 0;
+        for (boolean s : switched) {
+            made += s ? 1 : 0;
+        }
+        return made;
+    }
+
+    /**
+     * The directory tier for a replica of a block on {@code tier}: the next slower one, or for the
+     * last tier the one before it; with room for a block. -1 if there is none.
+     */
+    private int replicaTier(int tier) {
+        int other = tier + 1 < store.tierCount() ? tier + 1 : tier - 1;
+        return other >= 0 && store.freeBlocks(other) > 0 ? other : -1;
+    }
+
+    /**
+     * Drops one copy of each of the first {@code n} of {@code indexes} (a file back to one
+     * replica): the replica, or the block's own copy if that one fails its checksums and the
+     * replica does not (a block with two bad copies keeps both). The records naming one copy are
+     * committed, synced, before the other's slot is freed.
+     *
+     * @return how many copies were dropped
+     */
+    public int dropReplicas(FileBlocks file, long[] indexes, int n) throws IOException {
+        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        BlockRef[] next = new BlockRef[n];
+        for (int i = 0; i < n; i++) {
+            tickets[i] = file.beginMove(indexes[i]);
+            if (tickets[i] != null && tickets[i].ref.replica() < 0) {
+                file.cancelMove(tickets[i]);
+                tickets[i] = null;
+            }
+        }
+        store.epochs().synchronize(); // writes that began before the tickets are done
+        for (int i = 0; i < n; i++) {
+            BlockRef ref = tickets[i] == null ? null : tickets[i].ref;
+            if (ref != null && storedIntact(file, ref, ref.tier(), indexes[i])) {
+                next[i] = ref.onlyOn(ref.tier());
+            } else if (ref != null && storedIntact(file, ref, ref.replica(), indexes[i])) {
+                next[i] = ref.onlyOn(ref.replica());
+            } else if (ref != null) {
+                file.cancelMove(tickets[i]);
+                tickets[i] = null;
+            }
+        }
+        boolean[] switched = file.finishChanges(tickets, next, true);
+        int dropped = 0;
+        store.epochs().synchronize(); // reads that might use the dropped copies are done
+        for (int i = 0; i < n; i++) {
+            if (switched[i]) {
+                int other = next[i].tier() == tickets[i].ref.tier() ? tickets[i].ref.replica() : tickets[i].ref.tier();
+                file.discardUnused(indexes[i], other);
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+
+    /**
+     * Rewrites {@code bad}, a copy of a replicated block that failed its checksums, from the
+     * block's other copy: the good copy is checked, the record switched (synced) to name it alone,
+     * the bad slot freed once no read can be using it, and a new replica made there
+     * ({@link #replicateAll}). Nothing happens if the block changed since the copy was found bad
+     * (written, moved, or being moved: a later read finds a copy still bad again).
+     *
+     * @return whether the bad copy was rewritten
+     */
+    public boolean repair(FileBlocks file, Seals.BadCopy bad) throws IOException {
+        FileBlocks.MoveTicket t = file.beginMove(bad.index());
+        if (t == null) {
+            return false;
+        }
+        BlockRef ref = t.ref;
+        if (ref.generation() != bad.generation() || ref.replica() < 0
+            || bad.tier() != ref.tier() && bad.tier() != ref.replica()) {
+            file.cancelMove(t);
+            return false;
+        }
+        int good = bad.tier() == ref.tier() ? ref.replica() : ref.tier();
+        store.epochs().synchronize();
+        if (!storedIntact(file, ref, good, bad.index())) {
+            file.cancelMove(t);
+            return false; // both copies bad: reads fail with EIO, and the copies stay as they are
+        }
+        if (!file.finishChanges(new FileBlocks.MoveTicket[] {t}, new BlockRef[] {ref.onlyOn(good)}, true)[0]) {
+            return false;
+        }
+        store.epochs().synchronize(); // reads that found the bad copy are done
+        file.discardUnused(bad.index(), bad.tier());
+        return replicateAll(file, new long[] {bad.index()}, 1) == 1;
+    }
+
+    /** What a scrub found of one block ({@link #scrubAll}). */
+    public enum Verdict {
+        /** Every copy matches its checksums. */
+        INTACT,
+        /** A copy failed, and was rewritten from the other. */
+        REPAIRED,
+        /** A copy failed and the other did not, but the block changed before the bad one could be rewritten. */
+        BAD,
+        /** No copy matches: reads of the block fail with EIO. */
+        UNRECOVERABLE,
+        /** Not checked: unsealed, gone, being moved, or written meanwhile. */
+        SKIPPED
+    }
+
+    /**
+     * Verifies the first {@code n} of {@code indexes}, blocks of {@code file}: each copy of each
+     * sealed one (its own and its replica) is read whole and checked against its checksums,
+     * holding the block's ticket, so that a write meanwhile makes it {@link Verdict#SKIPPED}
+     * rather than a false failure. A bad copy is reported as a read's is; one whose twin is good
+     * is rewritten from it ({@link #repair}).
+     */
+    public Verdict[] scrubAll(FileBlocks file, long[] indexes, int n) throws IOException {
+        Verdict[] verdicts = new Verdict[n];
+        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        for (int i = 0; i < n; i++) {
+            tickets[i] = file.beginMove(indexes[i]);
+            if (tickets[i] != null && !tickets[i].ref.sealed()) {
+                file.cancelMove(tickets[i]);
+                tickets[i] = null;
+            }
+            verdicts[i] = Verdict.SKIPPED;
+        }
+        store.epochs().synchronize(); // writes that began before the tickets are done
+        boolean[] ownIntact = new boolean[n];
+        boolean[] twinIntact = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            if (tickets[i] != null) {
+                BlockRef ref = tickets[i].ref;
+                ownIntact[i] = storedIntact(file, ref, ref.tier(), indexes[i]);
+                twinIntact[i] = ref.replica() >= 0 && storedIntact(file, ref, ref.replica(), indexes[i]);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (tickets[i] == null || !file.endCheck(tickets[i])) {
+                continue;
+            }
+            BlockRef ref = tickets[i].ref;
+            if (ownIntact[i] && (twinIntact[i] || ref.replica() < 0)) {
+                verdicts[i] = Verdict.INTACT;
+            } else if (!ownIntact[i] && !twinIntact[i]) {
+                verdicts[i] = Verdict.UNRECOVERABLE;
+            } else {
+                int bad = ownIntact[i] ? ref.replica() : ref.tier();
+                Seals.BadCopy copy = new Seals.BadCopy(file.ino(), indexes[i], bad, ref.generation());
+                boolean rewritten = repair(file, copy);
+                store.seals().repairDone(copy, rewritten);
+                verdicts[i] = rewritten ? Verdict.REPAIRED : Verdict.BAD;
+            }
+        }
+        return verdicts;
+    }
+
+    /**
+     * Reads the stored bytes of block {@code index}'s copy on {@code tier} (its own or its
+     * replica's) into the buffer, as they are, and checks them against its checksums: the page
+     * sums of a raw block, the checksum of a compressed one's stored bytes. A copy that fails (or
+     * whose tier fails the read) is reported, and if it has a good twin, handed for repair.
+     */
+    private boolean storedIntact(FileBlocks file, BlockRef ref, int tier, long index) {
+        boolean intact;
+        try {
+            file.tierFile(tier).read(index, 0, buffer, ref.storedLength());
+            intact = ref.compressed() ? sums.sum(buffer, ref.storedLength()) == ref.checksum()
+                : Arrays.equals(sums.of(buffer, ref.storedLength()), ref.pageSums());
+        } catch (IOException e) {
+            intact = false;
+        }
+        if (!intact && file.ref(index) == ref) {
+            store.seals().failed(file.ino(), index, ref, tier, "stored bytes fail their checksum (found by a move, a replica or a scrub)");
+            if (ref.replica() >= 0) {
+                store.seals().needsRepair(new Seals.BadCopy(file.ino(), index, tier, ref.generation()));
+            }
+        }
+        return intact;
     }
 
     /** How many blocks this mover copied from {@link FetchedBlocks} rather than from their tier. */
@@ -323,6 +590,7 @@ public final class BlockMover implements AutoCloseable {
     }
 
     private static final int PAGE = 4096;
+    private static final byte[] COMPRESS = CompressionChoice.ATTRIBUTE.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     @Override
     public void close() {

@@ -18,6 +18,12 @@ import java.util.zip.CRC32C;
  * generation) was written before sealing existed, and is read as an unsealed block. Version 2 is
  * the same 20 bytes followed, for a sealed raw block, by its page sums.
  *
+ * <p>A sealed block of a file with two replicas ({@code user.tierfs.replicas}) has a second copy
+ * of its stored bytes, the same bytes under the same checksums, in its slot of another directory
+ * tier ({@link #replica}); a write drops it with the seal. Version 3 records carry it in bits 4-6
+ * of the flags (the replica's tier + 1, 0 for none), and in bits 1-3 the content class the
+ * classifier found ({@link #contentClass}), for the status's ratios per class.
+ *
  * <p>{@link #FLAG_HOT} lives in memory only: the hot tier holds a copy of the block (its tier
  * stays the ssd or hdd tier that holds the block itself), and it is never written to the store.
  */
@@ -26,18 +32,79 @@ public record BlockRef(int tier, int codec, int flags, int storedLength, int che
     public static final int CODEC_NONE = 0;
     public static final int FLAG_SEALED = 1;
     public static final int FLAG_HOT = 0x80;
+    private static final int REPLICA_SHIFT = 4;
+    private static final int REPLICA_MASK = 0x70;
+    private static final int CLASS_SHIFT = 1;
+    private static final int CLASS_MASK = 0x0e;
     /** The unit a sealed raw block is checksummed in: a page, what a 4 KiB read touches. */
     public static final int SUM_UNIT = 4096;
     private static final byte VERSION_UNSEALED_ONLY = 1;
-    private static final byte VERSION = 2;
+    private static final byte VERSION_NO_REPLICAS = 2;
+    private static final byte VERSION = 3;
     private static final int HEADER_SIZE = 20;
 
     public static BlockRef unsealed(int tier, int blockSize) {
         return new BlockRef(tier, CODEC_NONE, 0, blockSize, 0, 1, null);
     }
 
+    /** This block moved to {@code newTier}: a copy of its own, without a replica. */
     public BlockRef onTier(int newTier) {
-        return new BlockRef(newTier, codec, flags, storedLength, checksum, generation + 1, pageSums);
+        return new BlockRef(newTier, codec, flags & ~REPLICA_MASK, storedLength, checksum, generation + 1, pageSums);
+    }
+
+    /** Whether the encoded record {@code value} names a replica (read from its flags, without decoding it). */
+    public static boolean recordHasReplica(byte[] value) {
+        return (value[3] & REPLICA_MASK) != 0;
+    }
+
+    /**
+     * What the classifier found the block's bytes to be when it was moved to a tier that
+     * compresses ({@code ContentClass} ordinal), or -1 if it was not classified since its last write.
+     */
+    public int contentClass() {
+        return ((flags & CLASS_MASK) >> CLASS_SHIFT) - 1;
+    }
+
+    /** This block, classified as content class {@code cls} (0 to 6: a {@code ContentClass} ordinal). */
+    public BlockRef classifiedAs(int cls) {
+        if (cls < 0 || cls > 6) {
+            throw new IllegalArgumentException("content class " + cls);
+        }
+        return new BlockRef(tier, codec, flags & ~CLASS_MASK | (cls + 1) << CLASS_SHIFT, storedLength, checksum,
+            generation, pageSums);
+    }
+
+    /** The tier holding this block's replica, or -1 if it has none. */
+    public int replica() {
+        return ((flags & REPLICA_MASK) >> REPLICA_SHIFT) - 1;
+    }
+
+    /** This sealed block with a replica of its stored bytes on {@code tier} (another directory tier than its own). */
+    public BlockRef withReplica(int tier) {
+        if (!sealed() || tier == this.tier || tier < 0 || tier > 6) {
+            throw new IllegalArgumentException("a replica on tier " + tier + " of a " + (sealed() ? "" : "un")
+                + "sealed block on tier " + this.tier);
+        }
+        return new BlockRef(this.tier, codec, flags & ~REPLICA_MASK | (tier + 1) << REPLICA_SHIFT, storedLength,
+            checksum, generation + 1, pageSums);
+    }
+
+    /** This block with its only copy on {@code tier}: its own tier or its replica's, the other copy dropped. */
+    public BlockRef onlyOn(int tier) {
+        if (tier != this.tier && tier != replica()) {
+            throw new IllegalArgumentException("block on tier " + this.tier + " has no copy on tier " + tier);
+        }
+        return new BlockRef(tier, codec, flags & ~REPLICA_MASK, storedLength, checksum, generation + 1, pageSums);
+    }
+
+    /** This block read from its replica's tier from now on, with its own copy as the replica: a move at no cost. */
+    public BlockRef swapped() {
+        int other = replica();
+        if (other < 0) {
+            throw new IllegalArgumentException("block on tier " + tier + " has no replica to swap with");
+        }
+        return new BlockRef(other, codec, flags & ~REPLICA_MASK | (tier + 1) << REPLICA_SHIFT, storedLength, checksum,
+            generation + 1, pageSums);
     }
 
     /** Whether the hot tier holds a copy of the block. */
@@ -82,12 +149,14 @@ public record BlockRef(int tier, int codec, int flags, int storedLength, int che
 
     /** This compressed block as it is once rewritten raw in place, unsealed, filling its slot of {@code blockSize}. */
     public BlockRef expanded(int blockSize) {
-        return new BlockRef(tier, CODEC_NONE, flags & ~FLAG_SEALED, blockSize, 0, generation + 1, null);
+        return new BlockRef(tier, CODEC_NONE, flags & ~FLAG_SEALED & ~REPLICA_MASK & ~CLASS_MASK, blockSize, 0,
+            generation + 1, null);
     }
 
-    /** This block unsealed: about to be written in place. */
+    /** This block unsealed, its replica dropped: about to be written in place. */
     public BlockRef unsealedNow() {
-        return new BlockRef(tier, codec, flags & ~FLAG_SEALED, storedLength, 0, generation + 1, null);
+        return new BlockRef(tier, codec, flags & ~FLAG_SEALED & ~REPLICA_MASK & ~CLASS_MASK, storedLength, 0,
+            generation + 1, null);
     }
 
     /** How many {@link #SUM_UNIT}s {@code length} stored bytes span. */
@@ -117,7 +186,8 @@ public record BlockRef(int tier, int codec, int flags, int storedLength, int che
     public static BlockRef decode(byte[] value) {
         ByteBuffer b = ByteBuffer.wrap(value);
         byte version = b.get();
-        if (version != VERSION && version != VERSION_UNSEALED_ONLY || value.length < HEADER_SIZE) {
+        if (version != VERSION && version != VERSION_NO_REPLICAS && version != VERSION_UNSEALED_ONLY
+            || value.length < HEADER_SIZE) {
             throw new IllegalStateException("block record of unknown format version " + version);
         }
         int tier = b.get();
@@ -126,6 +196,13 @@ public record BlockRef(int tier, int codec, int flags, int storedLength, int che
         int storedLength = b.getInt();
         int checksum = b.getInt();
         long generation = b.getLong();
+        if ((flags & REPLICA_MASK) != 0 && (version != VERSION || (flags & FLAG_SEALED) == 0)) {
+            throw new IllegalStateException("block record (version " + version + ") names a replica of an unsealed"
+                + " block or predates replicas");
+        }
+        if ((flags & CLASS_MASK) != 0 && version != VERSION) {
+            throw new IllegalStateException("block record (version " + version + ") names a content class");
+        }
         int[] sums = null;
         if ((flags & FLAG_SEALED) != 0 && codec == CODEC_NONE) {
             if (version == VERSION_UNSEALED_ONLY || value.length != HEADER_SIZE + pages(storedLength) * 4) {

@@ -7,13 +7,12 @@ import io.tierfs.namespace.FsException;
 import io.tierfs.tier.HotTier;
 import io.tierfs.tier.Tier;
 import java.io.IOException;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The block layer of a volume: the tiers, fastest first, and the rule that places a new block on the
- * fastest tier with room for it. Usage per tier is counted in memory (rebuilt from the block map
- * at mount) so that placement costs no system call per block.
+ * fastest tier with room for it. Usage per tier is counted in memory ({@link SpaceUse}, rebuilt
+ * from the block map at mount) so that placement costs no system call per block.
  */
 public final class BlockStore implements AutoCloseable {
     private static final long FREE_SPACE_RECHECK_NANOS = 200_000_000L;
@@ -22,14 +21,14 @@ public final class BlockStore implements AutoCloseable {
     private final Tier[] tiers;
     private final HotTier hot;
     private final MetadataStore meta;
-    private final AtomicLongArray usedBytes;
+    private final SpaceUse space;
     private final long[] freeBytesSeen;
     private final long[] freeSeenAt;
     /** Bytes of each tier kept from new blocks (see {@link #setHighWatermark}). */
     private final long[] headroom;
     private final Epochs epochs = new Epochs();
     private final Seals seals = new Seals();
-    private final CompressedBlocks compressed;
+    private volatile CompressedBlocks compressed;
     /** Whether blocks moved to each directory tier are stored compressed (see {@link #compressOn}). */
     private volatile boolean[] compressTiers;
     /** Blocks read, by the tier that served them: the directory tiers, then the hot tier. */
@@ -52,7 +51,7 @@ public final class BlockStore implements AutoCloseable {
         this.tiers = tiers.clone();
         this.hot = hot;
         this.meta = meta;
-        this.usedBytes = new AtomicLongArray(tiers.length);
+        this.space = new SpaceUse(blockSize, tiers.length);
         this.freeBytesSeen = new long[tiers.length];
         this.freeSeenAt = new long[tiers.length];
         this.headroom = new long[tiers.length];
@@ -80,6 +79,14 @@ public final class BlockStore implements AutoCloseable {
      */
     public void compressOn(boolean[] tiers) {
         compressTiers = tiers.clone();
+    }
+
+    /**
+     * Zstd's level for blocks whose file names none, and the share of a block compression must
+     * save for the block to be stored compressed. Before the volume serves.
+     */
+    public void compressWith(int zstdLevel, double minSaving) {
+        compressed = new CompressedBlocks(blockSize, minSaving, zstdLevel);
     }
 
     boolean compresses(int tier) {
@@ -153,12 +160,29 @@ public final class BlockStore implements AutoCloseable {
         return meta;
     }
 
+    /** Bytes the copies on directory tier {@code tier} take there: a compressed one its stored bytes. */
     public long usedBytes(int tier) {
-        return usedBytes.get(tier);
+        return space.stored(tier);
     }
 
-    public void addUsage(int tier, long bytes) {
-        usedBytes.addAndGet(tier, bytes);
+    /** Slots of directory tier {@code tier} that hold a copy of a block (its own, or a replica). */
+    public long blocksOn(int tier) {
+        return space.slots(tier);
+    }
+
+    /** Block record {@code ref} came into the block map ({@code sign} 1) or left it (-1): what its copies take is counted. */
+    public void account(BlockRef ref, int sign) {
+        space.count(ref, sign);
+    }
+
+    /** A block's record changed from {@code from} to {@code to}. */
+    void changed(BlockRef from, BlockRef to) {
+        space.change(from, to);
+    }
+
+    /** The volume's blocks, sealed and not, and what they take per codec and per content class (`tierfs status`). */
+    public java.util.Map<String, Object> spaceSummary() {
+        return space.summary();
     }
 
     public FileBlocks open(long ino, java.util.function.LongConsumer blockCountChange) {
@@ -222,7 +246,7 @@ public final class BlockStore implements AutoCloseable {
     private long free(int t, long now) {
         if (now - freeSeenAt[t] > FREE_SPACE_RECHECK_NANOS || freeSeenAt[t] == 0) {
             try {
-                freeBytesSeen[t] = tiers[t].freeBytes(usedBytes.get(t));
+                freeBytesSeen[t] = tiers[t].freeBytes(space.stored(t));
             } catch (IOException e) {
                 freeBytesSeen[t] = 0;
             }

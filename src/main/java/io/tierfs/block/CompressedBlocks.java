@@ -2,6 +2,7 @@ package io.tierfs.block;
 
 import io.tierfs.codec.BlockCompressor;
 import io.tierfs.codec.Codec;
+import io.tierfs.codec.CompressionChoice;
 import io.tierfs.codec.ContentClass;
 import io.tierfs.codec.ContentClassifier;
 import io.tierfs.nativeio.Memory;
@@ -40,8 +41,12 @@ final class CompressedBlocks {
         }
     }
 
-    /** What {@link #compress} made: the stored bytes are in the calling thread's {@link Buffers#stored}. */
-    record Compressed(Codec codec, int storedLength, int checksum, long address) {
+    /**
+     * What {@link #compress} made: the stored bytes are in the calling thread's {@link Buffers#stored},
+     * unless the codec is {@link Codec#NONE} (the block is stored raw). {@code contentClass} is what
+     * the classifier found (a {@link ContentClass} ordinal), -1 if the file's choice skipped it.
+     */
+    record Compressed(Codec codec, int storedLength, int checksum, long address, int contentClass) {
     }
 
     CompressedBlocks(int blockSize, double minSaving, int zstdLevel) {
@@ -57,23 +62,27 @@ final class CompressedBlocks {
 
     /**
      * Compresses the raw block in {@code raw} (a direct buffer of the caller's: block {@code index}
-     * of {@code ino}) with the codec its content calls for; null if it is to be stored raw
-     * (compressed already, incompressible, or saving less than the minimum). {@code fileHead}
+     * of {@code ino}) with the codec its content calls for, or the one {@code choice} (the file's)
+     * names; codec {@link Codec#NONE} if it is to be stored raw (compressed already, incompressible,
+     * the file's choice, or saving less than the minimum). {@code fileHead}
      * gives the file's first bytes, for a block other than the first whose file the classifier has
      * not seen; it may read a compressed block through this thread's buffers, so the block being
      * compressed must not sit in them.
      */
-    Compressed compress(long ino, long index, ByteBuffer raw, Supplier<ByteBuffer> fileHead) {
-        ContentClass cls = classifier.classify(ino, index, raw.clear(), blockSize, fileHead);
-        if (cls.codec == Codec.NONE) {
-            return null;
+    Compressed compress(long ino, long index, ByteBuffer raw, Supplier<ByteBuffer> fileHead, CompressionChoice choice) {
+        ContentClass cls = choice.codec() != null ? null : classifier.classify(ino, index, raw.clear(), blockSize, fileHead);
+        Codec codec = cls != null ? cls.codec : choice.codec();
+        int classId = cls != null ? cls.ordinal() : -1;
+        if (codec == Codec.NONE) {
+            return new Compressed(Codec.NONE, blockSize, 0, 0, classId);
         }
         Buffers b = local.get();
-        int n = b.compressor.compress(cls.codec, zstdLevel, raw.clear(), blockSize, b.stored.clear());
+        int level = choice.level() > 0 ? choice.level() : zstdLevel;
+        int n = b.compressor.compress(codec, level, raw.clear(), blockSize, b.stored.clear());
         if (n < 0) {
-            return null;
+            return new Compressed(Codec.NONE, blockSize, 0, 0, classId);
         }
-        return new Compressed(cls.codec, n, PageSums.local().sum(b.stored, n), b.storedAddress);
+        return new Compressed(codec, n, PageSums.local().sum(b.stored, n), b.storedAddress, classId);
     }
 
     /**

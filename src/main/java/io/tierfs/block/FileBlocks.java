@@ -303,9 +303,7 @@ public final class FileBlocks implements AutoCloseable {
         }
         requireSyncable(); // a journal entry left behind by a sync that cannot succeed helps nobody
         CompressedBlocks.Buffers b = store.compressed().buffers();
-        if (!store.compressed().readWhole(files[ref.tier()], ref, index, b.rawAddress)) {
-            throw reads.checksumFailure(ref, index);
-        }
+        reads.readPart(ref, index, 0, b.rawAddress, blockSize); // verified, from its replica if need be
         if (store.tier(ref.tier()).features().punchHole()) {
             // the slot's hole after the stored bytes is filled now: a full tier fails here, before anything changed
             files[ref.tier()].reserve(index);
@@ -317,6 +315,8 @@ public final class FileBlocks implements AutoCloseable {
             batch.put(Keys.block(ino, index), expanded.encode());
             meta.commit(batch, true);
         }
+        store.changed(ref, expanded);
+        dropReplica(index, ref); // the raw record has none: its stored bytes are about to change
         // A failure from here on leaves the journal entry, which the next mount's recovery writes
         // (the record is still the one it was committed with: the table keeps the compressed one,
         // so no write reaches the block meanwhile; its reads fail until then).
@@ -337,7 +337,9 @@ public final class FileBlocks implements AutoCloseable {
      * Unseals the sealed blocks of a write from block {@code first} to {@code last}, and their
      * sealed neighbours of the same {@link #UNSEAL_GROUP} on a tier that is not the last, in one
      * synced commit before the write's bytes go anywhere: a power cut must never leave new bytes
-     * under a record whose checksums are of the old ones. Block {@code first}'s reference now.
+     * under a record whose checksums are of the old ones. A replica goes with the seal, so a
+     * neighbour with one is left sealed: its replica would have to be made again. Block
+     * {@code first}'s reference now.
      */
     private synchronized BlockRef unsealForWrite(long first, long last) throws IOException {
         BlockRef head = table.get(first);
@@ -353,7 +355,8 @@ public final class FileBlocks implements AutoCloseable {
             for (long i = from; i <= to; i++) {
                 BlockRef ref = table.get(i);
                 boolean written = i >= first && i <= last;
-                if (ref != null && ref.sealed() && !ref.compressed() && (written || ref.tier() == head.tier())) {
+                if (ref != null && ref.sealed() && !ref.compressed()
+                    && (written || ref.tier() == head.tier() && ref.replica() < 0)) {
                     batch.put(Keys.block(ino, i), ref.unsealedNow().encode());
                     unsealed.add(i);
                 }
@@ -361,10 +364,25 @@ public final class FileBlocks implements AutoCloseable {
             meta.commit(batch, true);
         }
         for (long i : unsealed) {
-            table.set(i, table.get(i).unsealedNow());
+            BlockRef sealed = table.get(i);
+            BlockRef unsealedRef = sealed.unsealedNow();
+            table.set(i, unsealedRef);
+            store.changed(sealed, unsealedRef);
             seals.unsealed(ino, i);
+            dropReplica(i, sealed);
         }
         return table.get(first);
+    }
+
+    /**
+     * Frees the replica {@code was} had, once the record without it is committed (and counted): a
+     * reader still holding the old reference may read the slot as it is punched, and fails the
+     * checksum there and looks again (see {@link VerifiedReads}). Call holding this.
+     */
+    private void dropReplica(long index, BlockRef was) throws IOException {
+        if (was.replica() >= 0) {
+            files[was.replica()].discard(index, index + 1);
+        }
     }
 
     /**
@@ -475,7 +493,7 @@ public final class FileBlocks implements AutoCloseable {
         if (index == 0) {
             store.compressed().forget(ino); // the file's first bytes, which the classifier goes by, are new
         }
-        store.addUsage(ref.tier(), blockSize);
+        store.account(ref, 1);
         blockCountChange.accept(1);
         if (reserve) {
             files[ref.tier()].reserve(index);
@@ -489,8 +507,7 @@ public final class FileBlocks implements AutoCloseable {
         }
         BlockRef moved = ref.onTier(ref.tier() + 1);
         record(index, moved);
-        store.addUsage(ref.tier(), -blockSize);
-        store.addUsage(moved.tier(), blockSize);
+        store.changed(ref, moved);
         return moved;
     }
 
@@ -522,11 +539,11 @@ public final class FileBlocks implements AutoCloseable {
         throws IOException {
         long firstFreed = (newSize + blockSize - 1) / blockSize;
         awaitMoves(firstFreed, Long.MAX_VALUE);
-        List<long[]> freed = new ArrayList<>();
+        List<Freed> freed = new ArrayList<>();
         MetadataStore meta = store.meta();
         try (MetadataStore.Batch batch = meta.newBatch()) {
             meta.scan(Keys.block(ino, firstFreed), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-                freed.add(new long[] {Keys.blockIndexOf(k), BlockRef.decode(v).tier()});
+                freed.add(new Freed(Keys.blockIndexOf(k), BlockRef.decode(v)));
                 batch.delete(k);
                 return true;
             });
@@ -535,8 +552,8 @@ public final class FileBlocks implements AutoCloseable {
         }
         table.clearFrom(firstFreed);
         blockCountChange.accept(-freed.size());
-        for (long[] f : freed) {
-            store.addUsage((int) f[1], -blockSize);
+        for (Freed f : freed) {
+            store.account(f.ref, -1);
         }
         if (!freed.isEmpty()) {
             for (TierFile file : files) {
@@ -648,11 +665,11 @@ public final class FileBlocks implements AutoCloseable {
     /** Drops the records of blocks [from, to) (synced), then frees their data. Call holding this. */
     private void freeBlocks(long from, long to) throws IOException {
         awaitMoves(from, to);
-        List<long[]> freed = new ArrayList<>();
+        List<Freed> freed = new ArrayList<>();
         MetadataStore meta = store.meta();
         try (MetadataStore.Batch batch = meta.newBatch()) {
             meta.scan(Keys.block(ino, from), Keys.block(ino, to), (k, v) -> {
-                freed.add(new long[] {Keys.blockIndexOf(k), BlockRef.decode(v).tier()});
+                freed.add(new Freed(Keys.blockIndexOf(k), BlockRef.decode(v)));
                 batch.delete(k);
                 return true;
             });
@@ -662,10 +679,13 @@ public final class FileBlocks implements AutoCloseable {
             meta.commit(batch, true);
         }
         boolean[] touched = new boolean[files.length];
-        for (long[] f : freed) {
-            table.set(f[0], null);
-            store.addUsage((int) f[1], -blockSize);
-            touched[(int) f[1]] = true;
+        for (Freed f : freed) {
+            table.set(f.index, null);
+            store.account(f.ref, -1);
+            touched[f.ref.tier()] = true;
+            if (f.ref.replica() >= 0) {
+                touched[f.ref.replica()] = true;
+            }
         }
         blockCountChange.accept(-freed.size());
         for (int t = 0; t < files.length; t++) {
@@ -676,6 +696,10 @@ public final class FileBlocks implements AutoCloseable {
         if (hot != null) {
             store.dropHotCopies(ino, from, to);
         }
+    }
+
+    /** A block whose record a truncation or a punch dropped, as the record was. */
+    private record Freed(long index, BlockRef ref) {
     }
 
     /**
@@ -766,6 +790,18 @@ public final class FileBlocks implements AutoCloseable {
         }
     }
 
+    /**
+     * Ends a check of a block's copies (a scrub), which changes nothing: whether what it read is
+     * the block still, with no write since its ticket.
+     */
+    synchronized boolean endCheck(MoveTicket t) {
+        try {
+            return !t.spoiled && table.get(t.index) == t.ref;
+        } finally {
+            endMove(t);
+        }
+    }
+
     /** Ends a move that will not switch (it stopped early); nothing changes. */
     synchronized void cancelMove(MoveTicket t) {
         endMove(t);
@@ -793,12 +829,12 @@ public final class FileBlocks implements AutoCloseable {
     /**
      * Frees the copy of block {@code index} a move left on {@code tier} (the new copy of a move
      * that did not switch, or the old one of a move that did), unless the block lives there now:
-     * the file was cut and a new block took the slot meanwhile. Under this object's lock, so that
-     * no new block takes the slot in between.
+     * the file was cut and a new block took the slot meanwhile, or its replica does. Under this
+     * object's lock, so that no new block takes the slot in between.
      */
     synchronized void discardUnused(long index, int tier) throws IOException {
         BlockRef now = table.get(index);
-        if (now == null || now.tier() != tier) {
+        if (now == null || now.tier() != tier && now.replica() != tier) {
             files[tier].discard(index, index + 1);
         }
     }
@@ -827,10 +863,7 @@ public final class FileBlocks implements AutoCloseable {
             for (int i = 0; i < tickets.length; i++) {
                 if (switched[i]) {
                     table.set(tickets[i].index, next[i]);
-                    if (next[i].tier() != tickets[i].ref.tier()) {
-                        store.addUsage(tickets[i].ref.tier(), -blockSize);
-                        store.addUsage(next[i].tier(), blockSize);
-                    }
+                    store.changed(tickets[i].ref, next[i]);
                 }
             }
             return switched;

@@ -9,8 +9,9 @@ import java.util.logging.Logger;
 /**
  * What the data path and the sealer tell each other about sealed blocks (see {@link BlockRef}):
  * the sealer's clock, which writes stamp their blocks with; the blocks that became unsealed
- * (new, or written), for the sealer to seal once they are left alone; and the checksum failures
- * reads find.
+ * (new, or written), for the sealer to seal once they are left alone; files whose replica count
+ * changed; the checksum failures reads find, and the bad copies of replicated blocks, for the
+ * sealer to rewrite from their good copy.
  */
 public final class Seals {
     private static final Logger LOG = Logger.getLogger(Seals.class.getName());
@@ -26,6 +27,12 @@ public final class Seals {
     /** The tick of the last write of each file whose table was dropped since (see {@link BlockTable}). */
     private final ConcurrentHashMap<Long, Integer> lastWriteOfDropped = new ConcurrentHashMap<>();
     private final LongAdder checksumFailures = new LongAdder();
+    private final LongAdder replicaReads = new LongAdder();
+    private final LongAdder repaired = new LongAdder();
+    private final ConcurrentLinkedQueue<Long> replicasChanged = new ConcurrentLinkedQueue<>();
+    /** Bad copies waiting for the sealer to rewrite them, once each. */
+    private final ConcurrentLinkedQueue<BadCopy> repairs = new ConcurrentLinkedQueue<>();
+    private final Set<BadCopy> repairsWaiting = ConcurrentHashMap.newKeySet();
     private static final int MAX_BAD_COPIES_REMEMBERED = 100_000;
     private final Set<BadCopy> badCopies = ConcurrentHashMap.newKeySet();
     private volatile BadBlockReporter reporter = (ino, index, tier, what) ->
@@ -81,14 +88,68 @@ public final class Seals {
      * Counted and reported once per copy (its record's generation): the migrator, or a reader
      * trying again, finds the same bad copy again until it is repaired.
      */
-    void failed(long ino, long index, BlockRef ref, String what) {
+    void failed(long ino, long index, BlockRef ref, int tier, String what) {
         if (badCopies.size() < MAX_BAD_COPIES_REMEMBERED
-            && badCopies.add(new BadCopy(ino, index, ref.tier(), ref.generation()))) {
+            && badCopies.add(new BadCopy(ino, index, tier, ref.generation()))) {
             checksumFailures.increment();
-            reporter.report(ino, index, ref.tier(), what);
+            reporter.report(ino, index, tier, what);
         }
     }
 
-    private record BadCopy(long ino, long index, int tier, long generation) {
+    /**
+     * A read of block {@code index} of {@code ino} was served from its replica because its own
+     * copy failed ({@code what}): reported as a bad copy, and handed to the sealer to rewrite.
+     */
+    void servedFromReplica(long ino, long index, BlockRef ref, String what) {
+        replicaReads.increment();
+        failed(ino, index, ref, ref.tier(), what + "; served from its replica on tier " + ref.replica()
+            + ", and rewritten from it");
+        needsRepair(new BadCopy(ino, index, ref.tier(), ref.generation()));
+    }
+
+    /** The copy of a replicated block on {@code copy.tier} failed its checksums: the sealer rewrites it from the other. */
+    void needsRepair(BadCopy copy) {
+        if (repairsWaiting.size() < MAX_BAD_COPIES_REMEMBERED && repairsWaiting.add(copy)) {
+            repairs.add(copy);
+        }
+    }
+
+    /** The next bad copy to rewrite, or null. For the sealer. */
+    public BadCopy pollRepair() {
+        return repairs.poll();
+    }
+
+    /** The sealer is done with {@code copy}: rewritten from the good one ({@code rewritten}), or found changed or unrecoverable. */
+    public void repairDone(BadCopy copy, boolean rewritten) {
+        repairsWaiting.remove(copy);
+        if (rewritten) {
+            repaired.increment();
+            LOG.warning("inode " + copy.ino() + " block " + copy.index() + ": its bad copy on tier " + copy.tier()
+                + " was rewritten from its replica");
+        }
+    }
+
+    /** Reads served from a replica because the block's own copy failed, since the mount. */
+    public long replicaReads() {
+        return replicaReads.sum();
+    }
+
+    /** Bad copies rewritten from their good replica, since the mount. */
+    public long repaired() {
+        return repaired.sum();
+    }
+
+    /** File {@code ino}'s replica count (user.tierfs.replicas) changed: the sealer makes or drops its replicas. */
+    public void replicasChanged(long ino) {
+        replicasChanged.add(ino);
+    }
+
+    /** The next file whose replica count changed, or null. For the sealer. */
+    public Long pollReplicasChanged() {
+        return replicasChanged.poll();
+    }
+
+    /** One copy of a block (its own tier's or its replica's), by the generation of the record that named it. */
+    public record BadCopy(long ino, long index, int tier, long generation) {
     }
 }

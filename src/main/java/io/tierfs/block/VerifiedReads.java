@@ -9,7 +9,10 @@ import java.io.IOException;
  * sums of the pages a read touches, compressed blocks against the checksum of their stored bytes,
  * read whole and decompressed. A block whose bytes fail is read again if its reference changed
  * meanwhile (a move, a write that unsealed or expanded it), and is otherwise a checksum failure:
- * reported once per bad copy ({@link Seals}) and EIO to the reader ({@link ChecksumMismatch}).
+ * reported once per bad copy ({@link Seals}). A block with a replica is then read from there
+ * (also when its own tier fails the read), verified the same way, and the bad copy is handed to
+ * the sealer to be rewritten from the good one; without one, or if both fail, the reader gets
+ * EIO ({@link ChecksumMismatch}), never the bad bytes.
  */
 final class VerifiedReads {
     /** The file's lock: a write expanding a compressed block holds it while the slot is rewritten. */
@@ -35,9 +38,25 @@ final class VerifiedReads {
     void readRun(BlockRef first, long index, int inBlock, long address, int n) throws IOException {
         if (first.compressed()) {
             readPart(first, index, inBlock, address, n);
-        } else {
+            return;
+        }
+        try {
             files[first.tier()].read(index, inBlock, address, n);
-            verifyRun(index, inBlock, address, n);
+        } catch (IOException e) {
+            readEach(index, inBlock, address, n); // block by block: those with a replica are read from there
+            return;
+        }
+        verifyRun(index, inBlock, address, n);
+    }
+
+    /** Reads a run block by block, each as it is now ({@link #readPart}). */
+    private void readEach(long index, int inBlock, long address, int n) throws IOException {
+        long pos = inBlock;
+        for (long i = index; pos < inBlock + n; i++) {
+            long to = Math.min(inBlock + n, (i - index + 1) * blockSize);
+            int start = (int) (pos - (i - index) * blockSize);
+            readPart(table.get(i), i, start, address + (pos - inBlock), (int) (to - pos));
+            pos = to;
         }
     }
 
@@ -60,12 +79,13 @@ final class VerifiedReads {
             BlockRef ref = table.get(i);
             if (ref != null && ref.compressed()) {
                 readPart(ref, i, start, at, length); // moved and compressed since: read as it is now
-            } else if (ref != null && ref.sealed() && !pagesMatch(ref, i, start, at, length)) {
+            } else if (ref != null && ref.sealed() && !pagesMatch(ref, ref.tier(), i, start, at, length)) {
                 BlockRef now = refAfterFailure(i);
-                if (now == ref) {
+                if (now != ref) {
+                    readPart(now, i, start, at, length);
+                } else if (!fromReplica(ref, i, start, at, length, "stored bytes fail their checksum")) {
                     throw checksumFailure(ref, i);
                 }
-                readPart(now, i, start, at, length);
             }
             pos = to;
         }
@@ -83,25 +103,68 @@ final class VerifiedReads {
                 return;
             }
             boolean intact;
-            if (ref.compressed()) {
-                CompressedBlocks.Buffers b = store.compressed().buffers();
-                intact = store.compressed().readWhole(files[ref.tier()], ref, index, b.rawAddress);
-                if (intact) {
-                    Memory.IO.copyMemory(b.rawAddress + start, at, length);
+            try {
+                intact = readCopy(ref, ref.tier(), index, start, at, length);
+            } catch (IOException e) {
+                if (fromReplica(ref, index, start, at, length, "its tier failed the read: " + e.getMessage())) {
+                    return;
                 }
-            } else {
-                files[ref.tier()].read(index, start, at, length);
-                intact = !ref.sealed() || pagesMatch(ref, index, start, at, length);
+                throw e;
             }
             if (intact) {
                 return;
             }
             BlockRef now = refAfterFailure(index);
             if (now == ref || tries == 2) {
+                if (fromReplica(ref, index, start, at, length, "stored bytes fail their checksum")) {
+                    return;
+                }
                 throw checksumFailure(ref, index);
             }
             ref = now;
         }
+    }
+
+    /**
+     * Reads {@code length} bytes from {@code start} of block {@code index} from its copy on
+     * {@code tier} (its own tier's or its replica's: the same stored bytes) to {@code at}; whether
+     * they match its checksums.
+     */
+    private boolean readCopy(BlockRef ref, int tier, long index, int start, long at, int length) throws IOException {
+        if (ref.compressed()) {
+            CompressedBlocks.Buffers b = store.compressed().buffers();
+            if (!store.compressed().readWhole(files[tier], ref, index, b.rawAddress)) {
+                return false;
+            }
+            Memory.IO.copyMemory(b.rawAddress + start, at, length);
+            return true;
+        }
+        files[tier].read(index, start, at, length);
+        return !ref.sealed() || pagesMatch(ref, tier, index, start, at, length);
+    }
+
+    /**
+     * Serves a read whose copy on the block's own tier failed ({@code what}) from the block's
+     * replica, if it has one and that is intact: the failure is reported, and the bad copy handed
+     * to the sealer to be rewritten from the good one. False if there is no good replica (a bad one
+     * is reported too).
+     */
+    private boolean fromReplica(BlockRef ref, long index, int start, long at, int length, String what) {
+        if (ref.replica() < 0) {
+            return false;
+        }
+        boolean intact;
+        try {
+            intact = readCopy(ref, ref.replica(), index, start, at, length);
+        } catch (IOException e) {
+            intact = false;
+        }
+        if (!intact) {
+            seals.failed(ino, index, ref, ref.replica(), "its replica fails too: unrecoverable");
+            return false;
+        }
+        seals.servedFromReplica(ino, index, ref, what);
+        return true;
     }
 
     /**
@@ -116,12 +179,16 @@ final class VerifiedReads {
     }
 
     ChecksumMismatch checksumFailure(BlockRef ref, long index) {
-        seals.failed(ino, index, ref, "stored bytes fail their checksum");
+        seals.failed(ino, index, ref, ref.tier(), "stored bytes fail their checksum"
+            + (ref.replica() >= 0 ? ", and so do its replica's" : "") + "; reads of that block fail with EIO");
         return new ChecksumMismatch(ino, index, ref.tier());
     }
 
-    /** Whether {@code length} bytes from {@code start} of block {@code index}, read to {@code at}, match {@code ref}'s page sums. */
-    private boolean pagesMatch(BlockRef ref, long index, int start, long at, int length) throws IOException {
+    /**
+     * Whether {@code length} bytes from {@code start} of block {@code index}, read from its copy on
+     * {@code tier} to {@code at}, match {@code ref}'s page sums.
+     */
+    private boolean pagesMatch(BlockRef ref, int tier, long index, int start, long at, int length) throws IOException {
         PageSums sums = PageSums.local();
         int unit = BlockRef.SUM_UNIT;
         int end = start + length;
@@ -131,7 +198,7 @@ final class VerifiedReads {
             if (page >= start && page + pageLength <= end) {
                 sum = sums.sum(at + (page - start), pageLength);
             } else {
-                files[ref.tier()].read(index, page, sums.scratch(), pageLength);
+                files[tier].read(index, page, sums.scratch(), pageLength);
                 sum = sums.sumScratch(pageLength);
                 int from = Math.max(page, start);
                 Memory.IO.copyMemory(sums.scratch() + (from - page), at + (from - start), Math.min(page + pageLength, end) - from);

@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
 public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
     private static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
-        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress");
+        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress",
+        "zstd-level", "min-saving");
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
 
@@ -36,7 +37,7 @@ public final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
         "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, watermarks, block-size,"
-        + " threads, seal-after, compress."
+        + " threads, seal-after, compress, zstd-level, min-saving."
         + " Options given on the command line win.")
     Path config;
 
@@ -88,6 +89,15 @@ public final class MountCommand implements Callable<Integer> {
         description = "The tiers that store the blocks moved to them compressed, LZ4 or Zstd by content: hdd, ssd,hdd,"
             + " ssd or none (default: hdd).")
     String compress;
+
+    @Option(names = "--zstd-level", paramLabel = "N",
+        description = "Zstd's level for text blocks, 1 (fastest) to 19 (smallest); a file's user.tierfs.compress"
+            + " may name its own (default: 3).")
+    Integer zstdLevel;
+
+    @Option(names = "--min-saving", paramLabel = "PERCENT",
+        description = "A block is stored compressed only if that saves at least this share of it (default: 12.5).")
+    Double minSaving;
 
     @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
     Integer threads;
@@ -172,7 +182,9 @@ public final class MountCommand implements Callable<Integer> {
             abs(pick(ssd, p, "ssd", null)), abs(pick(hdd, p, "hdd", null)), (int) bs,
             size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), hot,
             migrateText.equals("on"), rate, marks, n, seal,
-            MountSettings.Compression.parse(compress != null ? compress : p.getProperty("compress", "hdd")));
+            MountSettings.Compression.parse(compress != null ? compress : p.getProperty("compress", "hdd"),
+                zstdLevel != null ? zstdLevel.toString() : p.getProperty("zstd-level", "3"),
+                minSaving != null ? minSaving.toString() : p.getProperty("min-saving", "12.5")));
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -231,7 +243,9 @@ public final class MountCommand implements Callable<Integer> {
         }
         cmd.add("--threads=" + s.threads());
         cmd.add("--seal-after=" + s.sealAfter());
-        cmd.add("--compress=" + s.compress());
+        cmd.add("--compress=" + s.compress().tierList());
+        cmd.add("--zstd-level=" + s.compress().zstdLevel());
+        cmd.add("--min-saving=" + s.compress().minSavingPercent());
         cmd.add(s.mountpoint().toString());
         Process p = new ProcessBuilder(cmd)
             .redirectInput(new File("/dev/null"))

@@ -26,15 +26,9 @@ public final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path mp = mountpoint.toAbsolutePath().normalize();
-        Mounts.Entry entry = Mounts.find(mp);
-        if (entry == null || !entry.isTierfs()) {
-            System.err.println("tierfs: " + mp + " is not a tierfs mount");
-            return 1;
-        }
-        Path data = Path.of(entry.source());
-        Map<String, Object> state = freshState(data);
-        if (state == null || daemonOf(data, mp).isEmpty()) {
-            System.err.println("tierfs: the daemon of " + mp + " is not running (stale mount; clear it with: tierfs unmount " + mp + ")");
+        Path data = servedFrom(mp);
+        Map<String, Object> state = data == null ? null : freshState(data);
+        if (state == null) {
             return 1;
         }
         if (json) {
@@ -43,13 +37,14 @@ public final class StatusCommand implements Callable<Integer> {
         }
         System.out.printf("mountpoint  %s%ndata        %s%npid         %s%nblock size  %s%n",
             state.get("mountpoint"), state.get("data"), state.get("pid"), human(((Number) state.get("blockSize")).longValue()));
-        System.out.printf("%-5s %10s %10s %10s %10s %6s  %s%n", "tier", "capacity", "used", "free", "blocks", "reads",
-            "path");
+        System.out.printf("%-5s %10s %10s %10s %10s %10s %6s  %s%n", "tier", "capacity", "used", "logical", "free",
+            "blocks", "reads", "path");
         for (Object o : (List<?>) state.get("tiers")) {
             Map<?, ?> t = (Map<?, ?>) o;
-            System.out.printf("%-5s %10s %10s %10s %10s %5.1f%%  %s%n", t.get("name"),
+            System.out.printf("%-5s %10s %10s %10s %10s %10s %5.1f%%  %s%n", t.get("name"),
                 human(((Number) t.get("capacityBytes")).longValue()), human(((Number) t.get("usedBytes")).longValue()),
-                human(((Number) t.get("freeBytes")).longValue()), t.get("blocks"),
+                human(((Number) t.get("logicalBytes")).longValue()), human(((Number) t.get("freeBytes")).longValue()),
+                t.get("blocks"),
                 100 * ((Number) t.get("hitRatio")).doubleValue(), t.get("path"));
             if (t.get("problem") != null) {
                 System.out.printf("      UNAVAILABLE: %s%n", t.get("problem"));
@@ -65,11 +60,36 @@ public final class StatusCommand implements Callable<Integer> {
         } else {
             System.out.println("migration   off");
         }
+        Map<?, ?> space = (Map<?, ?>) state.get("space");
+        System.out.printf("blocks      %s (%s sealed, %s unsealed)%n", space.get("blocks"), space.get("sealedBlocks"),
+            space.get("unsealedBlocks"));
+        System.out.println("by codec   " + ratios((Map<?, ?>) space.get("byCodec")));
+        System.out.println("by content " + ratios((Map<?, ?>) space.get("byClass")));
+        Map<?, ?> i = (Map<?, ?>) state.get("integrity");
+        if (i != null) {
+            System.out.printf("integrity   %s blocks sealed, %s checksum failures, %s reads served from replicas, %s bad"
+                + " copies rewritten%n", i.get("sealed"), i.get("checksumFailures"), i.get("replicaReads"), i.get("repaired"));
+        }
         return 0;
     }
 
+    /** "zstd 2.0M->310K (6.61x), ..." for the kinds that hold anything. */
+    private static String ratios(Map<?, ?> byKind) {
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<?, ?> e : byKind.entrySet()) {
+            Map<?, ?> r = (Map<?, ?>) e.getValue();
+            long logical = ((Number) r.get("logicalBytes")).longValue();
+            if (logical > 0) {
+                out.append(out.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(human(logical))
+                    .append("->").append(human(((Number) r.get("storedBytes")).longValue()))
+                    .append(" (").append(r.get("ratio")).append("x)");
+            }
+        }
+        return out.length() == 0 ? "nothing stored" : out.toString();
+    }
+
     /** The daemon rewrites its state every second: wait for a version written after this call began. */
-    private static Map<String, Object> freshState(Path data) throws IOException {
+    static Map<String, Object> freshState(Path data) throws IOException {
         long asked = System.currentTimeMillis();
         Map<String, Object> state = readState(data);
         for (int i = 0; i < 60 && state != null && ((Number) state.get("updatedMillis")).longValue() < asked; i++) {
@@ -85,12 +105,30 @@ public final class StatusCommand implements Callable<Integer> {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> readState(Path data) throws IOException {
+    static Map<String, Object> readState(Path data) throws IOException {
         Path file = data.resolve("daemon.json");
         if (!Files.exists(file)) {
             return null;
         }
         return (Map<String, Object>) JSON.std.anyFrom(Files.readString(file));
+    }
+
+    /**
+     * The data folder of the tierfs mount {@code mp}, whose daemon is running; null (and a line on
+     * stderr) if {@code mp} is no tierfs mount or its daemon is gone.
+     */
+    static Path servedFrom(Path mp) throws IOException {
+        Mounts.Entry entry = Mounts.find(mp);
+        if (entry == null || !entry.isTierfs()) {
+            System.err.println("tierfs: " + mp + " is not a tierfs mount");
+            return null;
+        }
+        Path data = Path.of(entry.source());
+        if (daemonOf(data, mp).isEmpty()) {
+            System.err.println("tierfs: the daemon of " + mp + " is not running (stale mount; clear it with: tierfs unmount " + mp + ")");
+            return null;
+        }
+        return data;
     }
 
     /** The live daemon serving {@code mountpoint} from {@code data}, if any. */

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The `tierfs` command. */
 @Command(name = "tierfs", mixinStandardHelpOptions = true, version = "tierfs 0.1.0",
     description = "A tiered FUSE filesystem for container hosts.",
-    subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, WhereCommand.class, SimulateCommand.class,
+    subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, WhereCommand.class, ScrubCommand.class,
+        SimulateCommand.class,
         CommandLine.HelpCommand.class})
 public final class TierfsCommand implements Runnable {
     @CommandLine.Spec
@@ -14,7 +15,7 @@ public final class TierfsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: mount, unmount, status, where or simulate");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: mount, unmount, status, where, scrub or simulate");
     }
 
     public static void main(String[] args) {

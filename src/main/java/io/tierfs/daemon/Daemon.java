@@ -3,6 +3,7 @@ package io.tierfs.daemon;
 import io.tierfs.block.BlockStore;
 import io.tierfs.fuse.FuseAdapter;
 import io.tierfs.fuse.FuseSession;
+import io.tierfs.integrity.Scrubber;
 import io.tierfs.integrity.Sealer;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
@@ -47,6 +48,7 @@ public final class Daemon {
     private Inodes inodes;
     private Tiering tiering;
     private Sealer sealer;
+    private Scrubber scrubber;
     private FuseAdapter adapter;
     private FuseSession session;
     private DaemonState state;
@@ -73,6 +75,7 @@ public final class Daemon {
         tiering = new Tiering(layout, settings);
         blocks = new BlockStore(layout.blockSize(), tiers, tiering.openHot(!unclean), meta);
         blocks.compressOn(settings.compress().tiers());
+        blocks.compressWith(settings.compress().zstdLevel(), settings.compress().minSavingPercent() / 100);
         if (fresh) {
             Durable.syncDirectory(layout.data()); // the new meta/ and tier directories' names
         }
@@ -99,6 +102,8 @@ public final class Daemon {
         raiseReadahead();
         tiering.start(blocks, inodes, xattrs, !unclean);
         startSealer();
+        scrubber = new Scrubber(blocks, inodes);
+        scrubber.start();
         state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats, this::integrity);
         state.write();
         background = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -108,6 +113,7 @@ public final class Daemon {
         });
         background.scheduleWithFixedDelay(() -> {
             blocks.checkTiers();
+            takeScrubRequest();
             state.writeQuietly();
         }, 1, 1, TimeUnit.SECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "tierfs-shutdown"));
@@ -128,13 +134,10 @@ public final class Daemon {
             String path = Namespace.pathOf(meta, ino);
             LOG.severe("checksum failure: " + (path != null ? path : "a file without a name") + " (inode " + ino
                 + "), block " + index + " (bytes " + index * layout.blockSize() + " to "
-                + ((index + 1) * layout.blockSize() - 1) + ") on tier " + blocks.tier(tier).name() + ": " + what
-                + "; reads of that block fail with EIO");
+                + ((index + 1) * layout.blockSize() - 1) + ") on tier " + blocks.tier(tier).name() + ": " + what);
         }));
         sealer = new Sealer(blocks, inodes, settings.sealAfter(), settings.migrateRate());
-        if (settings.sealAfter() > 0) {
-            sealer.start();
-        }
+        sealer.start(); // with seal-after 0 too: it keeps replicas and rewrites bad copies
     }
 
     /**
@@ -151,11 +154,28 @@ public final class Daemon {
         sealer.close();
     }
 
+    /** Hands a request `tierfs scrub` left in the data folder to the scrubber. */
+    private void takeScrubRequest() {
+        Path request = layout.scrubRequest();
+        try {
+            if (Files.exists(request)) {
+                String line = Files.readString(request);
+                Files.delete(request);
+                scrubber.take(line);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("could not take the scrub request in " + request + ": " + e);
+        }
+    }
+
     private Map<String, Object> integrity() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("sealAfterSeconds", settings.sealAfter());
         out.put("sealed", sealer.sealed());
         out.put("checksumFailures", blocks.seals().checksumFailures());
+        out.put("replicaReads", blocks.seals().replicaReads());
+        out.put("repaired", blocks.seals().repaired());
+        out.put("scrub", scrubber.status());
         return out;
     }
 
@@ -215,6 +235,7 @@ public final class Daemon {
         }
         background.shutdownNow();
         try {
+            scrubber.close(); // after its batch under way; it goes on from there at the next mount
             tiering.stop();
             sealAll();
             if (inodes.closeAndSync()) {

@@ -43,6 +43,7 @@ final class DaemonState {
         s.put("tiers", stats.perTier());
         s.put("migration", migration(migration.get()));
         s.put("integrity", integrity.get());
+        s.put("space", stats.space());
         Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
         Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
         Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

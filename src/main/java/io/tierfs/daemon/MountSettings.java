@@ -17,18 +17,48 @@ import java.nio.file.Path;
  *                    go to hdd above the high one; placement fills it to the low one
  * @param sealAfter   seconds a block must be left unwritten before it is sealed; 0 for only on a
  *                    move and at a clean unmount
- * @param compress    the tiers whose blocks moved there are stored compressed, by content
+ * @param compress    the tiers whose blocks moved there are stored compressed, by content, and how
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
                             long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
                             int threads, int sealAfter, Compression compress) {
     public static final long UNSET = -1;
 
-    /** Which directory tiers compress the blocks moved to them: "hdd" (the default), "ssd,hdd", "ssd" or "none". */
-    public record Compression(boolean ssd, boolean hdd) {
-        public static final Compression DEFAULT = new Compression(false, true);
+    /**
+     * Which directory tiers compress the blocks moved to them: "hdd" (the default), "ssd,hdd",
+     * "ssd" or "none"; Zstd's level where a file names none (1 to 19, default 3); and the share of
+     * a block, in percent, compression must save for the block to be stored compressed (0 to
+     * below 100, default 12.5).
+     */
+    public record Compression(boolean ssd, boolean hdd, int zstdLevel, double minSavingPercent) {
+        public Compression {
+            if (zstdLevel < 1 || zstdLevel > 19) {
+                throw new IllegalArgumentException("zstd-level is from 1 (fastest) to 19 (smallest), not " + zstdLevel);
+            }
+            if (!(minSavingPercent >= 0 && minSavingPercent < 100)) {
+                throw new IllegalArgumentException("min-saving is a percentage from 0 to below 100, not " + minSavingPercent);
+            }
+        }
 
-        public static Compression parse(String text) {
+        /** From the command line's or the config file's compress, zstd-level and min-saving. */
+        public static Compression parse(String tiers, String zstdLevel, String minSaving) {
+            int level;
+            double saving;
+            try {
+                level = Integer.parseInt(zstdLevel.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("zstd-level is a whole number from 1 to 19, not '" + zstdLevel + "'");
+            }
+            try {
+                saving = Double.parseDouble(minSaving.strip().replaceFirst("%$", ""));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("min-saving is a percentage, e.g. 12.5, not '" + minSaving + "'");
+            }
+            boolean[] t = parseTiers(tiers);
+            return new Compression(t[0], t[1], level, saving);
+        }
+
+        private static boolean[] parseTiers(String text) {
             boolean ssd = false;
             boolean hdd = false;
             for (String part : text.split(",")) {
@@ -40,7 +70,7 @@ public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int 
                         + " or ssd,hdd, not '" + text + "'");
                 }
             }
-            return new Compression(ssd, hdd);
+            return new boolean[] {ssd, hdd};
         }
 
         /** One flag per directory tier, fastest first. */
@@ -48,9 +78,14 @@ public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int 
             return new boolean[] {ssd, hdd};
         }
 
+        /** The tiers, as --compress takes them. */
+        public String tierList() {
+            return ssd && hdd ? "ssd,hdd" : ssd ? "ssd" : hdd ? "hdd" : "none";
+        }
+
         @Override
         public String toString() {
-            return ssd && hdd ? "ssd,hdd" : ssd ? "ssd" : hdd ? "hdd" : "none";
+            return tierList() + " (zstd level " + zstdLevel + ", at least " + minSavingPercent + "% saved)";
         }
     }
 

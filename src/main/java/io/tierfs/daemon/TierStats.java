@@ -61,6 +61,11 @@ final class TierStats {
         return new long[] {total, free};
     }
 
+    /** The volume's blocks, sealed and not, and what they take per codec and per content class. */
+    Map<String, Object> space() {
+        return blocks.spaceSummary();
+    }
+
     /** Per tier, fastest first (the hot tier, if any, then ssd and hdd), for the state file and `tierfs status`. */
     List<Map<String, Object>> perTier() {
         long allReads = 0;
@@ -70,15 +75,20 @@ final class TierStats {
         List<Map<String, Object>> rows = new ArrayList<>();
         HotTier hot = blocks.hot();
         if (hot != null) {
-            rows.add(row(hot, hot.blockCount() * blocks.blockSize(), blocks.reads(blocks.tierCount()), allReads));
+            rows.add(row(hot, hot.blockCount() * blocks.blockSize(), hot.blockCount(), blocks.reads(blocks.tierCount()),
+                allReads));
         }
         for (int t = 0; t < blocks.tierCount(); t++) {
-            rows.add(row(blocks.tier(t), blocks.usedBytes(t), blocks.reads(t), allReads));
+            rows.add(row(blocks.tier(t), blocks.usedBytes(t), blocks.blocksOn(t), blocks.reads(t), allReads));
         }
         return rows;
     }
 
-    private Map<String, Object> row(Tier tier, long used, long reads, long allReads) {
+    /**
+     * One tier: {@code used} bytes (what its copies take: compressed ones their stored bytes) in
+     * {@code count} blocks' slots, which hold {@code count} blocks' worth of logical bytes.
+     */
+    private Map<String, Object> row(Tier tier, long used, long count, long reads, long allReads) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("name", tier.name());
         row.put("path", tier.location().toString());
@@ -92,7 +102,8 @@ final class TierStats {
             problem = problem != null ? problem : "its filesystem cannot be read: " + e.getMessage();
         }
         row.put("usedBytes", used);
-        row.put("blocks", used / blocks.blockSize());
+        row.put("blocks", count);
+        row.put("logicalBytes", count * blocks.blockSize());
         // block reads it served since the mount, and their share of all block reads
         row.put("reads", reads);
         row.put("hitRatio", allReads == 0 ? 0.0 : (double) reads / allReads);

@@ -23,16 +23,19 @@ import java.util.logging.Logger;
  *   DATA/tierfs.lock         held (flock) by the running daemon
  *   DATA/daemon.json         the running daemon's pid, mountpoint and tier usage
  *   DATA/tierfs.log          the daemon's log
+ *   DATA/scrub.request       a request of `tierfs scrub`, taken and removed by the daemon
  * </pre>
  * Format 2 added the tier markers and the hot tier; format 3, sealed blocks (block records of
- * version 2, with page checksums, which an older tierfs would misread as unsealed). A volume of
+ * version 2, with page checksums, which an older tierfs would misread as unsealed); format 4,
+ * replicas (block records of version 3, whose second copy an older tierfs would take for leaked
+ * space and free). A volume of
  * an older format is upgraded in place at its first mount (format 1 gets its tier markers; its
  * block records stay as they are, read as unsealed, and are sealed as the volume is used); a
  * newer one is refused.
  */
 public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd, Path hdd, long ssdLimit,
                            long hddLimit, long hotCapacity, String uuid) {
-    public static final int FORMAT_VERSION = 3;
+    public static final int FORMAT_VERSION = 4;
     public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
     /** The hot tier a new volume gets: 512 MiB, or an eighth of the memory if that is less. */
     static final long DEFAULT_HOT_CAPACITY = 512L << 20;
@@ -53,6 +56,11 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
 
     public Path stateFile() {
         return data.resolve("daemon.json");
+    }
+
+    /** Where `tierfs scrub` leaves its request for the daemon (see {@code Scrubber#take}). */
+    public Path scrubRequest() {
+        return data.resolve("scrub.request");
     }
 
     public Path logFile() {
@@ -117,7 +125,8 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
         }
         if (v.formatVersion < FORMAT_VERSION) {
             LOG.info("volume in " + v.data + " upgraded from format version " + v.formatVersion + " to " + FORMAT_VERSION
-                + (v.formatVersion == 1 ? " (tier markers; sealed blocks)" : " (sealed blocks)"));
+                + (v.formatVersion == 1 ? " (tier markers; sealed blocks; replicas)"
+                : v.formatVersion == 2 ? " (sealed blocks; replicas)" : " (replicas)"));
         }
         TierMarker.check(v.ssd, "ssd", v.uuid);
         TierMarker.check(v.hdd, "hdd", v.uuid);

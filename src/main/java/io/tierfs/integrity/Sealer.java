@@ -11,12 +11,16 @@ import io.tierfs.migration.RateLimiter;
 import io.tierfs.namespace.FsException;
 import io.tierfs.namespace.Inode;
 import io.tierfs.namespace.Inodes;
+import io.tierfs.namespace.TierAttributes;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.logging.Logger;
 
@@ -28,6 +32,11 @@ import java.util.logging.Logger;
  * sealing). Its clock is {@link Seals#tick}, one tick a round; a block whose last write is
  * {@code sealAfterTicks} old is sealed by {@link BlockMover#sealAll}, which a write racing it
  * always beats. Reads for sealing are rate-limited like the migrator's moves.
+ *
+ * <p>It also keeps replicas: a sealed block of a file with two ({@code user.tierfs.replicas})
+ * gets one ({@link BlockMover#replicateAll}), right after its seal; the blocks of a file back to
+ * one lose theirs; and a copy that failed its checksums while the other did not is rewritten from
+ * the good one ({@link BlockMover#repair}).
  */
 public final class Sealer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Sealer.class.getName());
@@ -42,7 +51,13 @@ public final class Sealer implements AutoCloseable {
     private final Seals seals;
     private final BlockMover mover;
     private final RateLimiter limiter;
+    /** 0: blocks are sealed only at a clean unmount (and by moves); replicas and repairs go on. */
     private final int sealAfterTicks;
+    /** A due round never reached: blocks that wait for the unmount ({@code seal-after} 0). */
+    private static final int NEVER = Integer.MAX_VALUE - 1;
+    /** Rounds until a block whose replica could not be made (no room, a failed read) is tried again. */
+    private static final int RETRY_TICKS = 30;
+    private static final byte[] REPLICAS = TierAttributes.REPLICAS.getBytes(StandardCharsets.US_ASCII);
     /** Unsealed blocks to look at, by inode. Sealer thread only. */
     private final Map<Long, Waiting> waiting = new HashMap<>();
     private int waitingCount;
@@ -98,6 +113,22 @@ public final class Sealer implements AutoCloseable {
         seals.advance();
         int now = seals.tick();
         seals.forgetWritesBefore(now - sealAfterTicks);
+        repair();
+        for (Long ino = seals.pollReplicasChanged(); ino != null; ino = seals.pollReplicasChanged()) {
+            long file = ino;
+            store.meta().scan(Keys.first(Keys.BLOCK, file), Keys.after(Keys.BLOCK, file), (k, v) -> {
+                if (waitingCount >= MAX_WAITING) {
+                    missed = true; // a later scan of the block map finds the rest
+                    return false;
+                }
+                add(file, Keys.blockIndexOf(k));
+                return true;
+            });
+            Waiting w = waiting.get(file);
+            if (w != null) {
+                w.due = now; // its sealed blocks get or lose their replicas this round
+            }
+        }
         for (long[] b = seals.pollUnsealed(); b != null; b = seals.pollUnsealed()) {
             if (waitingCount < MAX_WAITING) {
                 add(b[0], b[1]);
@@ -123,7 +154,7 @@ public final class Sealer implements AutoCloseable {
                 w.due = sealIdle(e.getKey(), w.indexes, all ? Integer.MAX_VALUE : now);
             } catch (IOException | RuntimeException failure) {
                 // one file's failure (its tier gone, a read error) holds up no other file's seals
-                w.due = now + sealAfterTicks;
+                w.due = now + RETRY_TICKS;
                 failed(e.getKey(), failure);
             }
             waitingCount -= before - w.indexes.size();
@@ -172,18 +203,63 @@ public final class Sealer implements AutoCloseable {
         Waiting w = waiting.computeIfAbsent(ino, k -> new Waiting());
         if (w.indexes.add(index)) {
             waitingCount++;
-            w.due = Math.min(w.due, seals.tick() + sealAfterTicks); // reported as it was written, or since
+            w.due = Math.min(w.due, idleAt(seals.tick())); // reported as it was written, or since
         }
     }
 
-    /** Takes the next unsealed raw blocks of the block map into {@link #waiting}. */
+    /** The round when a block last written in round {@code lastWrite} is idle enough to seal. */
+    private int idleAt(int lastWrite) {
+        return sealAfterTicks > 0 ? lastWrite + sealAfterTicks : NEVER;
+    }
+
+    /** Rewrites the bad copies reads found from their good replicas. */
+    private void repair() {
+        for (Seals.BadCopy bad = seals.pollRepair(); bad != null && !loop.stopRequested(); bad = seals.pollRepair()) {
+            boolean rewritten = false;
+            try {
+                Inode inode = inodes.get(bad.ino());
+                FileBlocks file = inodes.open(inode);
+                try {
+                    rewritten = mover.repair(file, bad);
+                } finally {
+                    inodes.close(inode);
+                }
+            } catch (FsException gone) {
+                // deleted since
+            } catch (IOException | RuntimeException e) {
+                LOG.warning("rewriting the bad copy of block " + bad.index() + " of inode " + bad.ino() + " on tier "
+                    + bad.tier() + " failed (a later read of it tries again): " + e);
+            } finally {
+                seals.repairDone(bad, rewritten);
+            }
+        }
+    }
+
+    /** Whether file {@code ino} keeps two replicas of its sealed blocks (user.tierfs.replicas, inherited when it was made). */
+    private boolean replicated(long ino) {
+        byte[] v = store.meta().get(Keys.xattr(ino, REPLICAS));
+        return v != null && v.length == 1 && v[0] == '2';
+    }
+
+    /**
+     * Takes the next blocks of the block map that need the sealer into {@link #waiting}: unsealed
+     * raw ones, and sealed ones whose replica is missing or no longer wanted.
+     */
     private void scanSlice() {
         int[] taken = {0};
         byte[][] last = {null};
+        long[] replicatedIno = {-1, 0}; // the last inode asked about, and whether it is replicated
         store.meta().scan(scanFrom, Keys.allEnd(Keys.BLOCK), (k, v) -> {
             last[0] = k;
+            long ino = Keys.inoOf(k);
+            boolean unsealed = (v[3] & BlockRef.FLAG_SEALED) == 0;
+            if (!unsealed && replicatedIno[0] != ino) {
+                replicatedIno[0] = ino;
+                replicatedIno[1] = replicated(ino) ? 1 : 0;
+            }
             // flags and codec straight from the record: no decode of the sealed ones
-            if ((v[3] & BlockRef.FLAG_SEALED) == 0 && v[2] == BlockRef.CODEC_NONE) {
+            if (unsealed && v[2] == BlockRef.CODEC_NONE
+                || !unsealed && replicatedIno[0] == ino && BlockRef.recordHasReplica(v) != (replicatedIno[1] == 1)) {
                 add(Keys.inoOf(k), Keys.blockIndexOf(k));
                 taken[0]++;
             }
@@ -194,8 +270,10 @@ public final class Sealer implements AutoCloseable {
     }
 
     /**
-     * Seals the blocks of {@code ino} in {@code indexes} last written before {@code now - seal-after};
-     * drops those done or gone. The round when the next of the others is idle.
+     * Seals the blocks of {@code ino} in {@code indexes} last written before {@code now - seal-after},
+     * and gives the sealed ones the replica their file asks for (or drops the one it no longer
+     * wants); drops from {@code indexes} those done or gone. The round when the next of the others
+     * is due.
      */
     private int sealIdle(long ino, TreeSet<Long> indexes, int now) throws IOException {
         Inode inode;
@@ -211,43 +289,79 @@ public final class Sealer implements AutoCloseable {
                 indexes.clear(); // its data may not be on disk: sums of it would fail good reads later
                 return now;
             }
+            boolean replicated = replicated(ino);
             int due = Integer.MAX_VALUE;
             List<Long> idle = new ArrayList<>();
+            List<Long> replicate = new ArrayList<>();
+            List<Long> drop = new ArrayList<>();
             for (Iterator<Long> it = indexes.iterator(); it.hasNext(); ) {
                 long index = it.next();
                 BlockRef ref = file.ref(index);
-                if (ref == null || ref.sealed() || ref.codec() != BlockRef.CODEC_NONE) {
+                if (ref == null) {
                     it.remove();
-                } else if ((long) now - file.lastWrite(index) >= sealAfterTicks) {
+                } else if (ref.sealed() && replicated && ref.replica() < 0) {
+                    replicate.add(index);
+                } else if (ref.sealed() && !replicated && ref.replica() >= 0) {
+                    drop.add(index);
+                } else if (ref.sealed()) {
+                    it.remove(); // as it should be
+                } else if (now >= idleAt(file.lastWrite(index))) {
                     idle.add(index);
                 } else {
-                    due = Math.min(due, file.lastWrite(index) + sealAfterTicks);
+                    due = Math.min(due, idleAt(file.lastWrite(index)));
                 }
             }
-            long[] batch = new long[BATCH];
-            for (int from = 0; from < idle.size() && !loop.stopRequested(); from += BATCH) {
-                int n = Math.min(BATCH, idle.size() - from);
-                for (int i = 0; i < n; i++) {
-                    batch[i] = idle.get(from + i);
+            sealed += inBatches(idle, now, (b, n) -> mover.sealAll(file, b, n));
+            for (long index : idle) {
+                BlockRef ref = file.ref(index);
+                if (ref != null && ref.sealed() && replicated) {
+                    replicate.add(index);
                 }
-                long bytes = (long) n * store.blockSize();
-                while (now != Integer.MAX_VALUE && !loop.stopRequested() && !limiter.tryAcquire(bytes)) {
-                    loop.sleep(limiter.nanosUntil(bytes));
-                }
-                sealed += mover.sealAll(file, batch, n);
-                for (int i = 0; i < n; i++) {
-                    BlockRef ref = file.ref(batch[i]);
-                    if (ref == null || ref.sealed()) {
-                        indexes.remove(batch[i]);
-                    } else {
-                        due = Math.min(due, file.lastWrite(batch[i]) + sealAfterTicks); // a write beat it
-                    }
+            }
+            inBatches(replicate, now, (b, n) -> mover.replicateAll(file, b, n));
+            inBatches(drop, now, (b, n) -> mover.dropReplicas(file, b, n));
+            Set<Long> triedToSeal = new HashSet<>(idle);
+            for (Iterator<Long> it = indexes.iterator(); it.hasNext(); ) {
+                long index = it.next();
+                BlockRef ref = file.ref(index);
+                if (ref == null || ref.sealed() && replicated == ref.replica() >= 0) {
+                    it.remove();
+                } else if (!ref.sealed() && triedToSeal.contains(index)) {
+                    due = Math.min(due, idleAt(file.lastWrite(index))); // a write beat it
+                } else if (ref.sealed()) {
+                    due = Math.min(due, now + RETRY_TICKS); // no room for its replica, or a read failed: later
                 }
             }
             return due == Integer.MAX_VALUE ? now + 1 : due;
         } finally {
             inodes.close(inode);
         }
+    }
+
+    /** One batch of a file's blocks, sealed, replicated or dropped: how many were. */
+    private interface BatchStep {
+        int apply(long[] indexes, int n) throws IOException;
+    }
+
+    /**
+     * Runs {@code step} over {@code indexes} a {@link #BATCH} at a time, each batch's reads paid
+     * for at the rate limit first (not at a clean unmount: {@code now} is then the end of time).
+     */
+    private int inBatches(List<Long> indexes, int now, BatchStep step) throws IOException {
+        long[] batch = new long[BATCH];
+        int done = 0;
+        for (int from = 0; from < indexes.size() && !loop.stopRequested(); from += BATCH) {
+            int n = Math.min(BATCH, indexes.size() - from);
+            for (int i = 0; i < n; i++) {
+                batch[i] = indexes.get(from + i);
+            }
+            long bytes = (long) n * store.blockSize();
+            while (now != Integer.MAX_VALUE && !loop.stopRequested() && !limiter.tryAcquire(bytes)) {
+                loop.sleep(limiter.nanosUntil(bytes));
+            }
+            done += step.apply(batch, n);
+        }
+        return done;
     }
 
     /** Stops the thread after the batch under way; {@link #sealEverything} may follow. */

@@ -9,9 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.logging.Logger;
 
 /**
- * user.tierfs.tiers ("hot=N ssd=N hdd=N": where each block of the file is read from now) and
+ * user.tierfs.tiers ("hot=N ssd=N hdd=N replicas=N logical=BYTES stored=BYTES": where each block
+ * of the file is read from now, how many of its blocks have a replica, and the bytes its blocks
+ * hold and take on the ssd and hdd tiers, compressed and replicated as they are) and
  * user.tierfs.blocks (the same per run of blocks: "0-3:hot 4:ssd"), from the block map and the
- * hot tier; and pins, handed to the migrator.
+ * hot tier; pins, handed to the migrator; and changes of a file's replicas, for the sealer.
  */
 public final class FileTiers implements TierAttributes {
     private static final Logger LOG = Logger.getLogger(FileTiers.class.getName());
@@ -28,15 +30,19 @@ public final class FileTiers implements TierAttributes {
 
     @Override
     public byte[] describe(Inode file, String name) {
-        long[] counts = new long[3]; // hot, ssd, hdd
+        long[] counts = new long[6]; // hot, ssd, hdd, replicated, logical bytes, stored bytes
         StringBuilder runs = new StringBuilder();
         long[] run = {-1, -1}; // first index, last index of the run being built
         String[] runTier = {null};
         store.meta().scan(Keys.first(Keys.BLOCK, file.ino), Keys.after(Keys.BLOCK, file.ino), (k, v) -> {
             long index = Keys.blockIndexOf(k);
             boolean hot = store.hot() != null && store.hot().holds(file.ino, index);
-            String tier = hot ? "hot" : NAMES[BlockRef.decode(v).tier()];
-            counts[hot ? 0 : BlockRef.decode(v).tier() + 1]++;
+            BlockRef ref = BlockRef.decode(v);
+            String tier = hot ? "hot" : NAMES[ref.tier()];
+            counts[hot ? 0 : ref.tier() + 1]++;
+            counts[3] += ref.replica() >= 0 ? 1 : 0;
+            counts[4] += store.blockSize();
+            counts[5] += (long) ref.storedLength() * (ref.replica() >= 0 ? 2 : 1);
             if (tier.equals(runTier[0]) && index == run[1] + 1) {
                 run[1] = index;
             } else {
@@ -48,7 +54,8 @@ public final class FileTiers implements TierAttributes {
         });
         appendRun(runs, run, runTier[0]);
         String value = name.equals(TIERS)
-            ? "hot=" + counts[0] + " ssd=" + counts[1] + " hdd=" + counts[2]
+            ? "hot=" + counts[0] + " ssd=" + counts[1] + " hdd=" + counts[2] + " replicas=" + counts[3]
+                + " logical=" + counts[4] + " stored=" + counts[5]
             : runs.toString();
         return value.getBytes(StandardCharsets.US_ASCII);
     }
@@ -62,6 +69,11 @@ public final class FileTiers implements TierAttributes {
             out.append('-').append(run[1]);
         }
         out.append(':').append(tier);
+    }
+
+    @Override
+    public void replicasChanged(Inode file) {
+        store.seals().replicasChanged(file.ino);
     }
 
     @Override

@@ -251,7 +251,7 @@ public final class Inodes {
             return;
         }
         try {
-            deleteRecords(meta, dead.ino, tier -> blocks.addUsage(tier, -blocks.blockSize()));
+            deleteRecords(meta, dead.ino, ref -> blocks.account(ref, -1));
             reclaimer.reclaim(dead.ino);
         } finally {
             synchronized (this) {
@@ -263,14 +263,14 @@ public final class Inodes {
 
     /**
      * Removes every record of {@code ino} but its orphan record, which stays until its data is freed
-     * (Reclaimer), telling {@code freedOnTier} the tier of each block freed. Keys are deleted one by
+     * (Reclaimer), telling {@code freed} each block record dropped. Keys are deleted one by
      * one: RocksDB range tombstones slow every later read while they sit in the memtable, and a
      * deletion per file made `rm -r` quadratic.
      */
-    public static void deleteRecords(MetadataStore meta, long ino, java.util.function.IntConsumer freedOnTier) {
+    public static void deleteRecords(MetadataStore meta, long ino, java.util.function.Consumer<BlockRef> freed) {
         try (MetadataStore.Batch b = meta.newBatch()) {
             meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-                freedOnTier.accept(BlockRef.decode(v).tier());
+                freed.accept(BlockRef.decode(v));
                 b.delete(k);
                 return true;
             });

@@ -82,21 +82,19 @@ public final class Namespace {
                     dir.nlink++;
                 }
             }
-            byte[] pin = xattrs.inheritedPin(dir);
+            List<byte[][]> inherited = xattrs.inheritedFrom(dir);
             try (MetadataStore.Batch b = meta.newBatch()) {
                 inodes.put(b, child);
                 inodes.putNextIno(b);
                 b.put(Keys.dirent(parent, name), direntValue(child.ino, mode));
                 inodes.put(b, dir);
-                if (pin != null) {
-                    xattrs.inherit(b, child, pin);
+                if (!inherited.isEmpty()) {
+                    xattrs.inherit(b, child, inherited);
                 }
                 meta.commit(b, false);
             }
             inodes.created(child);
-            if (pin != null) {
-                xattrs.inherited(child, pin);
-            }
+            xattrs.inherited(child, inherited);
             return child;
         } finally {
             tree.writeLock().unlock();

@@ -111,7 +111,7 @@ public final class Recovery {
         Set<Long> found = new HashSet<>();
         meta.scan(Keys.all(Keys.ORPHAN), Keys.allEnd(Keys.ORPHAN), (k, v) -> found.add(Keys.inoOf(k)));
         for (long ino : found) {
-            Inodes.deleteRecords(meta, ino, tier -> { }); // usage is counted afterwards, from what remains
+            Inodes.deleteRecords(meta, ino, ref -> { }); // usage is counted afterwards, from what remains
         }
         meta.sync();
         Map<Long, Exception> failures = Reclaimer.freeData(meta, blocks, found);
@@ -154,12 +154,15 @@ public final class Recovery {
                     fixes.delete(k);
                     droppedRefs++;
                     dropped.add(new long[] {ino, index, tier});
+                    if (ref.replica() >= 0) {
+                        dropped.add(new long[] {ino, index, ref.replica()});
+                    }
                 } else {
+                    blocks.account(ref, 1); // first: zeroing a block changes its record, and its count
                     long fromByte = current[1] - index * bs;
                     if (unclean && fromByte < bs) {
                         zeroPastEnd(ino, index, ref, (int) Math.max(fromByte, 0));
                     }
-                    blocks.addUsage(tier, bs);
                     current[2]++;
                 }
                 return true;
@@ -226,6 +229,13 @@ public final class Recovery {
                     unseal.put(Keys.block(ino, index), ref.unsealedNow().encode());
                     meta.commit(unseal, true);
                 }
+                blocks.account(ref, -1);
+                blocks.account(ref.unsealedNow(), 1);
+                if (ref.replica() >= 0) { // unsealed, the block keeps no replica
+                    try (TierFile replica = blocks.tier(ref.replica()).open(ino)) {
+                        replica.discard(index, index + 1);
+                    }
+                }
             }
             file.zero(index, from, bs - from);
             if (from == 0) {
@@ -290,15 +300,15 @@ public final class Recovery {
                 if (!tier.features().punchHole()) {
                     continue;
                 }
-                Map<Long, Integer> refs = new HashMap<>();
+                Map<Long, BlockRef> refs = new HashMap<>();
                 meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-                    refs.put(Keys.blockIndexOf(k), BlockRef.decode(v).tier());
+                    refs.put(Keys.blockIndexOf(k), BlockRef.decode(v));
                     return true;
                 });
                 try (TierFile file = tier.open(ino)) {
                     for (long index : file.storedBlocks()) {
-                        Integer owner = refs.get(index);
-                        if (owner == null || owner != t) {
+                        BlockRef owner = refs.get(index);
+                        if (owner == null || owner.tier() != t && owner.replica() != t) {
                             file.discard(index, index + 1);
                             sweptBlocks++;
                         }

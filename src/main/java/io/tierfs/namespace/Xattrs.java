@@ -1,12 +1,15 @@
 package io.tierfs.namespace;
 
+import io.tierfs.codec.CompressionChoice;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.Memory;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -72,20 +75,38 @@ public final class Xattrs {
                 i.hasCapability = Boolean.TRUE;
             }
         }
+        if (Arrays.equals(name, REPLICAS) && FileMode.isRegular(i.mode())) {
+            tierAttributes.replicasChanged(i);
+        }
     }
 
     /**
-     * A user.tierfs. attribute may be set only as the pin, to a tier name (hot, ssd, hdd, none;
-     * a trailing newline, as echo leaves it, is dropped), which must fit; returns the value to store.
+     * A user.tierfs. attribute may be set only as the pin, to a tier name (hot, ssd, hdd, none),
+     * which must fit, as the replicas, 1 or 2, or as the compression ({@link CompressionChoice});
+     * a trailing newline, as echo leaves it, is dropped. Returns the value to store.
      */
     private byte[] checkTierfs(Inode i, String name, byte[] value) {
         if (name.equals(TierAttributes.TIERS) || name.equals(TierAttributes.BLOCKS)) {
             throw new FsException(Errno.EPERM, name + " is read-only");
         }
-        if (!name.equals(TierAttributes.PIN)) {
-            throw new FsException(Errno.EINVAL, "user.tierfs. holds only pin, tiers and blocks");
+        String stripped = new String(value, StandardCharsets.UTF_8).strip();
+        if (name.equals(CompressionChoice.ATTRIBUTE)) {
+            try {
+                return CompressionChoice.parse(stripped).toString().getBytes(StandardCharsets.US_ASCII);
+            } catch (IllegalArgumentException e) {
+                throw new FsException(Errno.EINVAL, e.getMessage());
+            }
         }
-        String tier = new String(value, StandardCharsets.UTF_8).strip();
+        if (name.equals(TierAttributes.REPLICAS)) {
+            if (!stripped.equals("1") && !stripped.equals("2")) {
+                throw new FsException(Errno.EINVAL, "user.tierfs.replicas is 1 or 2");
+            }
+            return stripped.getBytes(StandardCharsets.US_ASCII);
+        }
+        if (!name.equals(TierAttributes.PIN)) {
+            throw new FsException(Errno.EINVAL, "user.tierfs. holds only pin, replicas, compress, tiers and blocks");
+        }
+        String tier = stripped;
         if (!PIN_VALUES.contains(tier)) {
             throw new FsException(Errno.EINVAL, "user.tierfs.pin is one of hot, ssd, hdd, none");
         }
@@ -101,26 +122,48 @@ public final class Xattrs {
 
     private static final byte[] TIERFS = TierAttributes.PREFIX.getBytes(StandardCharsets.US_ASCII);
 
-    /** The value of what a file created in {@code dir} inherits: the directory's pin, or null. */
-    byte[] inheritedPin(Inode dir) {
-        return mayHave(dir) ? meta.get(Keys.xattr(dir.ino, PIN)) : null;
+    private static final byte[] PIN = TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REPLICAS = TierAttributes.REPLICAS.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] COMPRESS = CompressionChoice.ATTRIBUTE.getBytes(StandardCharsets.US_ASCII);
+    /** What files and directories made in a directory take from it. */
+    private static final byte[][] INHERITED = {PIN, REPLICAS, COMPRESS};
+
+    /** The attributes a file created in {@code dir} inherits, as {name, value} pairs; empty for none. */
+    List<byte[][]> inheritedFrom(Inode dir) {
+        List<byte[][]> out = new ArrayList<>();
+        if (mayHave(dir)) {
+            for (byte[] name : INHERITED) {
+                byte[] value = meta.get(Keys.xattr(dir.ino, name));
+                if (value != null) {
+                    out.add(new byte[][] {name, value});
+                }
+            }
+        }
+        return out;
     }
 
-    private static final byte[] PIN = TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII);
-
-    /** Adds the inherited pin to the batch that creates {@code child}. */
-    void inherit(MetadataStore.Batch batch, Inode child, byte[] pin) {
-        batch.put(Keys.xattr(child.ino, PIN), pin);
+    /** Adds what {@code child} inherits to the batch that creates it. */
+    void inherit(MetadataStore.Batch batch, Inode child, List<byte[][]> inherited) {
+        int listBytes = 0;
+        for (byte[][] attribute : inherited) {
+            batch.put(Keys.xattr(child.ino, attribute[0]), attribute[1]);
+            listBytes += attribute[0].length + 1;
+        }
         synchronized (child) {
             child.mayHaveXattrs = Boolean.TRUE;
-            child.xattrListBytes = PIN.length + 1;
+            child.xattrListBytes = listBytes;
         }
     }
 
-    /** Once the child that inherited {@code pin} exists: placement keeps it there (a new file fits anywhere). */
-    void inherited(Inode child, byte[] pin) {
-        if (FileMode.isRegular(child.mode())) {
-            tierAttributes.pin(child, new String(pin, StandardCharsets.US_ASCII));
+    /**
+     * Once the child that inherited a pin exists: placement keeps it there (a new file fits
+     * anywhere). Inherited replicas and compression need nothing: the file has no sealed block yet.
+     */
+    void inherited(Inode child, List<byte[][]> inherited) {
+        for (byte[][] attribute : inherited) {
+            if (Arrays.equals(attribute[0], PIN) && FileMode.isRegular(child.mode())) {
+                tierAttributes.pin(child, new String(attribute[1], StandardCharsets.US_ASCII));
+            }
         }
     }
 
@@ -198,6 +241,9 @@ public final class Xattrs {
             i.xattrListBytes = listBytes;
             i.mayHaveXattrs = listBytes > 0;
             i.hasCapability = Arrays.equals(name, CAPABILITY) ? Boolean.FALSE : i.hasCapability;
+        }
+        if (Arrays.equals(name, REPLICAS) && FileMode.isRegular(i.mode())) {
+            tierAttributes.replicasChanged(i); // back to one
         }
     }
 

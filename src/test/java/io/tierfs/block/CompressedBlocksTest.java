@@ -9,12 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tierfs.codec.Codec;
+import io.tierfs.codec.CompressionChoice;
 import io.tierfs.codec.Samples;
 import io.tierfs.meta.Keys;
 import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.testutil.NativeBuffer;
 import io.tierfs.tier.TierFile;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,6 +58,11 @@ class CompressedBlocksTest extends BlockStoreFixture {
         assertFalse(inStore(1).compressed(), "random bytes stay raw");
         assertTrue(inStore(1).sealed(), "and sealed");
         assertEquals(Codec.LZ4.id, inStore(2).codec(), "structured binary: LZ4");
+        assertEquals(3, store.blocksOn(HDD));
+        assertEquals((long) text.storedLength() + BS + inStore(2).storedLength(), store.usedBytes(HDD),
+            "the tier's use is its blocks' stored bytes");
+        assertEquals(io.tierfs.codec.ContentClass.TEXT.ordinal(), text.contentClass());
+        assertEquals(io.tierfs.codec.ContentClass.INCOMPRESSIBLE.ordinal(), inStore(1).contentClass());
         assertArrayEquals(data, read(0, 3 * BS), "read back whole");
         assertArrayEquals(Arrays.copyOfRange(data, 1000, BS + 500), read(1000, BS - 500), "a read across blocks");
         assertArrayEquals(Arrays.copyOfRange(data, 2 * BS + 77, 2 * BS + 177), read(2 * BS + 77, 100), "a part");
@@ -64,6 +71,51 @@ class CompressedBlocksTest extends BlockStoreFixture {
         openStore();
         assertTrue(file.ref(0).compressed());
         assertArrayEquals(data, read(0, 3 * BS), "after a reopen");
+    }
+
+    private void chooseCompression(String value) {
+        try (io.tierfs.meta.MetadataStore.Batch b = meta.newBatch()) {
+            b.put(Keys.xattr(INO, CompressionChoice.ATTRIBUTE.getBytes(StandardCharsets.US_ASCII)),
+                value.getBytes(StandardCharsets.US_ASCII));
+            meta.commit(b, false);
+        }
+    }
+
+    @Test
+    void aFilesCompressionChoiceOverridesTheClassifierButNotTheSavingRule() throws IOException {
+        chooseCompression("lz4");
+        moveAllTo(HDD);
+        assertEquals(Codec.LZ4.id, inStore(0).codec(), "text with LZ4, as the file asks");
+        assertFalse(inStore(1).compressed(), "random bytes still raw: LZ4 saves nothing on them");
+        assertArrayEquals(data, read(0, 3 * BS));
+        moveAllTo(SSD);
+        chooseCompression("none");
+        moveAllTo(HDD);
+        assertFalse(inStore(0).compressed() || inStore(2).compressed(), "none: stored raw");
+        moveAllTo(SSD);
+        chooseCompression("zstd:19");
+        moveAllTo(HDD);
+        assertEquals(Codec.ZSTD.id, inStore(2).codec(), "binary with Zstd, as the file asks");
+        assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
+    void aHigherMinimumSavingKeepsBlocksThatSaveLessRaw() throws IOException {
+        store.compressWith(3, 0.99);
+        moveAllTo(HDD);
+        assertFalse(inStore(0).compressed(), "text saves much, but not 99%");
+        assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
+    void compressionChoicesParseAndRefuseClearly() {
+        assertEquals("zstd:7", CompressionChoice.parse("zstd:7\n").toString());
+        assertEquals(CompressionChoice.AUTO, CompressionChoice.parse("auto"));
+        for (String bad : new String[] {"zstd:0", "zstd:20", "zstd:x", "gzip", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CompressionChoice.parse(bad));
+            assertTrue(e.getMessage().contains("auto, zstd, zstd:LEVEL (1 to 19), lz4 or none"), e.getMessage());
+        }
+        assertEquals(CompressionChoice.AUTO, CompressionChoice.of("garbage".getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test

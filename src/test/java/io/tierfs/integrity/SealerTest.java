@@ -7,12 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tierfs.block.BlockRef;
 import io.tierfs.meta.Keys;
+import io.tierfs.meta.MetadataStore;
 import io.tierfs.namespace.Inode;
 import io.tierfs.namespace.Inodes;
 import io.tierfs.namespace.TestVolume;
+import io.tierfs.namespace.TierAttributes;
+import io.tierfs.tier.TierFile;
 import io.tierfs.testutil.FaultyTier;
 import io.tierfs.testutil.NativeBuffer;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -128,13 +132,89 @@ class SealerTest {
         Inode f = v.mkfile(Inodes.ROOT, "f");
         byte[] data = NativeBuffer.pattern(3, 2 * BS);
         v.write(f, 0, data);
+        remountAndSealEverything(); // the sealer knows nothing of the file's blocks but what the block map says
+        assertTrue(sealed(f, 0) && sealed(f, 1));
+        assertArrayEquals(data, v.read(v.inodes.get(f.ino), 0, 2 * BS));
+    }
+
+    /** The volume closed and opened again, and a clean unmount's seals made at once. */
+    private void remountAndSealEverything() throws IOException {
         sealer.close();
         sealer = null;
         v.close();
-        open(false); // the sealer knows nothing of the file's blocks but what the block map says
+        open(false);
         sealer.stop();
         sealer.sealEverything();
+    }
+
+    private void setReplicas(Inode f, String n, boolean tellSealer) {
+        try (MetadataStore.Batch b = v.meta.newBatch()) {
+            b.put(Keys.xattr(f.ino, TierAttributes.REPLICAS.getBytes(StandardCharsets.US_ASCII)),
+                n.getBytes(StandardCharsets.US_ASCII));
+            v.meta.commit(b, false);
+        }
+        if (tellSealer) {
+            v.blocks.seals().replicasChanged(f.ino);
+        }
+    }
+
+    private int replica(Inode f, long index) {
+        return BlockRef.decode(v.meta.get(Keys.block(f.ino, index))).replica();
+    }
+
+    @Test
+    void aReplicatedFilesBlocksGetReplicasOnceSealedAndLoseThemWhenItIsBackToOne() throws IOException {
+        open(true);
+        Inode f = v.mkfile(Inodes.ROOT, "f");
+        setReplicas(f, "2", false); // as inherited when the file was made
+        v.write(f, 0, NativeBuffer.pattern(7, 2 * BS));
+        rounds(SEAL_AFTER + 1);
         assertTrue(sealed(f, 0) && sealed(f, 1));
+        assertEquals(1, replica(f, 0), "the ssd block's replica is on hdd");
+        assertEquals(1, replica(f, 1));
+        setReplicas(f, "1", true);
+        rounds(1);
+        assertEquals(-1, replica(f, 0));
+        assertEquals(-1, replica(f, 1));
+        assertTrue(sealed(f, 0), "still sealed");
+        setReplicas(f, "2", true);
+        rounds(1);
+        assertEquals(1, replica(f, 0), "sealed already: replicated in the next round");
+    }
+
+    @Test
+    void aBadCopyAReadFoundIsRewrittenFromTheReplicaInTheNextRound() throws IOException {
+        open(true);
+        Inode f = v.mkfile(Inodes.ROOT, "f");
+        setReplicas(f, "2", false);
+        byte[] data = NativeBuffer.pattern(8, BS);
+        v.write(f, 0, data);
+        rounds(SEAL_AFTER + 1);
+        try (TierFile t = v.blocks.tier(0).open(f.ino); NativeBuffer junk = NativeBuffer.of(new byte[] {1, 2, 3})) {
+            t.write(0, 100, junk.address, 3);
+        }
+        assertArrayEquals(data, v.read(f, 0, BS), "served from the replica");
+        rounds(1);
+        assertEquals(1, v.blocks.seals().repaired());
+        assertEquals(0, replica(f, 0), "the rewritten copy is the replica now, on ssd");
+        try (TierFile t = v.blocks.tier(0).open(f.ino); NativeBuffer b = NativeBuffer.garbage(BS)) {
+            t.read(0, 0, b.address, BS);
+            assertArrayEquals(data, b.bytes(), "the bad copy was rewritten");
+        }
+    }
+
+    @Test
+    void sealedBlocksMissingTheirReplicasAreFoundInTheBlockMap() throws IOException {
+        open(true);
+        Inode f = v.mkfile(Inodes.ROOT, "f");
+        byte[] data = NativeBuffer.pattern(9, 2 * BS);
+        v.write(f, 0, data);
+        sealer.stop();
+        sealer.sealEverything();
+        setReplicas(f, "2", false); // the sealer is not told: as if a crash lost its replicas
+        remountAndSealEverything();
+        assertEquals(1, replica(f, 0));
+        assertEquals(1, replica(f, 1));
         assertArrayEquals(data, v.read(v.inodes.get(f.ino), 0, 2 * BS));
     }
 }

@@ -593,6 +593,29 @@ class NamespaceTest {
 
     /** 256 names of 255 bytes, each listed with its NUL, fill the 64 KiB listxattr can return. */
     @Test
+    void replicasAreOneOrTwoInheritedFromTheDirectoryAndEachChangeOfAFilesIsTold() {
+        v.xattrs.setTierAttributes(new io.tierfs.migration.FileTiers(v.blocks, null));
+        byte[] replicas = n(TierAttributes.REPLICAS);
+        Inode d = v.mkdir(ROOT, "d");
+        assertErrno(Errno.EINVAL, () -> v.xattrs.set(d, replicas, n("3"), 0));
+        assertErrno(Errno.EINVAL, () -> v.xattrs.set(d, replicas, n("two"), 0));
+        v.xattrs.set(d, replicas, n("2\n"), 0);
+        assertEquals("2", new String(v.xattrs.get(d, replicas), StandardCharsets.US_ASCII),
+            "stored without echo's newline");
+        assertNull(v.blocks.seals().pollReplicasChanged(), "a directory's replicas concern the files made in it later");
+        Inode f = v.mkfile(d.ino, "f");
+        Inode sub = v.mkdir(d.ino, "sub");
+        assertEquals("2", new String(v.xattrs.get(f, replicas), StandardCharsets.US_ASCII), "inherited");
+        assertEquals("2", new String(v.xattrs.get(sub, replicas), StandardCharsets.US_ASCII));
+        assertTrue(new String(v.xattrs.list(f), StandardCharsets.US_ASCII).contains(TierAttributes.REPLICAS));
+        v.xattrs.set(f, replicas, n("1"), 0);
+        v.xattrs.remove(f, replicas);
+        assertEquals(Long.valueOf(f.ino), v.blocks.seals().pollReplicasChanged(), "set on a file: the sealer is told");
+        assertEquals(Long.valueOf(f.ino), v.blocks.seals().pollReplicasChanged(), "and removed");
+        assertNull(v.blocks.seals().pollReplicasChanged());
+    }
+
+    @Test
     void xattrNamesStopAtWhatListxattrCanReturnAlsoAfterRemovesAndAReload() {
         Inode f = v.mkfile(ROOT, "f");
         java.util.function.IntFunction<byte[]> name = k -> n(String.format("user.%03d", k) + "n".repeat(247));
