@@ -20,8 +20,8 @@ tierfs_mount "$mnt" "$data" "${opts[@]}" || { summary; exit 1; }
 integrity() { # FIELD: from tierfs status
   "$TIERFS" status --json "$mnt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["integrity"][sys.argv[1]])' "$1"
 }
-wait_sealed() { # N: until the mount has sealed at least N blocks (at most 20 s)
-  for _ in $(seq 100); do (( $(integrity sealed) >= $1 )) && return 0; sleep 0.2; done
+wait_sealed() { # N: until the mount has sealed at least N blocks (at most 20 s: a status waits for a fresh state)
+  for _ in $(seq 20); do (( $(integrity sealed) >= $1 )) && return 0; sleep 0.2; done
   return 1
 }
 tier_file() { # PATH [TIER]: the tier file holding PATH's blocks (DATA/TIER/<ino % 256 in hex>/<ino>)
@@ -78,9 +78,9 @@ grep -q "checksum failure: /f (inode $(stat -c %i "$mnt/f")), block 1 .* on tier
 
 # a write to a sealed block: the block is unsealed first, reads back, and is sealed again
 head -c $((2 * BS)) /dev/urandom > "$work/g.orig"
+before="$(integrity sealed)"   # before the file is written: its blocks may be sealed within a second
 cp "$work/g.orig" "$mnt/g"
 sync
-before="$(integrity sealed)"
 wait_sealed $((before + 2)) || true
 sealed_before_write="$(integrity sealed)"
 printf 'new bytes' | dd of="$mnt/g" bs=1 seek=1000 conv=notrunc status=none

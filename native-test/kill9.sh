@@ -14,6 +14,7 @@ rounds="${KILL9_ROUNDS:-3}"
 
 tierfs_mount "$mnt" "$data" "${MIGRATION_OPTS[@]}" || { summary; exit 1; }
 mkdir "$mnt/w"
+setfattr -n user.tierfs.replicas -v 2 "$mnt/w" # replicas are made, swapped and dropped as it dies
 for round in $(seq 1 "$rounds"); do
   if [[ $round -eq 1 ]]; then
     # An extending write whose new size never became durable: 100 bytes fsynced, 200 more

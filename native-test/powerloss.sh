@@ -43,6 +43,7 @@ for trial in $(seq 1 "$trials"); do
       || fail "trial $((trial - 1)): reads" "$(head -3 "$work/err")"
   else
     mkdir "$work/mnt/w"
+    setfattr -n user.tierfs.replicas -v 2 "$work/mnt/w" # replicas are made and dropped as the power goes
     dfd_sync() { python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$1"; }
     dfd_sync "$work/mnt"
     # fsync must cover writes made through an earlier open, even after the kernel dropped the inode

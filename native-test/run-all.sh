@@ -24,11 +24,12 @@ total_pass=$((unit_tests - unit_failed)) total_fail=$unit_failed
 run_suite() { # NAME COMMAND...: runs a suite that ends with "N passed, N failed"
   local name="$1"; shift
   echo "== $name"
-  local log out
+  local log out started=$SECONDS
   log="$(mktemp)"
   "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   out="$(tail -1 "$log")"; rm -f "$log"
+  echo "($name: $((SECONDS - started)) s)"   # .ci/run must stay under 15 minutes
   if [[ "$out" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
     total_pass=$((total_pass + BASH_REMATCH[1])); total_fail=$((total_fail + BASH_REMATCH[2]))
     # a suite that checked nothing, or exited non-zero with no failure counted, has failed
@@ -89,5 +90,6 @@ if md5sum < "$bystander/mnt/file" | cmp -s - "$bystander/sum" && ./tierfs unmoun
 else
   echo "the bystander volume at $bystander/mnt was disturbed by the suite" >&2; total_fail=$((total_fail + 1))
 fi
+echo "(the whole suite: $SECONDS s)"
 echo "tierfs: $total_pass passed, $total_fail failed"
 [[ $total_fail -eq 0 ]]

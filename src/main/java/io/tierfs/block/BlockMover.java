@@ -19,6 +19,7 @@ import java.util.Arrays;
  * block-sized buffer.
  */
 public final class BlockMover implements AutoCloseable {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BlockMover.class.getName());
     /** How a promotion into the hot tier ended. */
     public enum Promotion {
         /** The block has a hot copy now (or had one already). */
@@ -91,9 +92,12 @@ public final class BlockMover implements AutoCloseable {
             boolean slotsAreHoles = store.tier(to).features().punchHole();
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null && tickets[i].ref.replica() == to) {
-                    if (storedIntact(file, tickets[i].ref, to, indexes[i])) {
-                        next[i] = tickets[i].ref.swapped();
+                    BlockRef ref = tickets[i].ref;
+                    if (storedIntact(file, ref, to, indexes[i])) {
+                        next[i] = ref.swapped();
                     } else {
+                        // the block stays where it is read from; its bad replica is rewritten from there
+                        store.seals().needsRepair(new Seals.BadCopy(file.ino(), indexes[i], to, ref.generation()));
                         file.cancelMove(tickets[i]);
                         tickets[i] = null;
                     }
@@ -113,31 +117,29 @@ public final class BlockMover implements AutoCloseable {
                 }
             }
             switched = file.finishChanges(tickets, next, true);
-        } finally {
-            for (int i = 0; i < n; i++) {
-                if (tickets[i] != null && !switched[i]) {
-                    file.cancelMove(tickets[i]);
-                    file.discardUnused(indexes[i], to);
-                }
-            }
-        }
-        int moved = 0;
-        for (boolean s : switched) {
-            moved += s ? 1 : 0;
-        }
-        if (moved > 0) {
-            store.epochs().synchronize(); // reads that found the old places are done
-            for (int i = 0; i < n; i++) {
-                if (switched[i]) {
-                    // unless the file was cut meanwhile and a new block took the old slot, or the
-                    // old copy is the replica now
-                    file.discardUnused(indexes[i], tickets[i].ref.tier());
-                    if (tickets[i].ref.replica() >= 0) {
-                        file.discardUnused(indexes[i], tickets[i].ref.replica());
+            int moved = count(switched);
+            if (moved > 0) {
+                store.epochs().synchronize(); // reads that found the old places are done
+                for (int i = 0; i < n; i++) {
+                    if (switched[i]) {
+                        // unless the old copy is the replica now
+                        file.discardUnused(indexes[i], tickets[i].ref.tier());
+                        if (tickets[i].ref.replica() >= 0) {
+                            file.discardUnused(indexes[i], tickets[i].ref.replica());
+                        }
+                        store.seals().review(file.ino(), indexes[i]); // sealed now: a replica may be due
                     }
                 }
             }
+        } finally {
+            for (int i = 0; i < n; i++) {
+                if (tickets[i] != null && !switched[i]) {
+                    file.discardUnused(indexes[i], to); // unless it is the replica still
+                }
+            }
+            file.endMoves(tickets); // last: a slot freed under a ticket is one no other mover is filling
         }
+        int moved = count(switched);
         return moved;
     }
 
@@ -242,17 +244,9 @@ public final class BlockMover implements AutoCloseable {
             }
             switched = file.finishChanges(tickets, next, false);
         } finally {
-            for (int i = 0; i < n; i++) {
-                if (tickets[i] != null && !switched[i]) {
-                    file.cancelMove(tickets[i]);
-                }
-            }
+            file.endMoves(tickets);
         }
-        int sealed = 0;
-        for (boolean s : switched) {
-            sealed += s ? 1 : 0;
-        }
-        return sealed;
+        return count(switched);
     }
 
     /**
@@ -318,16 +312,12 @@ public final class BlockMover implements AutoCloseable {
         } finally {
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null && !switched[i]) {
-                    file.cancelMove(tickets[i]);
                     file.discardUnused(indexes[i], to[i]);
                 }
             }
+            file.endMoves(tickets);
         }
-        int made = 0;
-        for (boolean s : switched) {
-            made += s ? 1 : 0;
-        }
-        return made;
+        return count(switched);
     }
 
     /**
@@ -369,17 +359,20 @@ public final class BlockMover implements AutoCloseable {
                 tickets[i] = null;
             }
         }
-        boolean[] switched = file.finishChanges(tickets, next, true);
-        int dropped = 0;
-        store.epochs().synchronize(); // reads that might use the dropped copies are done
-        for (int i = 0; i < n; i++) {
-            if (switched[i]) {
-                int other = next[i].tier() == tickets[i].ref.tier() ? tickets[i].ref.replica() : tickets[i].ref.tier();
-                file.discardUnused(indexes[i], other);
-                dropped++;
+        boolean[] switched = new boolean[n];
+        try {
+            switched = file.finishChanges(tickets, next, true);
+            store.epochs().synchronize(); // reads that might use the dropped copies are done
+            for (int i = 0; i < n; i++) {
+                if (switched[i]) {
+                    int other = next[i].tier() == tickets[i].ref.tier() ? tickets[i].ref.replica() : tickets[i].ref.tier();
+                    file.discardUnused(indexes[i], other);
+                }
             }
+        } finally {
+            file.endMoves(tickets);
         }
-        return dropped;
+        return count(switched);
     }
 
     /**
@@ -397,22 +390,24 @@ public final class BlockMover implements AutoCloseable {
             return false;
         }
         BlockRef ref = t.ref;
-        if (ref.generation() != bad.generation() || ref.replica() < 0
-            || bad.tier() != ref.tier() && bad.tier() != ref.replica()) {
-            file.cancelMove(t);
-            return false;
+        FileBlocks.MoveTicket[] ticket = {t};
+        try {
+            if (ref.generation() != bad.generation() || ref.replica() < 0
+                || bad.tier() != ref.tier() && bad.tier() != ref.replica()
+                || store.tier(bad.tier()).unavailableReason() != null) {
+                return false; // changed since, or its tier is gone: nothing to write to
+            }
+            int good = bad.tier() == ref.tier() ? ref.replica() : ref.tier();
+            store.epochs().synchronize();
+            if (!storedIntact(file, ref, good, bad.index())
+                || !file.finishChanges(ticket, new BlockRef[] {ref.onlyOn(good)}, true)[0]) {
+                return false; // both copies bad (reads fail with EIO, the copies stay), or a write came
+            }
+            store.epochs().synchronize(); // reads that found the bad copy are done
+            file.discardUnused(bad.index(), bad.tier());
+        } finally {
+            file.endMoves(ticket);
         }
-        int good = bad.tier() == ref.tier() ? ref.replica() : ref.tier();
-        store.epochs().synchronize();
-        if (!storedIntact(file, ref, good, bad.index())) {
-            file.cancelMove(t);
-            return false; // both copies bad: reads fail with EIO, and the copies stay as they are
-        }
-        if (!file.finishChanges(new FileBlocks.MoveTicket[] {t}, new BlockRef[] {ref.onlyOn(good)}, true)[0]) {
-            return false;
-        }
-        store.epochs().synchronize(); // reads that found the bad copy are done
-        file.discardUnused(bad.index(), bad.tier());
         return replicateAll(file, new long[] {bad.index()}, 1) == 1;
     }
 
@@ -440,49 +435,63 @@ public final class BlockMover implements AutoCloseable {
     public Verdict[] scrubAll(FileBlocks file, long[] indexes, int n) throws IOException {
         Verdict[] verdicts = new Verdict[n];
         FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
-        for (int i = 0; i < n; i++) {
-            tickets[i] = file.beginMove(indexes[i]);
-            if (tickets[i] != null && !tickets[i].ref.sealed()) {
-                file.cancelMove(tickets[i]);
-                tickets[i] = null;
-            }
-            verdicts[i] = Verdict.SKIPPED;
-        }
-        store.epochs().synchronize(); // writes that began before the tickets are done
         boolean[] ownIntact = new boolean[n];
         boolean[] twinIntact = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            if (tickets[i] != null) {
-                BlockRef ref = tickets[i].ref;
-                ownIntact[i] = storedIntact(file, ref, ref.tier(), indexes[i]);
-                twinIntact[i] = ref.replica() >= 0 && storedIntact(file, ref, ref.replica(), indexes[i]);
+        boolean[] unchanged = new boolean[n];
+        try {
+            for (int i = 0; i < n; i++) {
+                tickets[i] = file.beginMove(indexes[i]);
+                if (tickets[i] != null && !tickets[i].ref.sealed()) {
+                    file.cancelMove(tickets[i]);
+                    tickets[i] = null;
+                }
             }
+            store.epochs().synchronize(); // writes that began before the tickets are done
+            for (int i = 0; i < n; i++) {
+                if (tickets[i] != null) {
+                    BlockRef ref = tickets[i].ref;
+                    ownIntact[i] = storedIntact(file, ref, ref.tier(), indexes[i]);
+                    twinIntact[i] = ref.replica() >= 0 && storedIntact(file, ref, ref.replica(), indexes[i]);
+                    unchanged[i] = file.endCheck(tickets[i]);
+                    tickets[i] = null;
+                }
+            }
+        } finally {
+            file.endMoves(tickets);
         }
         for (int i = 0; i < n; i++) {
-            if (tickets[i] == null || !file.endCheck(tickets[i])) {
-                continue;
-            }
-            BlockRef ref = tickets[i].ref;
-            if (ownIntact[i] && (twinIntact[i] || ref.replica() < 0)) {
-                verdicts[i] = Verdict.INTACT;
-            } else if (!ownIntact[i] && !twinIntact[i]) {
-                verdicts[i] = Verdict.UNRECOVERABLE;
-            } else {
-                int bad = ownIntact[i] ? ref.replica() : ref.tier();
-                Seals.BadCopy copy = new Seals.BadCopy(file.ino(), indexes[i], bad, ref.generation());
-                boolean rewritten = repair(file, copy);
-                store.seals().repairDone(copy, rewritten);
-                verdicts[i] = rewritten ? Verdict.REPAIRED : Verdict.BAD;
-            }
+            verdicts[i] = unchanged[i] ? judge(file, indexes[i], ownIntact[i], twinIntact[i]) : Verdict.SKIPPED;
         }
         return verdicts;
+    }
+
+    /** What a scrub makes of a block whose copies were found as they are: one bad copy with a good twin is rewritten. */
+    private Verdict judge(FileBlocks file, long index, boolean ownIntact, boolean twinIntact) {
+        BlockRef ref = file.ref(index);
+        if (ref == null || ownIntact && (twinIntact || ref.replica() < 0)) {
+            return ref == null ? Verdict.SKIPPED : Verdict.INTACT;
+        }
+        if (!ownIntact && !twinIntact) {
+            return Verdict.UNRECOVERABLE;
+        }
+        Seals.BadCopy copy = new Seals.BadCopy(file.ino(), index, ownIntact ? ref.replica() : ref.tier(), ref.generation());
+        boolean rewritten = false;
+        try {
+            rewritten = repair(file, copy);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("scrub: rewriting the bad copy of block " + index + " of inode " + file.ino() + " on tier "
+                + copy.tier() + " failed: " + e);
+        } finally {
+            store.seals().repairDone(copy, rewritten);
+        }
+        return rewritten ? Verdict.REPAIRED : Verdict.BAD;
     }
 
     /**
      * Reads the stored bytes of block {@code index}'s copy on {@code tier} (its own or its
      * replica's) into the buffer, as they are, and checks them against its checksums: the page
      * sums of a raw block, the checksum of a compressed one's stored bytes. A copy that fails (or
-     * whose tier fails the read) is reported, and if it has a good twin, handed for repair.
+     * whose tier fails the read) is reported; what to do with it is the caller's choice.
      */
     private boolean storedIntact(FileBlocks file, BlockRef ref, int tier, long index) {
         boolean intact;
@@ -495,11 +504,16 @@ public final class BlockMover implements AutoCloseable {
         }
         if (!intact && file.ref(index) == ref) {
             store.seals().failed(file.ino(), index, ref, tier, "stored bytes fail their checksum (found by a move, a replica or a scrub)");
-            if (ref.replica() >= 0) {
-                store.seals().needsRepair(new Seals.BadCopy(file.ino(), index, tier, ref.generation()));
-            }
         }
         return intact;
+    }
+
+    private static int count(boolean[] switched) {
+        int n = 0;
+        for (boolean s : switched) {
+            n += s ? 1 : 0;
+        }
+        return n;
     }
 
     /** How many blocks this mover copied from {@link FetchedBlocks} rather than from their tier. */

@@ -315,7 +315,6 @@ public final class FileBlocks implements AutoCloseable {
             batch.put(Keys.block(ino, index), expanded.encode());
             meta.commit(batch, true);
         }
-        store.changed(ref, expanded);
         dropReplica(index, ref); // the raw record has none: its stored bytes are about to change
         // A failure from here on leaves the journal entry, which the next mount's recovery writes
         // (the record is still the one it was committed with: the table keeps the compressed one,
@@ -329,7 +328,8 @@ public final class FileBlocks implements AutoCloseable {
         // Only now may writes reach the slot: one that did while the journal entry could still be
         // replayed could be acknowledged by an fsync and then overwritten by the replay.
         table.set(index, expanded);
-        seals.unsealed(ino, index);
+        store.changed(ref, expanded);
+        seals.review(ino, index);
         return expanded;
     }
 
@@ -368,7 +368,7 @@ public final class FileBlocks implements AutoCloseable {
             BlockRef unsealedRef = sealed.unsealedNow();
             table.set(i, unsealedRef);
             store.changed(sealed, unsealedRef);
-            seals.unsealed(ino, i);
+            seals.review(ino, i);
             dropReplica(i, sealed);
         }
         return table.get(first);
@@ -489,7 +489,7 @@ public final class FileBlocks implements AutoCloseable {
         }
         BlockRef ref = BlockRef.unsealed(store.placeNewBlock(), blockSize);
         record(index, ref);
-        seals.unsealed(ino, index);
+        seals.review(ino, index);
         if (index == 0) {
             store.compressed().forget(ino); // the file's first bytes, which the classifier goes by, are new
         }
@@ -840,39 +840,41 @@ public final class FileBlocks implements AutoCloseable {
     }
 
     /**
-     * Ends moves or seals: switches each block that no write came to since its ticket, and that
-     * is still the block it copied, to {@code next[i]}, in one commit (synced when {@code durable}:
-     * a move's, before its old copy is freed); null tickets are skipped. Which switched.
+     * Switches moves, seals and replicas: each block that no write came to since its ticket, and
+     * that is still the block it copied, to {@code next[i]}, in one commit (synced when
+     * {@code durable}: a move's, before its old copy is freed); null tickets are skipped. Which
+     * switched. The tickets stay: the caller ends them ({@link #endMoves}) once it has freed what
+     * it leaves behind, so that no other mover fills a slot it is about to free.
      */
     synchronized boolean[] finishChanges(MoveTicket[] tickets, BlockRef[] next, boolean durable) {
         boolean[] switched = new boolean[tickets.length];
-        try {
-            MetadataStore meta = store.meta();
-            try (MetadataStore.Batch batch = meta.newBatch()) {
-                for (int i = 0; i < tickets.length; i++) {
-                    MoveTicket t = tickets[i];
-                    switched[i] = t != null && !t.spoiled && table.get(t.index) == t.ref;
-                    if (switched[i]) {
-                        batch.put(Keys.block(ino, t.index), next[i].encode());
-                    }
-                }
-                if (batch.size() > 0) {
-                    meta.commit(batch, durable);
-                }
-            }
+        MetadataStore meta = store.meta();
+        try (MetadataStore.Batch batch = meta.newBatch()) {
             for (int i = 0; i < tickets.length; i++) {
+                MoveTicket t = tickets[i];
+                switched[i] = t != null && !t.spoiled && table.get(t.index) == t.ref;
                 if (switched[i]) {
-                    table.set(tickets[i].index, next[i]);
-                    store.changed(tickets[i].ref, next[i]);
+                    batch.put(Keys.block(ino, t.index), next[i].encode());
                 }
             }
-            return switched;
-        } finally {
-            // the tickets go last: until the map points at the new copies, writes must find them
-            for (MoveTicket t : tickets) {
-                if (t != null) {
-                    endMove(t);
-                }
+            if (batch.size() > 0) {
+                meta.commit(batch, durable);
+            }
+        }
+        for (int i = 0; i < tickets.length; i++) {
+            if (switched[i]) {
+                table.set(tickets[i].index, next[i]);
+                store.changed(tickets[i].ref, next[i]);
+            }
+        }
+        return switched;
+    }
+
+    /** Ends the moves of {@code tickets}; null ones, and ones ended already, are skipped. */
+    synchronized void endMoves(MoveTicket[] tickets) {
+        for (MoveTicket t : tickets) {
+            if (t != null) {
+                endMove(t);
             }
         }
     }

@@ -23,7 +23,7 @@ public final class Seals {
 
     /** Advanced by the sealer, about once a second; a block's last write is stamped with it. */
     private volatile int tick = 1;
-    private final ConcurrentLinkedQueue<long[]> unsealed = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<long[]> review = new ConcurrentLinkedQueue<>();
     /** The tick of the last write of each file whose table was dropped since (see {@link BlockTable}). */
     private final ConcurrentHashMap<Long, Integer> lastWriteOfDropped = new ConcurrentHashMap<>();
     private final LongAdder checksumFailures = new LongAdder();
@@ -47,14 +47,17 @@ public final class Seals {
         tick++;
     }
 
-    /** Block {@code index} of {@code ino} is unsealed now: a new block, or one a write unsealed. */
-    void unsealed(long ino, long index) {
-        unsealed.add(new long[] {ino, index});
+    /**
+     * Block {@code index} of {@code ino} needs the sealer's look: unsealed now (a new block, or one
+     * a write unsealed), or sealed by a move and maybe due a replica.
+     */
+    void review(long ino, long index) {
+        review.add(new long[] {ino, index});
     }
 
-    /** The next block reported unsealed, as {ino, index}, or null. For the sealer. */
-    public long[] pollUnsealed() {
-        return unsealed.poll();
+    /** The next block to look at, as {ino, index}, or null. For the sealer. */
+    public long[] pollReview() {
+        return review.poll();
     }
 
     void tableDropped(long ino, int lastWriteTick) {

@@ -146,10 +146,11 @@ final class VerifiedReads {
     /**
      * Serves a read whose copy on the block's own tier failed ({@code what}) from the block's
      * replica, if it has one and that is intact: the failure is reported, and the bad copy handed
-     * to the sealer to be rewritten from the good one. False if there is no good replica (a bad one
-     * is reported too).
+     * to the sealer to be rewritten from the good one; a block changed meanwhile is read as it is
+     * now. False if there is no good replica (a bad one is reported too).
      */
-    private boolean fromReplica(BlockRef ref, long index, int start, long at, int length, String what) {
+    private boolean fromReplica(BlockRef ref, long index, int start, long at, int length, String what)
+        throws IOException {
         if (ref.replica() < 0) {
             return false;
         }
@@ -159,12 +160,18 @@ final class VerifiedReads {
         } catch (IOException e) {
             intact = false;
         }
-        if (!intact) {
-            seals.failed(ino, index, ref, ref.replica(), "its replica fails too: unrecoverable");
-            return false;
+        if (intact) {
+            seals.servedFromReplica(ino, index, ref, what);
+            return true;
         }
-        seals.servedFromReplica(ino, index, ref, what);
-        return true;
+        BlockRef now = refAfterFailure(index);
+        if (now != ref) {
+            // a write unsealed the block (and freed its replica) meanwhile: read it as it is now
+            readPart(now, index, start, at, length);
+            return true;
+        }
+        seals.failed(ino, index, ref, ref.replica(), "its replica fails too: unrecoverable");
+        return false;
     }
 
     /**

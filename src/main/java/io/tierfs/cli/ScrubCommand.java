@@ -73,7 +73,7 @@ public final class ScrubCommand implements Callable<Integer> {
         long lastProgress = System.currentTimeMillis();
         while ("running".equals(scrub.get("phase"))) {
             Thread.sleep(500);
-            scrub = scrubState(data);
+            scrub = StatusCommand.daemonOf(data, mp).isPresent() ? scrubState(data) : null;
             if (scrub == null) {
                 System.err.println("tierfs: the daemon of " + mp + " stopped; the scrub resumes at its next mount");
                 return 1;

@@ -154,13 +154,18 @@ public final class Daemon {
         sealer.close();
     }
 
-    /** Hands a request `tierfs scrub` left in the data folder to the scrubber. */
+    /**
+     * Hands a request `tierfs scrub` left in the data folder to the scrubber: renamed aside first,
+     * so that a request written meanwhile stays for the next look.
+     */
     private void takeScrubRequest() {
         Path request = layout.scrubRequest();
+        Path taken = request.resolveSibling("scrub.request.taken");
         try {
             if (Files.exists(request)) {
-                String line = Files.readString(request);
-                Files.delete(request);
+                Files.move(request, taken, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                String line = Files.readString(taken);
+                Files.delete(taken);
                 scrubber.take(line);
             }
         } catch (IOException | RuntimeException e) {

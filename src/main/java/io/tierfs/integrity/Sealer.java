@@ -57,6 +57,8 @@ public final class Sealer implements AutoCloseable {
     private static final int NEVER = Integer.MAX_VALUE - 1;
     /** Rounds until a block whose replica could not be made (no room, a failed read) is tried again. */
     private static final int RETRY_TICKS = 30;
+    /** Bad copies rewritten in one round at most: the rest wait, and the round's other work goes on. */
+    private static final int MAX_REPAIRS_PER_ROUND = 1000;
     private static final byte[] REPLICAS = TierAttributes.REPLICAS.getBytes(StandardCharsets.US_ASCII);
     /** Unsealed blocks to look at, by inode. Sealer thread only. */
     private final Map<Long, Waiting> waiting = new HashMap<>();
@@ -129,7 +131,7 @@ public final class Sealer implements AutoCloseable {
                 w.due = now; // its sealed blocks get or lose their replicas this round
             }
         }
-        for (long[] b = seals.pollUnsealed(); b != null; b = seals.pollUnsealed()) {
+        for (long[] b = seals.pollReview(); b != null; b = seals.pollReview()) {
             if (waitingCount < MAX_WAITING) {
                 add(b[0], b[1]);
             } else {
@@ -166,6 +168,9 @@ public final class Sealer implements AutoCloseable {
 
     /** Seals every unsealed block, at full speed: at a clean unmount, once nothing writes any more and the thread {@link #stop stopped}. */
     public void sealEverything() throws IOException {
+        if (sealAfterTicks == 0) {
+            scanFrom = Keys.all(Keys.BLOCK); // unsealed blocks were not kept waiting: the block map has them
+        }
         long before;
         int left;
         do {
@@ -203,7 +208,9 @@ public final class Sealer implements AutoCloseable {
         Waiting w = waiting.computeIfAbsent(ino, k -> new Waiting());
         if (w.indexes.add(index)) {
             waitingCount++;
-            w.due = Math.min(w.due, idleAt(seals.tick())); // reported as it was written, or since
+            // reported as it was written, or since; with seal-after 0 looked at in the next round,
+            // which keeps it only if its replica is due
+            w.due = Math.min(w.due, sealAfterTicks > 0 ? idleAt(seals.tick()) : seals.tick());
         }
     }
 
@@ -214,7 +221,8 @@ public final class Sealer implements AutoCloseable {
 
     /** Rewrites the bad copies reads found from their good replicas. */
     private void repair() {
-        for (Seals.BadCopy bad = seals.pollRepair(); bad != null && !loop.stopRequested(); bad = seals.pollRepair()) {
+        int left = MAX_REPAIRS_PER_ROUND;
+        for (Seals.BadCopy bad = seals.pollRepair(); bad != null; bad = left-- > 0 && !loop.stopRequested() ? seals.pollRepair() : null) {
             boolean rewritten = false;
             try {
                 Inode inode = inodes.get(bad.ino());
@@ -231,6 +239,7 @@ public final class Sealer implements AutoCloseable {
                     + bad.tier() + " failed (a later read of it tries again): " + e);
             } finally {
                 seals.repairDone(bad, rewritten);
+                add(bad.ino(), bad.index()); // a replica that could not be made again is tried again
             }
         }
     }
@@ -307,6 +316,8 @@ public final class Sealer implements AutoCloseable {
                     it.remove(); // as it should be
                 } else if (now >= idleAt(file.lastWrite(index))) {
                     idle.add(index);
+                } else if (sealAfterTicks == 0) {
+                    it.remove(); // sealed at the unmount, found then in the block map
                 } else {
                     due = Math.min(due, idleAt(file.lastWrite(index)));
                 }

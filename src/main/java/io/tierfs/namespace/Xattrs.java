@@ -90,6 +90,10 @@ public final class Xattrs {
             throw new FsException(Errno.EPERM, name + " is read-only");
         }
         String stripped = new String(value, StandardCharsets.UTF_8).strip();
+        boolean inheritable = name.equals(CompressionChoice.ATTRIBUTE) || name.equals(TierAttributes.REPLICAS);
+        if (inheritable && !FileMode.isRegular(i.mode()) && !FileMode.isDirectory(i.mode())) {
+            throw new FsException(Errno.EINVAL, name + " is for files and directories only");
+        }
         if (name.equals(CompressionChoice.ATTRIBUTE)) {
             try {
                 return CompressionChoice.parse(stripped).toString().getBytes(StandardCharsets.US_ASCII);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tierfs.codec.Samples;
@@ -109,6 +110,20 @@ class ReplicasTest extends BlockStoreFixture {
         assertArrayEquals(Arrays.copyOfRange(data, BS, 2 * BS), copyOn(SSD, 1, BS), "the bad copy was rewritten");
         flipByte(HDD, 1, 100); // the other copy rots now: the rewritten one serves
         assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
+    void aScrubWhoseRepairFailsCountsTheBlockBadAndLeavesNoTicketBehind() throws Exception {
+        byte[] data = NativeBuffer.pattern(11, 2 * BS);
+        replicated(data);
+        flipByte(SSD, 0, 10);
+        ssd.failNextSync(); // the new replica written over the bad copy cannot be made durable
+        BlockMover.Verdict[] verdicts = mover.scrubAll(file, new long[] {0, 1}, 2);
+        assertEquals(BlockMover.Verdict.BAD, verdicts[0]);
+        assertEquals(BlockMover.Verdict.INTACT, verdicts[1]);
+        assertEquals(HDD, inStore(0).tier(), "read from the good copy");
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> file.shrink(0, b -> { }),
+            "no ticket left for a truncation to wait on");
     }
 
     @Test
