@@ -137,6 +137,9 @@ sync
 wait_for eval '[[ "$(replicas "$mnt/safe/r")" == 3 ]]' && pass "its sealed blocks get replicas ($(getfattr --absolute-names --only-values -n user.tierfs.tiers "$mnt/safe/r"))" \
   || fail "replicas made" "$(getfattr --only-values -n user.tierfs.tiers "$mnt/safe/r")"
 r_ssd="$(tier_file "$mnt/safe/r")" r_hdd="$(tier_file "$mnt/safe/r" hdd)"
+python3 -c 'import json,sys; f=json.load(sys.stdin); sys.exit(0 if (f["blocks"], f["replicas"], f["storedBytes"]) == (3, 3, 6 * 131072) else 1)' \
+  < <("$TIERFS" where --json "$mnt/safe/r") && pass "tierfs where counts its blocks, replicas and stored bytes" \
+  || fail "where" "$("$TIERFS" where --json "$mnt/safe/r")"
 cmp -s <(dd if="$r_hdd" bs=$BS skip=1 count=1 status=none) <(dd if="$work/r.orig" bs=$BS skip=1 count=1 status=none) \
   && pass "the replica is a copy of the block in the hdd tier's file" || fail "replica bytes" "differ"
 flip_byte "$r_ssd" $((BS + 5000))

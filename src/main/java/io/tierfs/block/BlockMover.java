@@ -261,6 +261,11 @@ public final class BlockMover implements AutoCloseable {
      * @return how many blocks got a replica
      */
     public int replicateAll(FileBlocks file, long[] indexes, int n) throws IOException {
+        return replicate(file, indexes, n, -1);
+    }
+
+    /** {@link #replicateAll}, onto tier {@code onTier} if it is not -1: a slot just freed there, whose room is the replica's. */
+    private int replicate(FileBlocks file, long[] indexes, int n, int onTier) throws IOException {
         FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
         BlockRef[] next = new BlockRef[n];
         boolean[] switched = new boolean[n];
@@ -269,7 +274,8 @@ public final class BlockMover implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 tickets[i] = file.beginMove(indexes[i]);
                 BlockRef ref = tickets[i] == null ? null : tickets[i].ref;
-                to[i] = ref == null ? -1 : replicaTier(ref.tier());
+                to[i] = ref == null || !ref.sealed() || ref.replica() >= 0 ? -1
+                    : onTier >= 0 ? onTier : replicaTier(ref.tier());
                 if (ref != null && (!ref.sealed() || ref.replica() >= 0 || to[i] < 0)) {
                     file.cancelMove(tickets[i]);
                     tickets[i] = null;
@@ -322,11 +328,12 @@ public final class BlockMover implements AutoCloseable {
 
     /**
      * The directory tier for a replica of a block on {@code tier}: the next slower one, or for the
-     * last tier the one before it; with room for a block. -1 if there is none.
+     * last tier the one before it, if it has room for a block below its high watermark (taken
+     * now). -1 if there is none.
      */
     private int replicaTier(int tier) {
         int other = tier + 1 < store.tierCount() ? tier + 1 : tier - 1;
-        return other >= 0 && store.freeBlocks(other) > 0 ? other : -1;
+        return other >= 0 && store.roomForReplica(other) ? other : -1;
     }
 
     /**
@@ -408,7 +415,7 @@ public final class BlockMover implements AutoCloseable {
         } finally {
             file.endMoves(ticket);
         }
-        return replicateAll(file, new long[] {bad.index()}, 1) == 1;
+        return replicate(file, new long[] {bad.index()}, 1, bad.tier()) == 1;
     }
 
     /** What a scrub found of one block ({@link #scrubAll}). */
@@ -483,6 +490,9 @@ public final class BlockMover implements AutoCloseable {
                 + copy.tier() + " failed: " + e);
         } finally {
             store.seals().repairDone(copy, rewritten);
+            if (!rewritten) {
+                store.seals().review(file.ino(), index); // its replica, if it lost it, is made again later
+            }
         }
         return rewritten ? Verdict.REPAIRED : Verdict.BAD;
     }

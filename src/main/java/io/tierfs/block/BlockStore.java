@@ -204,17 +204,33 @@ public final class BlockStore implements AutoCloseable {
                 continue;
             }
             anyAvailable = true;
-            synchronized (freeBytesSeen) {
-                if (free(t, now) - headroom[t] >= blockSize) {
-                    freeBytesSeen[t] -= blockSize; // taken until the next check counts it
-                    return t;
-                }
+            if (take(t, now)) {
+                return t;
             }
         }
         if (!anyAvailable) {
             throw new FsException(anyGone ? Errno.EIO : Errno.EROFS, "no tier is available");
         }
         throw new FsException(Errno.ENOSPC, "every tier is full");
+    }
+
+    /**
+     * Takes room for a replica on directory tier {@code t}, as a new block would (below the
+     * tier's high watermark); false if it has none, or is unavailable.
+     */
+    boolean roomForReplica(int t) {
+        return tiers[t].unavailableReason() == null && take(t, System.nanoTime());
+    }
+
+    /** Takes a block's room on tier {@code t} if it has it, until the next check of its free space counts it. */
+    private boolean take(int t, long now) {
+        synchronized (freeBytesSeen) {
+            if (free(t, now) - headroom[t] >= blockSize) {
+                freeBytesSeen[t] -= blockSize;
+                return true;
+            }
+            return false;
+        }
     }
 
     /** Each tier looks at its storage (gone, read-only, back): the daemon calls this every second. */

@@ -105,8 +105,7 @@ public final class Seals {
      */
     void servedFromReplica(long ino, long index, BlockRef ref, String what) {
         replicaReads.increment();
-        failed(ino, index, ref, ref.tier(), what + "; served from its replica on tier " + ref.replica()
-            + ", and rewritten from it");
+        failed(ino, index, ref, ref.tier(), what + "; served from its replica, and rewritten from it");
         needsRepair(new BadCopy(ino, index, ref.tier(), ref.generation()));
     }
 

@@ -49,7 +49,9 @@ public final class WhereCommand implements Callable<Integer> {
         }
         for (Map<String, Object> f : out) {
             Map<?, ?> tiers = (Map<?, ?>) f.get("tiers");
-            System.out.printf("%s: hot=%s ssd=%s hdd=%s%n", f.get("file"), tiers.get("hot"), tiers.get("ssd"), tiers.get("hdd"));
+            System.out.printf("%s: hot=%s ssd=%s hdd=%s, %s with a replica, %s bytes stored for %s%n", f.get("file"),
+                tiers.get("hot"), tiers.get("ssd"), tiers.get("hdd"), f.get("replicas"), f.get("storedBytes"),
+                f.get("logicalBytes"));
             if (blocks) {
                 for (Object o : (List<?>) f.get("runs")) {
                     Map<?, ?> r = (Map<?, ?>) o;
@@ -61,19 +63,30 @@ public final class WhereCommand implements Callable<Integer> {
         return status;
     }
 
+    private static final java.util.Set<String> TIERS = java.util.Set.of("hot", "ssd", "hdd");
+
     private Map<String, Object> describe(Path file) throws IOException {
         UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class);
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("file", file.toString());
         Map<String, Long> tiers = new LinkedHashMap<>();
+        Map<String, Long> others = new LinkedHashMap<>();
         long total = 0;
         for (String pair : read(view, "tierfs.tiers").split(" ")) {
             String[] kv = pair.split("=");
-            tiers.put(kv[0], Long.parseLong(kv[1]));
-            total += Long.parseLong(kv[1]);
+            long n = Long.parseLong(kv[1]);
+            if (TIERS.contains(kv[0])) {
+                tiers.put(kv[0], n);
+                total += n;
+            } else {
+                others.put(kv[0], n); // replicas, logical and stored bytes
+            }
         }
         f.put("blocks", total);
         f.put("tiers", tiers);
+        f.put("replicas", others.getOrDefault("replicas", 0L));
+        f.put("logicalBytes", others.getOrDefault("logical", 0L));
+        f.put("storedBytes", others.getOrDefault("stored", 0L));
         if (blocks) {
             List<Map<String, Object>> runs = new ArrayList<>();
             String value = read(view, "tierfs.blocks");

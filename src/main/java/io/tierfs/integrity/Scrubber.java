@@ -56,7 +56,8 @@ public final class Scrubber implements AutoCloseable {
     // Guarded by this: the scrub's state, as saved.
     private Phase phase = Phase.NEVER;
     private long request;
-    private long rate = 1;
+    /** Bytes a second the scrub reads at most; 0 before the first. */
+    private long rate;
     private long nextIno;
     private long nextIndex;
     private long checked;
@@ -309,7 +310,7 @@ public final class Scrubber implements AutoCloseable {
             for (int i = 0; p.getProperty("block." + i) != null; i++) {
                 unrecoverableBlocks.add(p.getProperty("block." + i));
             }
-            limiter = new RateLimiter(rate, System::nanoTime);
+            limiter = new RateLimiter(Math.max(rate, 1), System::nanoTime);
         } catch (IOException | RuntimeException e) {
             LOG.warning("the saved scrub state is unreadable, and is forgotten (" + e + ")");
             phase = Phase.NEVER;

@@ -181,7 +181,8 @@ public final class Sealer implements AutoCloseable {
         } while ((waitingCount > 0 || scanFrom != null)
             && (sealed > before || waitingCount < left || scanFrom != null));
         LOG.info(sealed + " blocks sealed since the mount" + (waitingCount > 0
-            ? "; " + waitingCount + " could not be (see the warnings above): they stay unsealed, and are sealed at a later mount"
+            ? "; " + waitingCount + " blocks still wait for a seal or a replica (no room for it on the other tier, or"
+                + " a failure logged above): a later mount takes them up again"
             : ""));
     }
 

@@ -37,9 +37,14 @@ abstract class BlockStoreFixture {
     }
 
     void openStore() throws IOException {
+        openStore(0);
+    }
+
+    /** @param hddCapacity the hdd tier's limit in bytes, 0 for its filesystem's size */
+    void openStore(long hddCapacity) throws IOException {
         meta = new RocksMetadataStore(dir.resolve("meta"));
         ssd = new FaultyTier(new DirectoryTier("ssd", dir.resolve("ssd"), BS, 0));
-        hdd = new FaultyTier(new DirectoryTier("hdd", dir.resolve("hdd"), BS, 0));
+        hdd = new FaultyTier(new DirectoryTier("hdd", dir.resolve("hdd"), BS, hddCapacity));
         Tier[] tiers = {ssd.tier(), hdd.tier()};
         store = new BlockStore(BS, tiers, new HotTier(dir.resolve("hot"), BS, 64L * BS), meta);
         mover = new BlockMover(store);

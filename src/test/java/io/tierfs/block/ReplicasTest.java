@@ -81,6 +81,18 @@ class ReplicasTest extends BlockStoreFixture {
     }
 
     @Test
+    void replicasTakeOnlyTheRoomTheirTierHas() throws IOException {
+        close();
+        openStore(2L * BS);
+        write(0, NativeBuffer.pattern(12, 4 * BS));
+        long[] all = {0, 1, 2, 3};
+        assertEquals(4, mover.sealAll(file, all, 4));
+        assertEquals(2, mover.replicateAll(file, all, 4), "room for two blocks on hdd");
+        assertEquals(2L * BS, store.usedBytes(HDD));
+        assertEquals(0, mover.replicateAll(file, new long[] {2, 3}, 2), "and no more");
+    }
+
+    @Test
     void anUnsealedBlockGetsNoReplica() throws IOException {
         write(0, NativeBuffer.pattern(2, BS));
         assertEquals(0, mover.replicateAll(file, new long[] {0}, 1));
