@@ -4,7 +4,7 @@
 # and random data raw, no larger) and reads back byte for byte, also after a remount; a write into
 # a compressed block lands; a byte flipped in a compressed block gives EIO for that block only;
 # user.tierfs.tiers reports logical and stored bytes, and user.tierfs.compress=none (inherited
-# from a directory) keeps text raw.
+# from a directory) keeps text raw; blocks written straight to hdd are compressed when sealed.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
@@ -137,5 +137,18 @@ logical="$(stat -c %s "$mnt/raw/Values.java")" s="$(stored "$mnt/raw/Values.java
 (( s >= logical )) && pass "with user.tierfs.compress=none, source code is stored raw on hdd ($logical -> $s bytes)" \
   || fail "compress=none" "$logical -> $s bytes"
 cmp -s "$mnt/raw/Values.java" "$corpus/Values.java" && pass "and reads back" || fail "raw Values.java" "differs"
+
+# blocks written straight to hdd (a full ssd tier) are compressed when they are sealed
+tierfs_unmount "$mnt"
+tierfs_mount "$mnt" "$work/data2" --hot-capacity 0 --ssd-capacity 1M --seal-after 1 --migrate off || { summary; exit 1; }
+cp "$corpus/Values.java" "$mnt/direct.java"
+sync
+stored_on_hdd() { du --block-size=1 "$work/data2/hdd/$(printf '%02x' $(( $(stat -c %i "$1") & 255 )))/$(stat -c %i "$1")" | cut -f1; }
+for _ in $(seq 50); do (( $(stored_on_hdd "$mnt/direct.java") * 3 <= 2097152 )) && break; sleep 0.2; done
+s="$(stored_on_hdd "$mnt/direct.java")"
+(( s * 3 <= 2097152 )) && pass "source code written straight to hdd is compressed once sealed (2097152 -> $s bytes)" \
+  || fail "compressed at sealing" "stored $s bytes; $(getfattr --absolute-names --only-values -n user.tierfs.tiers "$mnt/direct.java")"
+echo 3 > /proc/sys/vm/drop_caches
+cmp -s "$mnt/direct.java" "$corpus/Values.java" && pass "and reads back" || fail "direct.java" "differs"
 tierfs_unmount "$mnt"
 summary

@@ -418,6 +418,50 @@ public final class BlockMover implements AutoCloseable {
         return replicate(file, new long[] {bad.index()}, 1, bad.tier()) == 1;
     }
 
+    /**
+     * Compresses in place those of the first {@code n} of {@code indexes} that are sealed raw
+     * blocks of {@code file} on a tier that compresses, without a replica and not classified since
+     * their last write (a block the classifier already judged stays as it was judged): written
+     * there, not moved, they were never compressed. Each is read and checked against its page
+     * sums, compressed by its content or its file's choice, and rewritten in its slot if that pays
+     * ({@link FileBlocks#compressInPlace}). One block at a time: each holds its file's lock while
+     * its slot is rewritten.
+     *
+     * @return how many blocks were compressed
+     */
+    public int compressInPlace(FileBlocks file, long[] indexes, int n) throws IOException {
+        int done = 0;
+        CompressionChoice choice = null;
+        for (int i = 0; i < n; i++) {
+            FileBlocks.MoveTicket[] ticket = {file.beginMove(indexes[i])};
+            try {
+                BlockRef ref = ticket[0] == null ? null : ticket[0].ref;
+                if (ref == null || !ref.sealed() || ref.compressed() || ref.replica() >= 0 || ref.contentClass() >= 0
+                    || !store.compresses(ref.tier())) {
+                    continue;
+                }
+                store.epochs().synchronize(); // writes that began before the ticket are done
+                if (!storedIntact(file, ref, ref.tier(), indexes[i])) {
+                    continue;
+                }
+                if (choice == null) {
+                    choice = CompressionChoice.of(store.meta().get(Keys.xattr(file.ino(), COMPRESS)));
+                }
+                CompressedBlocks.Compressed c = store.compressed().compress(file.ino(), indexes[i], bufferView,
+                    () -> fileHead(file), choice);
+                if (c.codec() == Codec.NONE) {
+                    continue;
+                }
+                BlockRef next = ref.compressedAs(c.codec().id, c.storedLength(), c.checksum());
+                next = c.contentClass() >= 0 ? next.classifiedAs(c.contentClass()) : next;
+                done += file.compressInPlace(ticket[0], next, bufferView, c.address()) ? 1 : 0;
+            } finally {
+                file.endMoves(ticket);
+            }
+        }
+        return done;
+    }
+
     /** What a scrub found of one block ({@link #scrubAll}). */
     public enum Verdict {
         /** Every copy matches its checksums. */

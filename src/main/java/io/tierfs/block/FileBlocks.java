@@ -334,6 +334,46 @@ public final class FileBlocks implements AutoCloseable {
     }
 
     /**
+     * Replaces sealed raw block {@code t.index} by its compressed form, in its slot: for a block
+     * written straight to a tier that compresses (a move compresses as it copies). Under this
+     * object's lock, which every writer to a sealed block must take to unseal it, so none writes
+     * the slot meanwhile; a reader that meets the slot half rewritten fails the page sums and
+     * looks again under the lock. Only if no write came since the ticket and the block is still
+     * the one read. Journaled as a write to a compressed block is (rule 6): the raw bytes with
+     * the sealed record's generation go into the metadata store, synced, before the slot changes,
+     * so that recovery puts them back if the compressed record never became durable.
+     *
+     * @param raw        the block's raw bytes, checked against its page sums
+     * @param stored     where the compressed bytes are, {@code next.storedLength()} of them
+     * @return whether it was replaced
+     */
+    synchronized boolean compressInPlace(MoveTicket t, BlockRef next, java.nio.ByteBuffer raw, long stored)
+        throws IOException {
+        if (t.spoiled || table.get(t.index) != t.ref) {
+            return false;
+        }
+        requireSyncable();
+        int tier = t.ref.tier();
+        MetadataStore meta = store.meta();
+        try (MetadataStore.Batch batch = meta.newBatch()) {
+            batch.put(Keys.rewrite(ino, t.index), RewriteJournal.entry(t.ref.generation(), raw, blockSize));
+            meta.commit(batch, true);
+        }
+        files[tier].write(t.index, 0, stored, next.storedLength());
+        files[tier].zero(t.index, next.storedLength(), blockSize - next.storedLength());
+        syncTierFile(tier);
+        try (MetadataStore.Batch batch = meta.newBatch()) {
+            batch.put(Keys.block(ino, t.index), next.encode());
+            batch.delete(Keys.rewrite(ino, t.index));
+            meta.commit(batch, true);
+        }
+        table.set(t.index, next);
+        store.changed(t.ref, next);
+        files[tier].dropCache(t.index, 0, blockSize);
+        return true;
+    }
+
+    /**
      * Unseals the sealed blocks of a write from block {@code first} to {@code last}, and their
      * sealed neighbours of the same {@link #UNSEAL_GROUP} on a tier that is not the last, in one
      * synced commit before the write's bytes go anywhere: a power cut must never leave new bytes

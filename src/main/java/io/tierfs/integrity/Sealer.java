@@ -33,7 +33,8 @@ import java.util.logging.Logger;
  * {@code sealAfterTicks} old is sealed by {@link BlockMover#sealAll}, which a write racing it
  * always beats. Reads for sealing are rate-limited like the migrator's moves.
  *
- * <p>It also keeps replicas: a sealed block of a file with two ({@code user.tierfs.replicas})
+ * <p>A block it seals on a tier that compresses (written there, not moved) is compressed in
+ * place ({@link BlockMover#compressInPlace}). It also keeps replicas: a sealed block of a file with two ({@code user.tierfs.replicas})
  * gets one ({@link BlockMover#replicateAll}), right after its seal; the blocks of a file back to
  * one lose theirs; and a copy that failed its checksums while the other did not is rewritten from
  * the good one ({@link BlockMover#repair}).
@@ -324,6 +325,10 @@ public final class Sealer implements AutoCloseable {
                 }
             }
             sealed += inBatches(idle, now, (b, n) -> mover.sealAll(file, b, n));
+            if (now != Integer.MAX_VALUE) {
+                // blocks written straight to a tier that compresses (not at the unmount: it would wait on them)
+                inBatches(idle, now, (b, n) -> mover.compressInPlace(file, b, n));
+            }
             for (long index : idle) {
                 BlockRef ref = file.ref(index);
                 if (ref != null && ref.sealed() && replicated) {

@@ -100,6 +100,32 @@ class CompressedBlocksTest extends BlockStoreFixture {
     }
 
     @Test
+    void blocksSealedOnACompressingTierAreCompressedInPlaceAndJournaledMeanwhile() throws IOException {
+        store.compressOn(new boolean[] {false, false});
+        moveAllTo(HDD); // as if written there: sealed raw, never classified
+        assertFalse(inStore(0).compressed());
+        store.compressOn(new boolean[] {false, true});
+        long usedBefore = store.usedBytes(HDD);
+        boolean[] journaled = {false};
+        hdd.afterNextFileCall("write", () -> journaled[0] = meta.get(Keys.rewrite(INO, 0)) != null);
+        assertEquals(2, mover.compressInPlace(file, new long[] {0, 1, 2}, 3), "text and binary; random stays raw");
+        assertTrue(journaled[0], "the raw bytes were in the journal when the slot was rewritten");
+        assertNull(meta.get(Keys.rewrite(INO, 0)), "and the entry is gone once the compressed record is durable");
+        assertEquals(Codec.ZSTD.id, inStore(0).codec());
+        assertEquals(Codec.LZ4.id, inStore(2).codec());
+        assertFalse(inStore(1).compressed());
+        assertTrue(store.usedBytes(HDD) < usedBefore - BS, "the space is given back: " + store.usedBytes(HDD));
+        assertArrayEquals(data, read(0, 3 * BS));
+        assertEquals(0, mover.compressInPlace(file, new long[] {0, 1, 2}, 3), "nothing left to do");
+        write(10, new byte[] {7});
+        data[10] = 7;
+        assertArrayEquals(data, read(0, 3 * BS), "a write after it rewrites the block raw");
+        close();
+        openStore();
+        assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
     void aHigherMinimumSavingKeepsBlocksThatSaveLessRaw() throws IOException {
         store.compressWith(3, 0.99);
         moveAllTo(HDD);
