@@ -74,20 +74,13 @@ public final class BlockMover implements AutoCloseable {
      *     written meanwhile stays)
      */
     public int moveAll(FileBlocks file, long[] indexes, int n, int to) throws IOException {
-        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        FileBlocks.MoveTicket[] tickets = begin(file, indexes, n, ref -> ref.tier() != to);
         BlockRef[] next = new BlockRef[n];
         boolean[] switched = new boolean[n];
         TierFile dest = file.tierFile(to);
         CompressionChoice choice = store.compresses(to)
             ? CompressionChoice.of(store.meta().get(Keys.xattr(file.ino(), COMPRESS))) : CompressionChoice.AUTO;
         try {
-            for (int i = 0; i < n; i++) {
-                tickets[i] = file.beginMove(indexes[i]);
-                if (tickets[i] != null && tickets[i].ref.tier() == to) {
-                    file.cancelMove(tickets[i]);
-                    tickets[i] = null;
-                }
-            }
             store.epochs().synchronize(); // writes that began before the tickets are done
             boolean slotsAreHoles = store.tier(to).features().punchHole();
             for (int i = 0; i < n; i++) {
@@ -216,17 +209,10 @@ public final class BlockMover implements AutoCloseable {
      * @return how many blocks were sealed
      */
     public int sealAll(FileBlocks file, long[] indexes, int n) throws IOException {
-        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        FileBlocks.MoveTicket[] tickets = begin(file, indexes, n, ref -> !ref.sealed() && !ref.compressed());
         BlockRef[] next = new BlockRef[n];
         boolean[] switched = new boolean[n];
         try {
-            for (int i = 0; i < n; i++) {
-                tickets[i] = file.beginMove(indexes[i]);
-                if (tickets[i] != null && (tickets[i].ref.sealed() || tickets[i].ref.codec() != BlockRef.CODEC_NONE)) {
-                    file.cancelMove(tickets[i]);
-                    tickets[i] = null;
-                }
-            }
             store.epochs().synchronize(); // writes that began before the tickets are done
             boolean[] read = new boolean[store.tierCount()];
             for (int i = 0; i < n; i++) {
@@ -266,17 +252,14 @@ public final class BlockMover implements AutoCloseable {
 
     /** {@link #replicateAll}, onto tier {@code onTier} if it is not -1: a slot just freed there, whose room is the replica's. */
     private int replicate(FileBlocks file, long[] indexes, int n, int onTier) throws IOException {
-        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        FileBlocks.MoveTicket[] tickets = begin(file, indexes, n, ref -> ref.sealed() && ref.replica() < 0);
         BlockRef[] next = new BlockRef[n];
         boolean[] switched = new boolean[n];
         int[] to = new int[n];
         try {
             for (int i = 0; i < n; i++) {
-                tickets[i] = file.beginMove(indexes[i]);
-                BlockRef ref = tickets[i] == null ? null : tickets[i].ref;
-                to[i] = ref == null || !ref.sealed() || ref.replica() >= 0 ? -1
-                    : onTier >= 0 ? onTier : replicaTier(ref.tier());
-                if (ref != null && (!ref.sealed() || ref.replica() >= 0 || to[i] < 0)) {
+                to[i] = tickets[i] == null ? -1 : onTier >= 0 ? onTier : replicaTier(tickets[i].ref.tier());
+                if (tickets[i] != null && to[i] < 0) {
                     file.cancelMove(tickets[i]);
                     tickets[i] = null;
                 }
@@ -345,15 +328,8 @@ public final class BlockMover implements AutoCloseable {
      * @return how many copies were dropped
      */
     public int dropReplicas(FileBlocks file, long[] indexes, int n) throws IOException {
-        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        FileBlocks.MoveTicket[] tickets = begin(file, indexes, n, ref -> ref.replica() >= 0);
         BlockRef[] next = new BlockRef[n];
-        for (int i = 0; i < n; i++) {
-            tickets[i] = file.beginMove(indexes[i]);
-            if (tickets[i] != null && tickets[i].ref.replica() < 0) {
-                file.cancelMove(tickets[i]);
-                tickets[i] = null;
-            }
-        }
         store.epochs().synchronize(); // writes that began before the tickets are done
         for (int i = 0; i < n; i++) {
             BlockRef ref = tickets[i] == null ? null : tickets[i].ref;
@@ -485,18 +461,13 @@ public final class BlockMover implements AutoCloseable {
      */
     public Verdict[] scrubAll(FileBlocks file, long[] indexes, int n) throws IOException {
         Verdict[] verdicts = new Verdict[n];
-        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        // a copy on a tier that is gone is not judged: its blocks are skipped until it is back
+        FileBlocks.MoveTicket[] tickets = begin(file, indexes, n, ref -> ref.sealed() && available(ref.tier())
+            && (ref.replica() < 0 || available(ref.replica())));
         boolean[] ownIntact = new boolean[n];
         boolean[] twinIntact = new boolean[n];
         boolean[] unchanged = new boolean[n];
         try {
-            for (int i = 0; i < n; i++) {
-                tickets[i] = file.beginMove(indexes[i]);
-                if (tickets[i] != null && !tickets[i].ref.sealed()) {
-                    file.cancelMove(tickets[i]);
-                    tickets[i] = null;
-                }
-            }
             store.epochs().synchronize(); // writes that began before the tickets are done
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null) {
@@ -560,6 +531,28 @@ public final class BlockMover implements AutoCloseable {
             store.seals().failed(file.ino(), index, ref, tier, "stored bytes fail their checksum (found by a move, a replica or a scrub)");
         }
         return intact;
+    }
+
+    /**
+     * Begins moves of the first {@code n} of {@code indexes}, keeping the tickets of the blocks
+     * {@code wanted} accepts; the others (and blocks gone or being moved) get null.
+     */
+    private static FileBlocks.MoveTicket[] begin(FileBlocks file, long[] indexes, int n,
+                                                 java.util.function.Predicate<BlockRef> wanted) {
+        FileBlocks.MoveTicket[] tickets = new FileBlocks.MoveTicket[n];
+        for (int i = 0; i < n; i++) {
+            FileBlocks.MoveTicket t = file.beginMove(indexes[i]);
+            if (t != null && wanted.test(t.ref)) {
+                tickets[i] = t;
+            } else if (t != null) {
+                file.cancelMove(t);
+            }
+        }
+        return tickets;
+    }
+
+    private boolean available(int tier) {
+        return store.tier(tier).unavailableReason() == null;
     }
 
     private static int count(boolean[] switched) {
