@@ -26,18 +26,19 @@ import picocli.CommandLine.Parameters;
     description = "Mount a tierfs volume. Without --foreground, returns once the mount serves, leaving the daemon in the background.")
 public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
-    private static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
+    static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
         "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress",
-        "zstd-level", "min-saving");
+        "zstd-level", "min-saving", "mount-flags", "mountpoint");
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
 
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT",
+        description = "An existing, empty directory (or the config file's mountpoint).")
     Path mountpoint;
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
         "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, watermarks, block-size,"
-        + " threads, seal-after, compress, zstd-level, min-saving."
+        + " threads, seal-after, compress, zstd-level, min-saving, mount-flags, mountpoint."
         + " Options given on the command line win.")
     Path config;
 
@@ -99,8 +100,16 @@ public final class MountCommand implements Callable<Integer> {
         description = "A block is stored compressed only if that saves at least this share of it (default: 12.5).")
     Double minSaving;
 
+    @Option(names = "--mount-flags", paramLabel = "FLAGS",
+        description = "Kernel mount flags, comma-separated: noexec, exec, noatime, atime, sync, async, dirsync"
+            + " (a tierfs mount is always rw, nosuid and nodev).")
+    String mountFlags;
+
     @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
     Integer threads;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print nothing once mounted (errors still go to stderr).")
+    boolean quiet;
 
     @Option(names = "--foreground", description = "Serve in this process until unmounted or signalled.")
     boolean foreground;
@@ -108,24 +117,64 @@ public final class MountCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         MountSettings s = settings();
-        if (foreground) {
-            Daemon daemon = new Daemon(s);
-            try {
-                daemon.start();
-            } catch (VolumeException e) {
-                System.err.println("tierfs: " + e.getMessage());
-                return 1;
-            }
-            daemon.awaitUnmount();
-            return 0;
-        }
         try {
-            Preflight.checkMountpoint(s.mountpoint());
-            Preflight.checkDataFolder(s);
+            if (foreground) {
+                Daemon daemon = new Daemon(s);
+                daemon.start();
+                stopOnSignals(daemon);
+                SystemdNotify.ready("serving " + s.mountpoint());
+                daemon.awaitUnmount();
+                return 0;
+            }
+            long pid = launch(s);
+            if (!quiet) {
+                System.out.println("tierfs mounted at " + s.mountpoint() + " (data in " + s.data() + ", pid " + pid
+                    + "); unmount with: tierfs unmount " + s.mountpoint());
+            }
+            return 0;
         } catch (VolumeException e) {
             System.err.println("tierfs: " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * SIGTERM and SIGINT end the daemon as an unmount does, and with it the process with status 0:
+     * a service manager counts the JVM's own way out (status 143) as a failure. A signal the
+     * process inherited as ignored (a background job's SIGINT) stays ignored.
+     */
+    private static void stopOnSignals(Daemon daemon) {
+        for (String name : List.of("TERM", "INT")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> daemon.stop());
+            } catch (IllegalArgumentException taken) {
+                // left to the JVM's shutdown hook, which stops the daemon as well
+            }
+        }
+    }
+
+    /**
+     * The settings `tierfs mount ARGS...` would mount with, checked as the command checks them.
+     *
+     * @throws IllegalArgumentException naming the first bad option or value
+     */
+    public static MountSettings parse(String... args) throws IOException {
+        MountCommand c = new MountCommand();
+        try {
+            new picocli.CommandLine(c).parseArgs(args);
+        } catch (picocli.CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return c.settings();
+    }
+
+    /**
+     * Checks the request, starts a daemon in the background and returns its pid once the mount
+     * serves.
+     */
+    public static long launch(MountSettings s) throws VolumeException, IOException, InterruptedException {
+        Preflight.checkMountpoint(s.mountpoint(), s.data());
+        Preflight.checkDataFolder(s);
         return spawnDaemon(s);
     }
 
@@ -176,15 +225,20 @@ public final class MountCommand implements Callable<Integer> {
         if (seal < 0 || seal > 86_400) {
             throw new IllegalArgumentException("seal-after must be from 0 to 86400 seconds, not " + seal);
         }
+        Path mp = mountpoint != null ? mountpoint : pick(null, p, "mountpoint", null);
+        if (mp == null) {
+            throw new IllegalArgumentException("no mountpoint: give one after the options, or as mountpoint in the config file");
+        }
         long hot = hotCapacity != null ? hotCapacity
             : p.containsKey("hot-capacity") ? SizeConverter.parse(p.getProperty("hot-capacity")) : MountSettings.UNSET;
-        return new MountSettings(mountpoint.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
+        return new MountSettings(mp.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
             abs(pick(ssd, p, "ssd", null)), abs(pick(hdd, p, "hdd", null)), (int) bs,
             size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), hot,
             migrateText.equals("on"), rate, marks, n, seal,
             MountSettings.Compression.parse(compress != null ? compress : p.getProperty("compress", "hdd"),
                 zstdLevel != null ? zstdLevel.toString() : p.getProperty("zstd-level", "3"),
-                minSaving != null ? minSaving.toString() : p.getProperty("min-saving", "12.5")));
+                minSaving != null ? minSaving.toString() : p.getProperty("min-saving", "12.5")),
+            MountSettings.parseMountFlags(mountFlags != null ? mountFlags : p.getProperty("mount-flags", "")));
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -203,7 +257,7 @@ public final class MountCommand implements Callable<Integer> {
      * Starts `tierfs mount --foreground` as a new session (so it outlives this terminal) and waits
      * until the mount table lists the mount and a real call on it succeeds.
      */
-    private int spawnDaemon(MountSettings s) throws IOException, InterruptedException {
+    private static long spawnDaemon(MountSettings s) throws VolumeException, IOException, InterruptedException {
         Files.createDirectories(s.data());
         Files.setPosixFilePermissions(s.data(), PosixFilePermissions.fromString("rwx------"));
         Path out = s.data().resolve("daemon.out");
@@ -246,6 +300,7 @@ public final class MountCommand implements Callable<Integer> {
         cmd.add("--compress=" + s.compress().tierList());
         cmd.add("--zstd-level=" + s.compress().zstdLevel());
         cmd.add("--min-saving=" + s.compress().minSavingPercent());
+        cmd.add("--mount-flags=" + String.join(",", s.mountFlags()));
         cmd.add(s.mountpoint().toString());
         Process p = new ProcessBuilder(cmd)
             .redirectInput(new File("/dev/null"))
@@ -255,22 +310,18 @@ public final class MountCommand implements Callable<Integer> {
         long deadline = System.currentTimeMillis() + READY_TIMEOUT_MILLIS;
         while (System.currentTimeMillis() < deadline) {
             if (!p.isAlive()) {
-                System.err.println("tierfs: the daemon exited with status " + p.exitValue() + ": " + lastLine(out));
-                return 1;
+                throw new VolumeException("the daemon exited with status " + p.exitValue() + ": " + lastLine(out));
             }
             Mounts.Entry e = Mounts.find(s.mountpoint());
             if (e != null && e.isTierfs() && !Mounts.isStale(s.mountpoint())) {
                 Files.readAttributes(s.mountpoint(), "unix:ino");
-                System.out.println("tierfs mounted at " + s.mountpoint() + " (data in " + s.data() + ", pid "
-                    + p.pid() + "); unmount with: tierfs unmount " + s.mountpoint());
-                return 0;
+                return p.pid();
             }
             Thread.sleep(50);
         }
         p.destroy();
-        System.err.println("tierfs: the mount did not come up within " + READY_TIMEOUT_MILLIS / 1000 + " s; see "
+        throw new VolumeException("the mount did not come up within " + READY_TIMEOUT_MILLIS / 1000 + " s; see "
             + s.data().resolve("tierfs.log"));
-        return 1;
     }
 
     private static String lastLine(Path file) throws IOException {

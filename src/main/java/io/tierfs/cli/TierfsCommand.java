@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tierfs", mixinStandardHelpOptions = true, version = "tierfs 0.1.0",
     description = "A tiered FUSE filesystem for container hosts.",
     subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, WhereCommand.class, ScrubCommand.class,
+        PluginCommand.class,
         SimulateCommand.class,
         CommandLine.HelpCommand.class})
 public final class TierfsCommand implements Runnable {
@@ -15,12 +16,21 @@ public final class TierfsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: mount, unmount, status, where, scrub or simulate");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: mount, unmount, status, where, scrub, simulate or plugin");
     }
 
     public static void main(String[] args) {
         io.tierfs.daemon.DaemonLog.install();
-        System.exit(commandLine().execute(args));
+        CommandLine cl = commandLine();
+        String[] mountArgs;
+        try {
+            mountArgs = MountHelperArgs.translate(args, cl.getSubcommands().keySet());
+        } catch (IllegalArgumentException e) {
+            System.err.println("tierfs: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.exit(cl.execute(mountArgs != null ? mountArgs : args));
     }
 
     static CommandLine commandLine() {

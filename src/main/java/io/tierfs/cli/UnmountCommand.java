@@ -1,6 +1,7 @@
 package io.tierfs.cli;
 
 import io.tierfs.daemon.Mounts;
+import io.tierfs.daemon.VolumeException;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.LibC;
 import java.io.IOException;
@@ -21,35 +22,44 @@ public final class UnmountCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Path mp = mountpoint.toAbsolutePath().normalize();
-        Mounts.Entry entry = Mounts.find(mp);
-        if (entry == null) {
-            System.err.println("tierfs: " + mp + " is not mounted");
+        try {
+            System.out.println(unmount(mountpoint.toAbsolutePath().normalize()));
+            return 0;
+        } catch (VolumeException e) {
+            System.err.println("tierfs: " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * Unmounts {@code mp} and waits for its daemon to flush and exit, or clears a stale mount.
+     *
+     * @return what was done, in one line
+     * @throws VolumeException saying why the volume is still mounted
+     */
+    public static String unmount(Path mp) throws VolumeException, IOException, InterruptedException {
+        Mounts.Entry entry = Mounts.find(mp);
+        if (entry == null) {
+            throw new VolumeException(mp + " is not mounted");
+        }
         if (!entry.isTierfs()) {
-            System.err.println("tierfs: " + mp + " is not a tierfs mount (" + entry.type() + ")");
-            return 1;
+            throw new VolumeException(mp + " is not a tierfs mount (" + entry.type() + ")");
         }
         Optional<ProcessHandle> daemon = StatusCommand.daemonOf(Path.of(entry.source()), mp);
         if (Mounts.isStale(mp) || daemon.isEmpty()) {
             if (LibC.INSTANCE.umount2(mp.toString(), LibC.MNT_DETACH) != 0 && !fusermount(mp, true)) {
-                System.err.println("tierfs: could not clear the stale mount at " + mp);
-                return 1;
+                throw new VolumeException("could not clear the stale mount at " + mp);
             }
-            System.out.println("cleared stale mount at " + mp + " (its daemon had died; recovery runs at the next mount)");
-            return 0;
+            return "cleared stale mount at " + mp + " (its daemon had died; recovery runs at the next mount)";
         }
         if (LibC.INSTANCE.umount2(mp.toString(), 0) != 0) {
             int errno = LibC.errno();
             if (errno == Errno.EBUSY) {
-                System.err.println("tierfs: " + mp + " is busy: files are open or a process works in it"
+                throw new VolumeException(mp + " is busy: files are open or a process works in it"
                     + " (see: fuser -vm " + mp + ")");
-                return 1;
             }
             if (errno != Errno.EPERM || !fusermount(mp, false)) {
-                System.err.println("tierfs: unmount of " + mp + " failed: errno " + errno);
-                return 1;
+                throw new VolumeException("unmount of " + mp + " failed: errno " + errno);
             }
         }
         ProcessHandle p = daemon.get();
@@ -58,11 +68,9 @@ public final class UnmountCommand implements Callable<Integer> {
             Thread.sleep(20);
         }
         if (p.isAlive()) {
-            System.err.println("tierfs: unmounted " + mp + ", but daemon " + p.pid() + " is still flushing");
-            return 1;
+            throw new VolumeException("unmounted " + mp + ", but daemon " + p.pid() + " is still flushing");
         }
-        System.out.println("unmounted " + mp);
-        return 0;
+        return "unmounted " + mp;
     }
 
     /** Unprivileged users unmount through fusermount. */

@@ -21,6 +21,7 @@ import io.tierfs.tier.TierUnusableException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +63,7 @@ public final class Daemon {
     /** Opens and recovers the volume and mounts it; returns once the mount serves. */
     public void start() throws VolumeException, IOException {
         LibC.INSTANCE.umask(077);
-        Preflight.checkMountpoint(settings.mountpoint());
+        Preflight.checkMountpoint(settings.mountpoint(), settings.data());
         Durable.createDirectories(settings.data());
         lock = VolumeLock.acquire(settings.data());
         layout = VolumeLayout.openOrCreate(settings);
@@ -95,9 +96,10 @@ public final class Daemon {
         Xattrs xattrs = new Xattrs(inodes);
         adapter = new FuseAdapter(inodes, new Namespace(inodes, xattrs), new FileOps(inodes), xattrs, blocks,
             stats::capacity);
-        session = new FuseSession(settings.mountpoint(), List.of(
-            "fsname=" + layout.data(), "subtype=tierfs", "allow_other", "default_permissions",
-            "big_writes", "max_read=" + FuseSession.MAX_REQUEST), settings.threads());
+        List<String> options = new ArrayList<>(List.of("fsname=" + layout.data(), "subtype=tierfs", "allow_other",
+            "default_permissions", "big_writes", "max_read=" + FuseSession.MAX_REQUEST));
+        options.addAll(settings.mountFlags());
+        session = new FuseSession(settings.mountpoint(), options, settings.threads());
         session.start(adapter);
         raiseReadahead();
         tiering.start(blocks, inodes, xattrs, !unclean);

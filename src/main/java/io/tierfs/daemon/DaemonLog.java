@@ -39,7 +39,7 @@ public final class DaemonLog {
         chronicle.setLevel(Level.WARNING);
     }
 
-    static void toFile(Path file) throws IOException {
+    public static void toFile(Path file) throws IOException {
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
         Logger root = Logger.getLogger("");
         for (Handler h : root.getHandlers()) {
@@ -50,7 +50,7 @@ public final class DaemonLog {
         root.addHandler(handler);
     }
 
-    static void flush() {
+    public static void flush() {
         for (Handler h : Logger.getLogger("").getHandlers()) {
             h.flush();
         }

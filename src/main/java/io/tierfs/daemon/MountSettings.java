@@ -1,6 +1,10 @@
 package io.tierfs.daemon;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What a mount was asked for, from the command line and the config file.
@@ -18,11 +22,35 @@ import java.nio.file.Path;
  * @param sealAfter   seconds a block must be left unwritten before it is sealed; 0 for only on a
  *                    move and at a clean unmount
  * @param compress    the tiers whose blocks moved there are stored compressed, by content, and how
+ * @param mountFlags  kernel mount flags beyond the fixed ones (see {@link #MOUNT_FLAGS})
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
                             long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
-                            int threads, int sealAfter, Compression compress) {
+                            int threads, int sealAfter, Compression compress, List<String> mountFlags) {
     public static final long UNSET = -1;
+
+    /**
+     * The kernel's generic mount flags a user may choose, as libfuse passes them to mount(2). A
+     * tierfs mount is always nosuid and nodev (a container volume must not carry set-user-ID
+     * programs or device nodes into the host) and always read-write.
+     */
+    public static final Set<String> MOUNT_FLAGS = Set.of("exec", "noexec", "atime", "noatime", "sync", "async",
+        "dirsync");
+
+    public MountSettings {
+        mountFlags = List.copyOf(mountFlags);
+        for (String f : mountFlags) {
+            if (!MOUNT_FLAGS.contains(f)) {
+                throw new IllegalArgumentException("mount flag '" + f + "' is not one tierfs takes (it takes: "
+                    + String.join(", ", new TreeSet<>(MOUNT_FLAGS)) + "; its mounts are always rw, nosuid and nodev)");
+            }
+        }
+    }
+
+    /** "noexec,noatime" as the command line and the config file give them; "" for none. */
+    public static List<String> parseMountFlags(String text) {
+        return text.isBlank() ? List.of() : Arrays.stream(text.split(",")).map(String::strip).toList();
+    }
 
     /**
      * Which directory tiers compress the blocks moved to them: "hdd" (the default), "ssd,hdd",

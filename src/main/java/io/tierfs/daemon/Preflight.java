@@ -1,17 +1,31 @@
 package io.tierfs.daemon;
 
+import io.tierfs.nativeio.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /** The checks that turn a bad mount request into one clear line before anything is touched. */
 public final class Preflight {
+    private static final Logger LOG = Logger.getLogger(Preflight.class.getName());
     private Preflight() {
     }
 
-    public static void checkMountpoint(Path mountpoint) throws VolumeException, IOException {
+    /**
+     * A stale mount of this same volume, left by its daemon that died, is cleared: no daemon holds
+     * the volume's lock, so nothing else can be serving it, and a service manager restarting the
+     * volume after a crash must not need a hand. A stale mount of anything else is the user's to clear.
+     */
+    public static void checkMountpoint(Path mountpoint, Path data) throws VolumeException, IOException {
         Mounts.Entry mounted = Mounts.find(mountpoint);
+        if (mounted != null && Mounts.isStale(mountpoint) && mounted.isTierfs()
+            && Path.of(mounted.source()).equals(data) && !VolumeLock.isHeld(data)
+            && LibC.INSTANCE.umount2(mountpoint.toString(), LibC.MNT_DETACH) == 0) {
+            LOG.warning("cleared the stale mount at " + mountpoint + " left by a daemon of this volume that died");
+            mounted = Mounts.find(mountpoint);
+        }
         if (mounted != null) {
             if (Mounts.isStale(mountpoint)) {
                 throw new VolumeException("mountpoint " + mountpoint + " holds a stale mount left by a crashed daemon;"

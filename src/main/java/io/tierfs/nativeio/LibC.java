@@ -5,7 +5,8 @@ import jnr.ffi.Runtime;
 import jnr.ffi.annotations.In;
 
 /**
- * The few libc calls the JDK does not offer (punching holes, SEEK_DATA, umount2) and the
+ * The few libc calls the JDK does not offer (punching holes, SEEK_DATA, umount2, datagrams to a
+ * unix socket) and the
  * positional I/O that lets the data path move bytes between FUSE's buffers and the tier files
  * by address, without a Java copy in between. Pointers are passed as {@code long} addresses.
  */
@@ -62,6 +63,13 @@ public interface LibC {
     int getuid();
 
     int getgid();
+
+    /** For telling systemd the mount serves ({@code sd_notify}): the JDK has no unix datagram socket. */
+    int AF_UNIX = 1, SOCK_DGRAM = 2;
+
+    int socket(int domain, int type, int protocol);
+
+    long sendto(int fd, @In byte[] buf, long len, int flags, @In byte[] addr, int addrlen);
 
     static int errno() {
         return Runtime.getRuntime(INSTANCE).getLastError();

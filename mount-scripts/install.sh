@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Puts tierfs on the PATH so that `mount -t fuse.tierfs`, fstab lines, systemd units and container
+# engines find it: copies the build to PREFIX/lib/tierfs and links PREFIX/bin/tierfs to it.
+#   mount-scripts/install.sh [--prefix DIR] [--systemd DIR]
+#     --prefix   default /usr/local (mount.fuse runs `tierfs` with no PATH of its own; the shell's
+#                default search path has /usr/local/bin in it)
+#     --systemd  also put the tierfs@.service template there (default: not installed; e.g. /etc/systemd/system)
+# Builds first if the build is missing. Run it again after a rebuild to update the copy.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+prefix=/usr/local systemd=""
+while (($#)); do
+  case "$1" in
+    --prefix) prefix="${2:?--prefix needs a directory}"; shift 2 ;;
+    --systemd) systemd="${2:?--systemd needs a directory}"; shift 2 ;;
+    *) echo "install.sh: unknown option '$1' (takes --prefix DIR, --systemd DIR)" >&2; exit 2 ;;
+  esac
+done
+"$repo/mount-scripts/install-deps.sh"
+[[ -f "$repo/target/tierfs.jar" ]] || (cd "$repo" && mvn -q -DskipTests package)
+home="$prefix/lib/tierfs"
+# A fresh copy beside the old one, then one rename: a daemon started from the old copy keeps its files.
+rm -rf "$home.new"
+mkdir -p "$home.new/target" "$prefix/bin"
+cp -r "$repo/target/tierfs.jar" "$repo/target/lib" "$repo/target/native" "$home.new/target/"
+cp "$repo/tierfs" "$home.new/tierfs"
+rm -rf "$home.old"
+[[ -e "$home" ]] && mv "$home" "$home.old"
+mv "$home.new" "$home"
+rm -rf "$home.old"
+ln -sfn "$home/tierfs" "$prefix/bin/tierfs"
+if [[ -n "$systemd" ]]; then
+  mkdir -p "$systemd"
+  sed "s|/usr/local/bin/tierfs|$prefix/bin/tierfs|g" "$repo/mount-scripts/tierfs@.service" > "$systemd/tierfs@.service"
+fi
+echo "installed: $prefix/bin/tierfs -> $home (mount -t fuse.tierfs and fstab lines now work)"

@@ -1,0 +1,174 @@
+package io.tierfs.plugin;
+
+import io.tierfs.cli.MountCommand;
+import io.tierfs.cli.UnmountCommand;
+import io.tierfs.daemon.MountSettings;
+import io.tierfs.daemon.Mounts;
+import io.tierfs.daemon.VolumeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A container engine's volumes, each a tierfs volume of its own: created with the engine's
+ * options, mounted by a daemon of its own when its first container starts (so the plugin can
+ * stop or die without taking the data offline), unmounted after its last. One request at a time:
+ * engines send few, and a mount or unmount in flight must not interleave with another on the
+ * same volume.
+ */
+public final class VolumeDriver {
+    private static final Logger LOG = Logger.getLogger(VolumeDriver.class.getName());
+    /** Docker's own rule for volume names. */
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+    /** What an engine may set with -o: the mount options, less the folders the plugin owns. */
+    static final Set<String> OPTIONS = Set.of("ssd", "hdd", "ssd-capacity", "hdd-capacity", "hot-capacity", "migrate",
+        "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress", "zstd-level", "min-saving",
+        "mount-flags");
+
+    /** A volume as the engine sees it; mountpoint null while no container uses it. */
+    public record Volume(String name, Path mountpoint, FileTime created, Map<String, String> options, int users) {
+    }
+
+    private final Path root;
+
+    public VolumeDriver(Path root) throws IOException {
+        this.root = root;
+        Files.createDirectories(root);
+    }
+
+    public synchronized void create(String name, Map<String, String> options) throws VolumeException, IOException {
+        PluginVolume v = volume(name);
+        for (String key : options.keySet()) {
+            if (!OPTIONS.contains(key)) {
+                throw new VolumeException("unknown option '" + key + "' (tierfs takes: "
+                    + String.join(", ", new TreeSet<>(OPTIONS)) + ")");
+            }
+        }
+        if (v.exists()) {
+            if (!v.options().equals(new java.util.TreeMap<>(options))) {
+                throw new VolumeException("volume " + name + " already exists with other options: " + v.options());
+            }
+            return;
+        }
+        Path scratch = Files.createTempDirectory(root, ".check-");
+        try {
+            PluginVolume probe = new PluginVolume(name, scratch);
+            probe.create(options);
+            settings(probe); // a bad value fails here, before the volume exists
+        } finally {
+            deleteTree(scratch);
+        }
+        v.create(options);
+        LOG.info("created volume " + name + " " + options);
+    }
+
+    /** Mounts the volume for container {@code id}; a volume already mounted is shared. */
+    public synchronized Path mount(String name, String id) throws VolumeException, IOException, InterruptedException {
+        PluginVolume v = existing(name);
+        Set<String> users = v.users();
+        Mounts.Entry entry = Mounts.find(v.mountpoint());
+        if (entry != null && Mounts.isStale(v.mountpoint())) {
+            LOG.warning("volume " + name + ": its daemon died; " + UnmountCommand.unmount(v.mountpoint()));
+            entry = null;
+        }
+        if (entry == null) {
+            long pid = MountCommand.launch(settings(v));
+            LOG.info("volume " + name + " mounted at " + v.mountpoint() + " by daemon " + pid);
+        }
+        users.add(id);
+        v.setUsers(users);
+        return v.mountpoint();
+    }
+
+    /** Lets go of container {@code id}'s use; the last one out unmounts, flushing everything. */
+    public synchronized void unmount(String name, String id) throws VolumeException, IOException, InterruptedException {
+        PluginVolume v = existing(name);
+        Set<String> users = v.users();
+        users.remove(id);
+        if (users.isEmpty() && Mounts.find(v.mountpoint()) != null) {
+            LOG.info("volume " + name + ": " + UnmountCommand.unmount(v.mountpoint()));
+        }
+        v.setUsers(users); // after the unmount: one that failed leaves the container counted
+    }
+
+    /** Deletes the volume and its data; refused while a container uses it. */
+    public synchronized void remove(String name) throws VolumeException, IOException, InterruptedException {
+        PluginVolume v = existing(name);
+        int users = v.users().size();
+        if (users > 0) {
+            throw new VolumeException("volume " + name + " is in use by " + users + " container"
+                + (users == 1 ? "" : "s") + "; remove " + (users == 1 ? "it" : "them") + " first");
+        }
+        if (Mounts.find(v.mountpoint()) != null) {
+            LOG.info("volume " + name + ": " + UnmountCommand.unmount(v.mountpoint()));
+        }
+        deleteTree(v.dir());
+        LOG.info("removed volume " + name);
+    }
+
+    public synchronized Volume get(String name) throws VolumeException, IOException {
+        return describe(existing(name));
+    }
+
+    public synchronized List<Volume> list() throws IOException {
+        List<Volume> all = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path d : dirs.sorted().toList()) {
+                PluginVolume v = new PluginVolume(d.getFileName().toString(), d);
+                if (NAME.matcher(v.name()).matches() && v.exists()) {
+                    all.add(describe(v));
+                }
+            }
+        }
+        return all;
+    }
+
+    private Volume describe(PluginVolume v) throws IOException {
+        Mounts.Entry e = Mounts.find(v.mountpoint());
+        boolean serving = e != null && e.isTierfs() && !Mounts.isStale(v.mountpoint());
+        return new Volume(v.name(), serving ? v.mountpoint() : null, Files.getLastModifiedTime(v.config()), v.options(),
+            v.users().size());
+    }
+
+    private PluginVolume volume(String name) throws VolumeException {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new VolumeException("bad volume name '" + name + "': use letters, digits, '_', '.' and '-',"
+                + " starting with a letter or digit");
+        }
+        return new PluginVolume(name, root.resolve(name));
+    }
+
+    private PluginVolume existing(String name) throws VolumeException {
+        PluginVolume v = volume(name);
+        if (!v.exists()) {
+            throw new VolumeException("no such volume: " + name);
+        }
+        return v;
+    }
+
+    private static MountSettings settings(PluginVolume v) throws VolumeException, IOException {
+        try {
+            return MountCommand.parse("--config=" + v.config(), "--data=" + v.data(), v.mountpoint().toString());
+        } catch (IllegalArgumentException e) {
+            throw new VolumeException(e.getMessage().replace(" in " + v.config(), ""));
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
