@@ -4,7 +4,8 @@
 #   mount-scripts/install.sh [--prefix DIR] [--systemd DIR]
 #     --prefix   default /usr/local (mount.fuse runs `tierfs` with no PATH of its own; the shell's
 #                default search path has /usr/local/bin in it)
-#     --systemd  also put the tierfs@.service template there (default: not installed; e.g. /etc/systemd/system)
+#     --systemd  also put the units there: tierfs@.service (a volume) and tierfs-plugin.service (the
+#                volume plugin); default: not installed; e.g. /etc/systemd/system
 # Builds first if the build is missing. Run it again after a rebuild to update the copy.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,6 +32,8 @@ rm -rf "$home.old"
 ln -sfn "$home/tierfs" "$prefix/bin/tierfs"
 if [[ -n "$systemd" ]]; then
   mkdir -p "$systemd"
-  sed "s|/usr/local/bin/tierfs|$prefix/bin/tierfs|g" "$repo/mount-scripts/tierfs@.service" > "$systemd/tierfs@.service"
+  for unit in tierfs@.service tierfs-plugin.service; do
+    sed "s|/usr/local/bin/tierfs|$prefix/bin/tierfs|g" "$repo/mount-scripts/$unit" > "$systemd/$unit"
+  done
 fi
 echo "installed: $prefix/bin/tierfs -> $home (mount -t fuse.tierfs and fstab lines now work)"

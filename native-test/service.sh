@@ -75,8 +75,8 @@ out="$(mount -t fuse.tierfs "$data" "$mnt" -o seal-after=soon 2>&1)"; rc=$?
 # --- the systemd unit
 unit="$work/systemd/tierfs@.service"
 if command -v systemd-analyze >/dev/null; then
-  out="$(systemd-analyze verify "$unit" 2>&1)" && pass "systemd-analyze verify accepts tierfs@.service" \
-    || fail "systemd-analyze verify" "$out"
+  out="$(systemd-analyze verify "$unit" "$work/systemd/tierfs-plugin.service" 2>&1)" \
+    && pass "systemd-analyze verify accepts tierfs@.service and tierfs-plugin.service" || fail "systemd-analyze verify" "$out"
 fi
 conf="$work/vol.conf"
 printf 'data=%s\nmountpoint=%s\nhot-capacity=16M\nssd-capacity=64M\nseal-after=1\n' "$data" "$mnt" > "$conf"

@@ -45,6 +45,7 @@ public final class PluginCommand implements Callable<Integer> {
             }
             DaemonLog.flush();
         }, "tierfs-plugin-stop"));
+        SystemdNotify.ready("serving " + sock);
         System.out.println("tierfs plugin serving " + sock + " (volumes in " + dir + ", "
             + driver.list().size() + " known; log: " + dir.resolve("plugin.log") + ")");
         server.join();

@@ -82,8 +82,10 @@ public final class VolumeDriver {
             entry = null;
         }
         if (entry == null) {
+            long started = System.nanoTime();
             long pid = MountCommand.launch(settings(v));
-            LOG.info("volume " + name + " mounted at " + v.mountpoint() + " by daemon " + pid);
+            LOG.info("volume " + name + " mounted at " + v.mountpoint() + " by daemon " + pid + " in "
+                + (System.nanoTime() - started) / 1_000_000 + " ms");
         }
         users.add(id);
         v.setUsers(users);
