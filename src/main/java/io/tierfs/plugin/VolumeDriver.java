@@ -14,6 +14,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.TreeSet;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
@@ -22,9 +24,10 @@ import java.util.stream.Stream;
 /**
  * A container engine's volumes, each a tierfs volume of its own: created with the engine's
  * options, mounted by a daemon of its own when its first container starts (so the plugin can
- * stop or die without taking the data offline), unmounted after its last. One request at a time:
- * engines send few, and a mount or unmount in flight must not interleave with another on the
- * same volume.
+ * stop or die without taking the data offline), unmounted after its last. Requests for one
+ * volume take turns (a mount in flight must not meet an unmount or a remove); requests for
+ * different volumes do not wait for each other, since an engine gives each only seconds and a
+ * mount takes a daemon's start.
  */
 public final class VolumeDriver {
     private static final Logger LOG = Logger.getLogger(VolumeDriver.class.getName());
@@ -40,95 +43,108 @@ public final class VolumeDriver {
     }
 
     private final Path root;
+    private final Map<String, Object> turns = new ConcurrentHashMap<>();
 
     public VolumeDriver(Path root) throws IOException {
         this.root = root;
         Files.createDirectories(root);
     }
 
-    public synchronized void create(String name, Map<String, String> options) throws VolumeException, IOException {
-        PluginVolume v = volume(name);
-        for (String key : options.keySet()) {
-            if (!OPTIONS.contains(key)) {
-                throw new VolumeException("unknown option '" + key + "' (tierfs takes: "
-                    + String.join(", ", new TreeSet<>(OPTIONS)) + ")");
+    public void create(String name, Map<String, String> options) throws VolumeException, IOException {
+        synchronized (turn(name)) {
+            PluginVolume v = volume(name);
+            for (String key : options.keySet()) {
+                if (!OPTIONS.contains(key)) {
+                    throw new VolumeException("unknown option '" + key + "' (tierfs takes: "
+                        + String.join(", ", new TreeSet<>(OPTIONS)) + ")");
+                }
             }
-        }
-        if (v.exists()) {
-            if (!v.options().equals(new java.util.TreeMap<>(options))) {
-                throw new VolumeException("volume " + name + " already exists with other options: " + v.options());
+            if (v.exists()) {
+                if (!v.options().equals(new TreeMap<>(options))) {
+                    throw new VolumeException("volume " + name + " already exists with other options: " + v.options());
+                }
+                return;
             }
-            return;
+            Path scratch = Files.createTempDirectory(root, ".check-");
+            try {
+                PluginVolume probe = new PluginVolume(name, scratch);
+                probe.create(options);
+                settings(probe); // a bad value fails here, before the volume exists
+            } finally {
+                deleteTree(scratch);
+            }
+            v.create(options);
+            LOG.info("created volume " + name + " " + options);
         }
-        Path scratch = Files.createTempDirectory(root, ".check-");
-        try {
-            PluginVolume probe = new PluginVolume(name, scratch);
-            probe.create(options);
-            settings(probe); // a bad value fails here, before the volume exists
-        } finally {
-            deleteTree(scratch);
-        }
-        v.create(options);
-        LOG.info("created volume " + name + " " + options);
     }
 
     /** Mounts the volume for container {@code id}; a volume already mounted is shared. */
-    public synchronized Path mount(String name, String id) throws VolumeException, IOException, InterruptedException {
-        PluginVolume v = existing(name);
-        Set<String> users = v.users();
-        Mounts.Entry entry = Mounts.find(v.mountpoint());
-        if (entry != null && Mounts.isStale(v.mountpoint())) {
-            LOG.warning("volume " + name + ": its daemon died; " + UnmountCommand.unmount(v.mountpoint()));
-            entry = null;
+    public Path mount(String name, String id) throws VolumeException, IOException, InterruptedException {
+        synchronized (turn(name)) {
+            PluginVolume v = existing(name);
+            Set<String> users = v.users();
+            Mounts.Entry entry = Mounts.find(v.mountpoint());
+            if (entry != null && Mounts.isStale(v.mountpoint())) {
+                LOG.warning("volume " + name + ": its daemon died; " + UnmountCommand.unmount(v.mountpoint()));
+                entry = null;
+            }
+            if (entry == null) {
+                long started = System.nanoTime();
+                long pid = MountCommand.launch(settings(v));
+                LOG.info("volume " + name + " mounted at " + v.mountpoint() + " by daemon " + pid + " in "
+                    + (System.nanoTime() - started) / 1_000_000 + " ms");
+            }
+            users.add(id);
+            v.setUsers(users);
+            return v.mountpoint();
         }
-        if (entry == null) {
-            long started = System.nanoTime();
-            long pid = MountCommand.launch(settings(v));
-            LOG.info("volume " + name + " mounted at " + v.mountpoint() + " by daemon " + pid + " in "
-                + (System.nanoTime() - started) / 1_000_000 + " ms");
-        }
-        users.add(id);
-        v.setUsers(users);
-        return v.mountpoint();
     }
 
     /** Lets go of container {@code id}'s use; the last one out unmounts, flushing everything. */
-    public synchronized void unmount(String name, String id) throws VolumeException, IOException, InterruptedException {
-        PluginVolume v = existing(name);
-        Set<String> users = v.users();
-        users.remove(id);
-        if (users.isEmpty() && Mounts.find(v.mountpoint()) != null) {
-            LOG.info("volume " + name + ": " + UnmountCommand.unmount(v.mountpoint()));
+    public void unmount(String name, String id) throws VolumeException, IOException, InterruptedException {
+        synchronized (turn(name)) {
+            PluginVolume v = existing(name);
+            Set<String> users = v.users();
+            users.remove(id);
+            if (users.isEmpty() && Mounts.find(v.mountpoint()) != null) {
+                LOG.info("volume " + name + ": " + UnmountCommand.unmount(v.mountpoint()));
+            }
+            v.setUsers(users); // after the unmount: one that failed leaves the container counted
         }
-        v.setUsers(users); // after the unmount: one that failed leaves the container counted
     }
 
     /** Deletes the volume and its data; refused while a container uses it. */
-    public synchronized void remove(String name) throws VolumeException, IOException, InterruptedException {
-        PluginVolume v = existing(name);
-        int users = v.users().size();
-        if (users > 0) {
-            throw new VolumeException("volume " + name + " is in use by " + users + " container"
-                + (users == 1 ? "" : "s") + "; remove " + (users == 1 ? "it" : "them") + " first");
+    public void remove(String name) throws VolumeException, IOException, InterruptedException {
+        synchronized (turn(name)) {
+            PluginVolume v = existing(name);
+            int users = v.users().size();
+            if (users > 0) {
+                throw new VolumeException("volume " + name + " is in use by " + users + " container"
+                    + (users == 1 ? "" : "s") + "; remove " + (users == 1 ? "it" : "them") + " first");
+            }
+            if (Mounts.find(v.mountpoint()) != null) {
+                LOG.info("volume " + name + ": " + UnmountCommand.unmount(v.mountpoint()));
+            }
+            deleteTree(v.dir());
+            LOG.info("removed volume " + name);
         }
-        if (Mounts.find(v.mountpoint()) != null) {
-            LOG.info("volume " + name + ": " + UnmountCommand.unmount(v.mountpoint()));
-        }
-        deleteTree(v.dir());
-        LOG.info("removed volume " + name);
     }
 
-    public synchronized Volume get(String name) throws VolumeException, IOException {
+    public Volume get(String name) throws VolumeException, IOException {
         return describe(existing(name));
     }
 
-    public synchronized List<Volume> list() throws IOException {
+    public List<Volume> list() throws IOException {
         List<Volume> all = new ArrayList<>();
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path d : dirs.sorted().toList()) {
                 PluginVolume v = new PluginVolume(d.getFileName().toString(), d);
                 if (NAME.matcher(v.name()).matches() && v.exists()) {
-                    all.add(describe(v));
+                    try {
+                        all.add(describe(v));
+                    } catch (java.nio.file.NoSuchFileException removedMeanwhile) {
+                        // a remove of it went ahead while this looked
+                    }
                 }
             }
         }
@@ -140,6 +156,10 @@ public final class VolumeDriver {
         boolean serving = e != null && e.isTierfs() && !Mounts.isStale(v.mountpoint());
         return new Volume(v.name(), serving ? v.mountpoint() : null, Files.getLastModifiedTime(v.config()), v.options(),
             v.users().size());
+    }
+
+    private Object turn(String name) {
+        return turns.computeIfAbsent(String.valueOf(name), n -> new Object());
     }
 
     private PluginVolume volume(String name) throws VolumeException {
