@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tierfs needs on Debian 12, skipping what is already there.
 #   install-deps.sh          to build and mount: a JDK 17, Maven, libfuse2, fusermount (fuse3)
-#   install-deps.sh --test   also what the test suite drives: fio, attr, sqlite3, gcc, podman, runc, busybox-static, stress-ng, strace,
+#   install-deps.sh --test   also what the test suite drives: fio, attr, sqlite3, gcc, podman, runc, busybox-static, stress-ng, strace, prometheus,
 #                            xfsprogs and btrfs-progs
 #   install-deps.sh --bench  also what benchmarks/compare.sh measures with and against: fio, gcc, libfuse-dev, mergerfs;
 #                            and what benchmarks/tiering.sh builds its tiers with: losetup (mount), mkfs.ext4 (e2fsprogs)
@@ -36,6 +36,7 @@ if [[ "${1:-}" == "--test" ]]; then
   need strace strace
   need mkfs.xfs xfsprogs        # the tier filesystems matrix (native-test/tier-filesystems.sh)
   need mkfs.btrfs btrfs-progs
+  need prometheus prometheus    # native-test/metrics.sh scrapes the endpoint with a real Prometheus
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   need mergerfs mergerfs

@@ -8,11 +8,42 @@ work="$(mktemp -d -t tierfs-remount.XXXXXX)"
 trap 'cleanup_mounts; rm -rf "$work"' EXIT
 mnt="$work/mnt" data="$work/data"
 
-snapshot() { # a line per name: inode, mode, links, owner, size, mtime (ns), checksum, xattrs
-  (cd "$1" && find . -printf '%p\t%i\t%m\t%n\t%U:%G\t%s\t%T@\t%y\t%l\n' | sort | while IFS=$'\t' read -r p rest; do
-    sum=-; [[ -f "$p" && ! -L "$p" ]] && sum=$(md5sum < "$p" | cut -c1-32)
-    echo "$p	$rest	$sum	$(getfattr -h -d -m 'user\.' "$p" 2>/dev/null | tail -n +2 | tr '\n' ' ')"
-  done)
+snapshot() { # a line per name: inode, mode, links, owner, size, mtime (ns), type, link, checksum, user xattrs
+  python3 - "$1" <<'PY'
+import hashlib, os, stat, sys
+root = sys.argv[1]
+for dirpath, dirs, files in os.walk(root):
+    for name in [""] + sorted(dirs) + sorted(files) if dirpath == root else sorted(dirs) + sorted(files):
+        p = os.path.join(dirpath, name) if name else dirpath
+        st = os.lstat(p)
+        kind = "l" if stat.S_ISLNK(st.st_mode) else "d" if stat.S_ISDIR(st.st_mode) else "f"
+        link = os.readlink(p) if kind == "l" else ""
+        digest = "-"
+        if kind == "f":
+            h = hashlib.md5()
+            with open(p, "rb") as f:
+                # the data and where it lies (SEEK_DATA/SEEK_HOLE), rather than GiBs of holes' zeros
+                pos = 0
+                while True:
+                    try:
+                        pos = os.lseek(f.fileno(), pos, os.SEEK_DATA)
+                    except OSError:
+                        break
+                    end = os.lseek(f.fileno(), pos, os.SEEK_HOLE)
+                    h.update(f"@{pos}:".encode())
+                    f.seek(pos)
+                    while pos < end:
+                        chunk = f.read(min(1 << 20, end - pos))
+                        if not chunk:
+                            break
+                        h.update(chunk)
+                        pos += len(chunk)
+            digest = h.hexdigest()
+        xattrs = " ".join(f"{k}={os.getxattr(p, k, follow_symlinks=False)!r}"
+                          for k in sorted(os.listxattr(p, follow_symlinks=False)) if k.startswith("user."))
+        print("\t".join(map(str, (os.path.relpath(p, root), st.st_ino, oct(st.st_mode & 0o7777), st.st_nlink,
+              f"{st.st_uid}:{st.st_gid}", st.st_size, st.st_mtime_ns, kind, link, digest, xattrs))))
+PY
 }
 
 tierfs_mount "$mnt" "$data" || { summary; exit 1; }

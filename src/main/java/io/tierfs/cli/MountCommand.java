@@ -5,6 +5,7 @@ import io.tierfs.daemon.MountSettings;
 import io.tierfs.daemon.Mounts;
 import io.tierfs.daemon.Preflight;
 import io.tierfs.daemon.VolumeException;
+import io.tierfs.metrics.MetricsEndpoint;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,7 +29,7 @@ public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
     static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
         "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress",
-        "zstd-level", "min-saving", "mount-flags", "mountpoint");
+        "zstd-level", "min-saving", "mount-flags", "mountpoint", "metrics");
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
 
@@ -38,7 +39,7 @@ public final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
         "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, watermarks, block-size,"
-        + " threads, seal-after, compress, zstd-level, min-saving, mount-flags, mountpoint."
+        + " threads, seal-after, compress, zstd-level, min-saving, mount-flags, mountpoint, metrics."
         + " Options given on the command line win.")
     Path config;
 
@@ -104,6 +105,11 @@ public final class MountCommand implements Callable<Integer> {
         description = "Kernel mount flags, comma-separated: noexec, exec, noatime, atime, sync, async, dirsync"
             + " (a tierfs mount is always rw, nosuid and nodev).")
     String mountFlags;
+
+    @Option(names = "--metrics", paramLabel = "ADDRESS:PORT|off",
+        description = "Where the Prometheus endpoint listens (default: " + MetricsEndpoint.DEFAULT_ADDRESS
+            + ", loopback on a free port; `tierfs status --json` gives its URL as metrics_url); off: none.")
+    String metrics;
 
     @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
     Integer threads;
@@ -238,7 +244,8 @@ public final class MountCommand implements Callable<Integer> {
             MountSettings.Compression.parse(compress != null ? compress : p.getProperty("compress", "hdd"),
                 zstdLevel != null ? zstdLevel.toString() : p.getProperty("zstd-level", "3"),
                 minSaving != null ? minSaving.toString() : p.getProperty("min-saving", "12.5")),
-            MountSettings.parseMountFlags(mountFlags != null ? mountFlags : p.getProperty("mount-flags", "")));
+            MountSettings.parseMountFlags(mountFlags != null ? mountFlags : p.getProperty("mount-flags", "")),
+            MetricsEndpoint.checkAddress(metrics != null ? metrics : p.getProperty("metrics", MetricsEndpoint.DEFAULT_ADDRESS)));
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -301,6 +308,7 @@ public final class MountCommand implements Callable<Integer> {
         cmd.add("--zstd-level=" + s.compress().zstdLevel());
         cmd.add("--min-saving=" + s.compress().minSavingPercent());
         cmd.add("--mount-flags=" + String.join(",", s.mountFlags()));
+        cmd.add("--metrics=" + s.metrics());
         cmd.add(s.mountpoint().toString());
         Process p = new ProcessBuilder(cmd)
             .redirectInput(new File("/dev/null"))

@@ -1,5 +1,6 @@
 package io.tierfs.daemon;
 
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tierfs.block.BlockStore;
 import io.tierfs.fuse.FuseAdapter;
 import io.tierfs.fuse.FuseSession;
@@ -8,6 +9,9 @@ import io.tierfs.integrity.Sealer;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.metrics.MetricsEndpoint;
+import io.tierfs.metrics.VolumeGauges;
+import io.tierfs.migration.MigrationStats;
 import io.tierfs.namespace.FileOps;
 import io.tierfs.namespace.Inodes;
 import io.tierfs.namespace.Namespace;
@@ -53,6 +57,7 @@ public final class Daemon {
     private FuseAdapter adapter;
     private FuseSession session;
     private DaemonState state;
+    private MetricsEndpoint metrics;
     private ScheduledExecutorService background;
     private boolean stopped;
 
@@ -94,8 +99,18 @@ public final class Daemon {
         }
         TierStats stats = new TierStats(blocks);
         Xattrs xattrs = new Xattrs(inodes);
+        PrometheusRegistry registry = new PrometheusRegistry();
         adapter = new FuseAdapter(inodes, new Namespace(inodes, xattrs), new FileOps(inodes), xattrs, blocks,
-            stats::capacity);
+            stats::capacity, registry);
+        VolumeGauges.register(registry, () -> volumeFigures(stats));
+        if (!settings.metrics().equals("off")) { // before the mount: an address in use refuses it
+            try {
+                metrics = MetricsEndpoint.start(settings.metrics(), registry);
+            } catch (IOException e) {
+                throw new VolumeException(e.getMessage() + " (choose another with --metrics ADDRESS:PORT, or --metrics off)");
+            }
+            LOG.info("metrics at " + metrics.url());
+        }
         List<String> options = new ArrayList<>(List.of("fsname=" + layout.data(), "subtype=tierfs", "allow_other",
             "default_permissions", "big_writes", "max_read=" + FuseSession.MAX_REQUEST));
         options.addAll(settings.mountFlags());
@@ -106,7 +121,8 @@ public final class Daemon {
         startSealer();
         scrubber = new Scrubber(blocks, inodes);
         scrubber.start();
-        state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats, this::integrity);
+        state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats, this::integrity,
+            metrics == null ? null : metrics.url(), adapter.metrics());
         state.write();
         background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tierfs-state");
@@ -115,6 +131,7 @@ public final class Daemon {
         });
         background.scheduleWithFixedDelay(() -> {
             blocks.checkTiers();
+            adapter.metrics().tick();
             takeScrubRequest();
             state.writeQuietly();
         }, 1, 1, TimeUnit.SECONDS);
@@ -186,6 +203,31 @@ public final class Daemon {
         return out;
     }
 
+    private VolumeGauges.Source volumeFigures(TierStats stats) {
+        return new VolumeGauges.Source() {
+            @Override
+            public List<VolumeGauges.Tier> tiers() {
+                return stats.figures();
+            }
+
+            @Override
+            public Map<String, Long> migratedBytes() {
+                MigrationStats m = tiering.stats();
+                return m == null ? Map.of() : m.bytesByRoute();
+            }
+
+            @Override
+            public long checksumFailures() {
+                return blocks.seals().checksumFailures();
+            }
+
+            @Override
+            public long repaired() {
+                return blocks.seals().repaired();
+            }
+        };
+    }
+
     /** The directory tiers, each probed; one its filesystem cannot serve refuses the mount. */
     private Tier[] openTiers() throws VolumeException, IOException {
         try {
@@ -241,6 +283,9 @@ public final class Daemon {
             Thread.currentThread().interrupt();
         }
         background.shutdownNow();
+        if (metrics != null) {
+            metrics.close();
+        }
         try {
             scrubber.close(); // after its batch under way; it goes on from there at the next mount
             tiering.stop();

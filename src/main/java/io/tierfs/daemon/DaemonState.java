@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
+import io.tierfs.metrics.FuseMetrics;
 import io.tierfs.migration.MigrationStats;
 
 /** {@code DATA/daemon.json}: what `tierfs status` reports, rewritten every second while mounted. */
@@ -21,9 +22,14 @@ final class DaemonState {
     private final Supplier<MigrationStats> migration;
     private final Supplier<Map<String, Object>> integrity;
     private final long started = System.currentTimeMillis();
+    private final String metricsUrl;
+    private final FuseMetrics kpis;
 
+    /** @param metricsUrl the Prometheus endpoint's URL, or null if there is none */
     DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats, Supplier<MigrationStats> migration,
-                Supplier<Map<String, Object>> integrity) {
+                Supplier<Map<String, Object>> integrity, String metricsUrl, FuseMetrics kpis) {
+        this.metricsUrl = metricsUrl;
+        this.kpis = kpis;
         this.layout = layout;
         this.integrity = integrity;
         this.mountpoint = mountpoint;
@@ -44,6 +50,13 @@ final class DaemonState {
         s.put("migration", migration(migration.get()));
         s.put("integrity", integrity.get());
         s.put("space", stats.space());
+        s.put("metrics_url", metricsUrl);
+        // `tierfs stats`: the last 10 s and the last minute (the windows the dashboards use)
+        Map<String, Object> k = new LinkedHashMap<>();
+        k.put("inFlight", kpis.inFlight());
+        k.put("last10s", kpis.window(10));
+        k.put("last60s", kpis.window(60));
+        s.put("kpis", k);
         Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
         Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
         Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -23,10 +23,12 @@ import java.util.TreeSet;
  *                    move and at a clean unmount
  * @param compress    the tiers whose blocks moved there are stored compressed, by content, and how
  * @param mountFlags  kernel mount flags beyond the fixed ones (see {@link #MOUNT_FLAGS})
+ * @param metrics     where the Prometheus endpoint listens, HOST:PORT, or "off"
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
                             long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
-                            int threads, int sealAfter, Compression compress, List<String> mountFlags) {
+                            int threads, int sealAfter, Compression compress, List<String> mountFlags,
+                            String metrics) {
     public static final long UNSET = -1;
 
     /**

@@ -1,6 +1,7 @@
 package io.tierfs.daemon;
 
 import io.tierfs.block.BlockStore;
+import io.tierfs.metrics.VolumeGauges;
 import io.tierfs.tier.HotTier;
 import io.tierfs.tier.Tier;
 import java.io.IOException;
@@ -64,6 +65,16 @@ final class TierStats {
     /** The volume's blocks, sealed and not, and what they take per codec and per content class. */
     Map<String, Object> space() {
         return blocks.spaceSummary();
+    }
+
+    /** The figures Prometheus scrapes, from the same rows as {@link #perTier}. */
+    List<VolumeGauges.Tier> figures() {
+        List<VolumeGauges.Tier> out = new ArrayList<>();
+        for (Map<String, Object> row : perTier()) {
+            out.add(new VolumeGauges.Tier((String) row.get("name"), (Long) row.get("capacityBytes"),
+                (Long) row.get("usedBytes"), (Long) row.get("logicalBytes"), (Long) row.get("reads")));
+        }
+        return out;
     }
 
     /** Per tier, fastest first (the hot tier, if any, then ssd and hdd), for the state file and `tierfs status`. */

@@ -2,9 +2,11 @@ package io.tierfs.fuse;
 
 import static io.tierfs.nativeio.Memory.IO;
 
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tierfs.block.BlockStore;
 import io.tierfs.block.FileBlocks;
 import io.tierfs.meta.MetadataException;
+import io.tierfs.metrics.FuseMetrics;
 import io.tierfs.namespace.Attributes;
 import io.tierfs.namespace.DirEntry;
 import io.tierfs.namespace.FileMode;
@@ -49,6 +51,7 @@ public final class FuseAdapter {
     private final HandleTable<OpenFile> openFiles = new HandleTable<>();
     private final HandleTable<List<DirEntry>[]> openDirs = new HandleTable<>();
     private final LongAdder inFlight = new LongAdder();
+    private final FuseMetrics metrics;
     private volatile boolean closed;
     /** The closures must stay reachable as long as libfuse may call them. */
     private final List<Object> closures = new ArrayList<>();
@@ -64,7 +67,8 @@ public final class FuseAdapter {
     }
 
     public FuseAdapter(Inodes inodes, Namespace namespace, FileOps files, Xattrs xattrs, BlockStore blocks,
-                       VolumeStats stats) {
+                       VolumeStats stats, PrometheusRegistry registry) {
+        this.metrics = new FuseMetrics(registry, inFlight::sum);
         this.inodes = inodes;
         this.namespace = namespace;
         this.files = files;
@@ -77,6 +81,10 @@ public final class FuseAdapter {
 
     long operations() {
         return operations;
+    }
+
+    public FuseMetrics metrics() {
+        return metrics;
     }
 
     /** Refuses new requests and waits (up to {@code millis}) for those in flight to finish. */
@@ -94,7 +102,7 @@ public final class FuseAdapter {
 
     private boolean enter(long req) {
         if (!admit()) {
-            fuse.fuse_reply_err(req, Errno.ENOTCONN);
+            replyError(req, Errno.ENOTCONN);
             return false;
         }
         return true;
@@ -111,7 +119,13 @@ public final class FuseAdapter {
     }
 
     private void fail(long req, Throwable t) {
-        fuse.fuse_reply_err(req, errnoOf(t));
+        replyError(req, errnoOf(t));
+    }
+
+    /** Every error answer goes through here, so that the worker counts it in the KPIs. */
+    private void replyError(long req, int errno) {
+        FuseWorker.answeredWith(errno);
+        fuse.fuse_reply_err(req, errno);
     }
 
     private static int errnoOf(Throwable t) {
@@ -312,6 +326,7 @@ public final class FuseAdapter {
                 inFlight.decrement();
             }
         }
+        w.answered(errno, n);
         RawRequests.reply(deviceFd, request, reply, n, errno);
     }
 
@@ -343,6 +358,7 @@ public final class FuseAdapter {
         long reply = w.replyBuffer(RawRequests.OUT_HEADER + RawRequests.WRITE_OUT);
         IO.putInt(reply + RawRequests.OUT_HEADER, (int) size);
         IO.putInt(reply + RawRequests.OUT_HEADER + 4, 0);
+        w.answered(errno, errno == 0 ? size : 0);
         RawRequests.reply(deviceFd, request, reply, RawRequests.WRITE_OUT, errno);
     }
 
@@ -385,6 +401,7 @@ public final class FuseAdapter {
                 inFlight.decrement();
             }
         }
+        w.answered(errno, 0);
         RawRequests.reply(deviceFd, request, reply, RawRequests.LSEEK_OUT, errno);
     }
 
@@ -508,7 +525,7 @@ public final class FuseAdapter {
         try {
             Inode inode = inodes.get(ino);
             if (Xattrs.supportedNamespace(name) && !Xattrs.tierfsName(name) && !xattrs.mayHave(inode)) {
-                fuse.fuse_reply_err(req, Errno.ENODATA);
+                replyError(req, Errno.ENODATA);
             } else {
                 replySized(req, xattrs.get(inode, Memory.readCString(name)), size);
             }
@@ -530,7 +547,7 @@ public final class FuseAdapter {
         if (size == 0) {
             fuse.fuse_reply_xattr(req, value.length);
         } else if (size < value.length) {
-            fuse.fuse_reply_err(req, Errno.ERANGE);
+            replyError(req, Errno.ERANGE);
         } else {
             replyBytes(req, value);
         }

@@ -1,5 +1,6 @@
 package io.tierfs.fuse;
 
+import io.tierfs.metrics.FuseMetrics;
 import io.tierfs.namespace.Attributes;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.Memory;
@@ -25,11 +26,20 @@ final class FuseWorker extends Thread {
     final Attributes attributes = new Attributes();
     private long reply;
     private long replyCapacity;
+    private final FuseMetrics metrics;
+    /**
+     * The answer to the request being processed, for its KPIs: an errno (0: none), bytes moved,
+     * and when it was ready (0: not noted, take the time after processing).
+     */
+    private int answerErrno;
+    private long answerBytes;
+    private long answerNanos;
 
     FuseWorker(FuseSession session, FuseAdapter adapter, int number, long channel, long receiveSize) {
         super("tierfs-fuse-" + number);
         this.session = session;
         this.adapter = adapter;
+        this.metrics = adapter.metrics();
         this.deviceFd = LibFuse.INSTANCE.fuse_chan_fd(channel);
         this.receiveSize = receiveSize;
         this.receiveBuffer = Memory.allocate(receiveSize);
@@ -90,9 +100,37 @@ final class FuseWorker extends Thread {
         }
     }
 
-    /** Answers the request of {@code n} bytes in the receive buffer. */
+    /**
+     * Notes how the request being processed is answered, just before the answer goes out: once
+     * it is written, the caller may take this worker's CPU (two cores here), and that wait is
+     * not the request's.
+     */
+    void answered(int errno, long bytes) {
+        answerErrno = errno;
+        answerBytes = bytes;
+        answerNanos = System.nanoTime();
+    }
+
+    /** Notes an error answer given through libfuse, on the worker that gives it. */
+    static void answeredWith(int errno) {
+        if (Thread.currentThread() instanceof FuseWorker w) {
+            w.answerErrno = errno;
+        }
+    }
+
+    /** Answers the request of {@code n} bytes in the receive buffer, and records its KPIs. */
     void process(LibFuse fuse, long se, int n) {
+        long started = System.nanoTime();
+        answerErrno = 0;
+        answerBytes = 0;
+        answerNanos = 0;
         int opcode = RawRequests.opcode(receiveBuffer);
+        dispatch(fuse, se, n, opcode);
+        long ended = answerNanos != 0 ? answerNanos : System.nanoTime();
+        metrics.record(opcode, ended - started, answerBytes, answerErrno);
+    }
+
+    private void dispatch(LibFuse fuse, long se, int n, int opcode) {
         if (opcode == RawRequests.FUSE_READ) {
             adapter.read(this, receiveBuffer, deviceFd);
         } else if (opcode == RawRequests.FUSE_WRITE) {

@@ -1,0 +1,103 @@
+package io.tierfs.metrics;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Per-operation latency, operation and byte counts over sliding windows: each operation's
+ * HdrHistogram {@link Recorder} (wait-free for the workers) is swapped out once a second by
+ * {@link #tick}, and the last {@link #SLOTS} one-second histograms kept in a ring. A window's
+ * figures merge its slots; nothing is estimated by hand.
+ */
+final class LatencyWindows {
+    static final int SLOTS = 60;
+    /** One nanosecond to a minute at two significant digits: a few KiB an operation. */
+    private static final long HIGHEST_NANOS = 60_000_000_000L;
+    private static final int DIGITS = 2;
+
+    private final Histogram[][] ring = new Histogram[FuseOps.LIMIT][];
+    private final long[][] bytes = new long[FuseOps.LIMIT][];
+    private final Histogram[] recycled = new Histogram[FuseOps.LIMIT];
+    /** When each slot ended: a tick comes about once a second, and rates divide by the real time. */
+    private final long[] endedNanos = new long[SLOTS];
+    private final LongSupplier clock;
+    private int slot;
+    private int filled;
+
+    /** @param clock nanoseconds, as {@link System#nanoTime} (tests give their own) */
+    LatencyWindows(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    static Recorder newRecorder() {
+        return new Recorder(HIGHEST_NANOS, DIGITS);
+    }
+
+    /** Ends the current second: called once a second by one thread. */
+    synchronized void tick(Recorder[] recorders, long[] byteTotals) {
+        slot = (slot + 1) % SLOTS;
+        filled = Math.min(filled + 1, SLOTS);
+        endedNanos[slot] = clock.getAsLong();
+        for (int op = 0; op < FuseOps.LIMIT; op++) {
+            Recorder r = recorders[op];
+            if (r == null) {
+                continue;
+            }
+            if (ring[op] == null) {
+                ring[op] = new Histogram[SLOTS];
+                bytes[op] = new long[SLOTS]; // the running byte total at the end of each slot
+            }
+            Histogram old = ring[op][slot];
+            Histogram interval = r.getIntervalHistogram(recycled[op]);
+            recycled[op] = old;
+            ring[op][slot] = interval;
+            bytes[op][slot] = byteTotals[op];
+        }
+    }
+
+    /**
+     * The last {@code seconds} (at most those seen so far) per operation: ops and bytes a second,
+     * and latency in milliseconds (avg, p50, p95, p99, max).
+     */
+    synchronized Map<String, Map<String, Object>> window(int seconds) {
+        // n slots need the end of the one before them: the first tick only starts the clock
+        int n = Math.min(Math.min(seconds, SLOTS - 1), filled - 1);
+        Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+        if (n <= 0) {
+            return out;
+        }
+        double elapsed = (endedNanos[slot] - endedNanos[Math.floorMod(slot - n, SLOTS)]) / 1e9;
+        for (int op = 0; op < FuseOps.LIMIT; op++) {
+            if (ring[op] == null) {
+                continue;
+            }
+            Histogram merged = null;
+            for (int i = 0; i < n; i++) {
+                Histogram h = ring[op][Math.floorMod(slot - i, SLOTS)];
+                if (h != null) {
+                    if (merged == null) {
+                        merged = new Histogram(HIGHEST_NANOS, DIGITS);
+                    }
+                    merged.add(h);
+                }
+            }
+            if (merged == null || merged.getTotalCount() == 0) {
+                continue;
+            }
+            long byteDelta = bytes[op][slot] - bytes[op][Math.floorMod(slot - n, SLOTS)];
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("opsPerSecond", merged.getTotalCount() / elapsed);
+            m.put("bytesPerSecond", Math.max(0, byteDelta) / elapsed);
+            m.put("avgMs", merged.getMean() / 1e6);
+            m.put("p50Ms", merged.getValueAtPercentile(50) / 1e6);
+            m.put("p95Ms", merged.getValueAtPercentile(95) / 1e6);
+            m.put("p99Ms", merged.getValueAtPercentile(99) / 1e6);
+            m.put("maxMs", merged.getMaxValue() / 1e6);
+            out.merge(FuseOps.name(op), m, (a, b) -> a); // "other" once
+        }
+        return out;
+    }
+}
