@@ -26,7 +26,7 @@ final class FuseWorker extends Thread {
     final Attributes attributes = new Attributes();
     private long reply;
     private long replyCapacity;
-    private final FuseMetrics metrics;
+    private final FuseMetrics.Worker metrics;
     /**
      * The answer to the request being processed, for its KPIs: an errno (0: none), bytes moved,
      * and when it was ready (0: not noted, take the time after processing).
@@ -39,7 +39,7 @@ final class FuseWorker extends Thread {
         super("tierfs-fuse-" + number);
         this.session = session;
         this.adapter = adapter;
-        this.metrics = adapter.metrics();
+        this.metrics = adapter.metrics().worker();
         this.deviceFd = LibFuse.INSTANCE.fuse_chan_fd(channel);
         this.receiveSize = receiveSize;
         this.receiveBuffer = Memory.allocate(receiveSize);

@@ -4,13 +4,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 
 /**
- * Per-operation latency, operation and byte counts over sliding windows: each operation's
- * HdrHistogram {@link Recorder} (wait-free for the workers) is swapped out once a second by
- * {@link #tick}, and the last {@link #SLOTS} one-second histograms kept in a ring. A window's
- * figures merge its slots; nothing is estimated by hand.
+ * Per-operation latency, operation and byte counts over sliding windows: once a second
+ * {@link #tick} takes each operation's histogram of that second (the workers' HdrHistogram
+ * recorders, merged), and the last {@link #SLOTS} are kept in a ring. A window's figures merge
+ * its slots; nothing is estimated by hand.
  */
 final class LatencyWindows {
     static final int SLOTS = 60;
@@ -20,7 +20,6 @@ final class LatencyWindows {
 
     private final Histogram[][] ring = new Histogram[FuseOps.LIMIT][];
     private final long[][] bytes = new long[FuseOps.LIMIT][];
-    private final Histogram[] recycled = new Histogram[FuseOps.LIMIT];
     /** When each slot ended: a tick comes about once a second, and rates divide by the real time. */
     private final long[] endedNanos = new long[SLOTS];
     private final LongSupplier clock;
@@ -32,28 +31,31 @@ final class LatencyWindows {
         this.clock = clock;
     }
 
-    static Recorder newRecorder() {
-        return new Recorder(HIGHEST_NANOS, DIGITS);
+    static SingleWriterRecorder newRecorder() {
+        return new SingleWriterRecorder(HIGHEST_NANOS, DIGITS);
     }
 
-    /** Ends the current second: called once a second by one thread. */
-    synchronized void tick(Recorder[] recorders, long[] byteTotals) {
+    static Histogram newHistogram() {
+        return new Histogram(HIGHEST_NANOS, DIGITS);
+    }
+
+    /**
+     * Ends the current second with each operation's histogram of it (null: none seen yet) and
+     * its running byte total; called once a second by one thread.
+     */
+    synchronized void tick(Histogram[] intervals, long[] byteTotals) {
         slot = (slot + 1) % SLOTS;
         filled = Math.min(filled + 1, SLOTS);
         endedNanos[slot] = clock.getAsLong();
         for (int op = 0; op < FuseOps.LIMIT; op++) {
-            Recorder r = recorders[op];
-            if (r == null) {
+            if (intervals[op] == null) {
                 continue;
             }
             if (ring[op] == null) {
                 ring[op] = new Histogram[SLOTS];
                 bytes[op] = new long[SLOTS]; // the running byte total at the end of each slot
             }
-            Histogram old = ring[op][slot];
-            Histogram interval = r.getIntervalHistogram(recycled[op]);
-            recycled[op] = old;
-            ring[op][slot] = interval;
+            ring[op][slot] = intervals[op];
             bytes[op][slot] = byteTotals[op];
         }
     }
@@ -79,7 +81,7 @@ final class LatencyWindows {
                 Histogram h = ring[op][Math.floorMod(slot - i, SLOTS)];
                 if (h != null) {
                     if (merged == null) {
-                        merged = new Histogram(HIGHEST_NANOS, DIGITS);
+                        merged = newHistogram();
                     }
                     merged.add(h);
                 }

@@ -20,12 +20,14 @@ class FuseMetricsTest {
     }
 
     @Test
-    void countsOpsBytesLatencyAndErrorsByOperation() throws Exception {
-        metrics.record(15, 20_000, 4096, 0);   // read
-        metrics.record(15, 40_000, 4096, 0);
-        metrics.record(16, 3_000_000, 131072, 0); // write
-        metrics.record(1, 5_000, 0, 2);        // lookup: ENOENT
-        metrics.record(99, 1_000, 0, 0);       // an opcode past the table
+    void countsOpsBytesLatencyAndErrorsByOperationOverAllWorkers() throws Exception {
+        FuseMetrics.Worker one = metrics.worker();
+        FuseMetrics.Worker two = metrics.worker();
+        one.record(15, 20_000, 4096, 0);   // read
+        two.record(15, 40_000, 4096, 0);
+        one.record(16, 3_000_000, 131072, 0); // write
+        two.record(1, 5_000, 0, 2);        // lookup: ENOENT
+        one.record(99, 1_000, 0, 0);       // an opcode past the table
         String text = scrape();
         assertTrue(text.contains("tierfs_fuse_ops_total{op=\"read\"} 2.0"), text);
         assertTrue(text.contains("tierfs_fuse_bytes_total{op=\"read\"} 8192.0"), text);
@@ -35,6 +37,7 @@ class FuseMetricsTest {
         assertTrue(text.contains("tierfs_fuse_op_duration_seconds_bucket{op=\"read\",le=\"2.5E-5\"} 1"), text);
         assertTrue(text.contains("tierfs_fuse_op_duration_seconds_bucket{op=\"write\",le=\"0.005\"} 1"), text);
         assertTrue(text.contains("tierfs_fuse_in_flight 3.0"), text);
+        assertTrue(text.contains("tierfs_fuse_op_duration_seconds_sum{op=\"read\"} 6.0E-5"), text);
         assertEquals(1L, metrics.window(10).get("errorsTotal"));
     }
 }

@@ -4,29 +4,35 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
 class LatencyWindowsTest {
     private static final int READ = 15;
     private long now;
     private final LatencyWindows windows = new LatencyWindows(() -> now);
-    private final Recorder[] recorders = new Recorder[FuseOps.LIMIT];
+    private final Histogram[] seconds = new Histogram[FuseOps.LIMIT];
     private final long[] bytes = new long[FuseOps.LIMIT];
+    private Histogram current = LatencyWindows.newHistogram();
 
     private void second(long millis, int ops, long nanosEach, long bytesEach) {
         for (int i = 0; i < ops; i++) {
-            recorders[READ].recordValue(nanosEach);
+            current.recordValue(nanosEach);
             bytes[READ] += bytesEach;
         }
         now += millis * 1_000_000;
-        windows.tick(recorders, bytes);
+        seconds[READ] = current;
+        windows.tick(seconds, bytes);
+        current = LatencyWindows.newHistogram();
+    }
+
+    private void start() {
+        windows.tick(seconds, bytes); // starts the clock
     }
 
     @Test
     void ratesDivideByTheTimeTheWindowReallyTook() {
-        recorders[READ] = LatencyWindows.newRecorder();
-        windows.tick(recorders, bytes); // starts the clock
+        start();
         for (int s = 0; s < 10; s++) {
             second(1250, 1000, 50_000, 4096); // ticks a quarter late: 1000 ops in 1.25 s each
         }
@@ -37,15 +43,14 @@ class LatencyWindowsTest {
 
     @Test
     void percentilesComeFromTheWindowOnly() {
-        recorders[READ] = LatencyWindows.newRecorder();
-        windows.tick(recorders, bytes);
+        start();
         for (int s = 0; s < 30; s++) {
             second(1000, 100, 10_000_000, 0); // a slow half minute: 10 ms each
         }
         for (int s = 0; s < 10; s++) {
             // then 95 of each 100 take 0.1 ms and 5 take 2 ms
             for (int i = 0; i < 5; i++) {
-                recorders[READ].recordValue(2_000_000);
+                current.recordValue(2_000_000);
             }
             second(1000, 95, 100_000, 0);
         }
@@ -62,8 +67,7 @@ class LatencyWindowsTest {
 
     @Test
     void aQuietOperationDropsOutOfTheWindow() {
-        recorders[READ] = LatencyWindows.newRecorder();
-        windows.tick(recorders, bytes);
+        start();
         second(1000, 10, 1000, 0);
         for (int s = 0; s < 10; s++) {
             second(1000, 0, 0, 0);
