@@ -23,8 +23,21 @@ kill "$busy"; wait "$busy" 2>/dev/null
 [[ "$out" == *"cannot serve metrics on 127.0.0.1:"* ]] && ! grep -q " $mnt " /proc/mounts \
   && pass "a metrics port in use refuses the mount, saying so" || fail "port in use" "$out"
 
-# --- the endpoint: loopback by default, its URL in status --json
-tierfs_mount "$mnt" "$data" --ssd-capacity 256M --hot-capacity 16M || { summary; exit 1; }
+# --- a bad alert rule in the config: refused with the file and the line
+printf 'hot-capacity=16M\nalert.slow=read.p99_ms >> 5 for 10s\n' > "$work/bad.conf"
+out="$("$TIERFS" mount --data "$data" --config "$work/bad.conf" "$mnt" 2>&1)"
+[[ "$out" == *"alert.slow: unknown operator '>>'"*"$work/bad.conf, line 2"* ]] && ! grep -q " $mnt " /proc/mounts \
+  && pass "a bad alert rule is refused, naming the file and line" || fail "bad alert rule" "$out"
+
+# --- the endpoint: loopback by default, its URL in status --json; alert rules that load will fire
+tierfs_mount "$mnt" "$data" --ssd-capacity 256M --hot-capacity 16M \
+  --alert 'busy-writes=write.iops > 100 for 2s severity info' --alert 'ssd-in-use=ssd.use_percent > 10 for 1s' \
+  --alert high-tier-use=off || { summary; exit 1; }
+alerts() { "$TIERFS" alerts --json "$mnt" | json_get "$1"; }
+alert_state() { alerts "print(next(r['state'] for r in d['rules'] if r['alert'] == '$1'))"; }
+[[ "$(alert_state busy-writes)" == ok ]] && alerts 'sys.exit(any(r["alert"] == "high-tier-use" for r in d["rules"]))' \
+  && [[ "$(alert_state high-read-latency)" == ok ]] \
+  && pass "alerts: the built-in rules and the mount's own load, one turned off" || fail "alert rules" "$("$TIERFS" alerts "$mnt" 2>&1)"
 url="$("$TIERFS" status --json "$mnt" | json_get 'print(d["metrics_url"])')"
 [[ "$url" =~ ^http://127\.0\.0\.1:[0-9]+/metrics$ ]] && pass "status --json gives metrics_url ($url)" || fail "metrics_url" "$url"
 head -c 8000000 /dev/urandom > "$mnt/warm" && cat "$mnt/warm" > /dev/null
@@ -67,6 +80,12 @@ before="$(curl -sf "$url")"
 "${fio_job[@]}" --runtime=13 --output-format=json --output="$work/fio.json" > /dev/null 2>&1 & load=$!
 sleep 11.5
 "$TIERFS" stats --json "$mnt" > "$work/stats.json"
+# (after the figures above: a JVM starting on 2 cores would take its share out of fio's rate)
+states="$(alerts 'print(" ".join(r["alert"] + "=" + r["state"] for r in d["rules"]))')"
+[[ "$states" == *busy-writes=firing* && "$states" == *ssd-in-use=firing* ]] \
+  && grep -q 'tierfs_alerts_firing{alert="busy-writes"} 1' <<< "$(curl -sf "$url")" \
+  && grep -q 'alert busy-writes (info) firing: write.iops = ' "$data/tierfs.log" \
+  && pass "under load the alerts fire: tierfs alerts, the endpoint and the log say so" || fail "alerts firing" "$states"
 wait "$load"; load=
 after="$(curl -sf "$url")"
 count() { grep "^tierfs_fuse_ops_total{op=\"$1\"}" | awk '{print $2}'; }
@@ -127,11 +146,27 @@ PY
 )"
 [[ "$bad" == *queries ]] && pass "every Grafana dashboard query returns data from Prometheus ($bad)" || fail "dashboard" "$bad"
 
+out="$(query 'max_over_time(tierfs_alerts_firing{alert="busy-writes"}[1m])')"
+[[ "$out" == 1 ]] && pass "Prometheus saw tierfs_alerts_firing" || fail "alerts in Prometheus" "$out"
+if out="$(promtool check rules "$REPO/mount-scripts/monitoring/tierfs-alerts.yml" 2>&1)" \
+   && out="$(cd "$REPO/mount-scripts/monitoring" && promtool test rules tierfs-alerts.test.yml 2>&1)"; then
+  pass "promtool checks and tests the shipped alerting rules"
+else
+  fail "promtool" "$out"
+fi
+
 # --- the terminal view
 out="$("$TIERFS" stats "$mnt" 2>&1)"
 [[ "$out" == *"ops/s"* && "$out" == *read* && "$out" == *"tier ssd"* ]] && pass "tierfs stats prints a table" || fail "stats text" "$out"
 out="$(timeout 6 "$TIERFS" stats --watch 1 "$mnt" 2>&1)"
 [[ $(grep -c 'ops/s' <<< "$out") -ge 4 ]] && pass "tierfs stats --watch refreshes" || fail "stats --watch" "$(echo "$out" | head -3)"
+# the load is over: once its 10 s have left the window, the alert resolves, with both times kept
+for _ in $(seq 30); do [[ "$(alert_state busy-writes)" == ok ]] && break; sleep 0.5; done
+event="$(alerts 'e = [h for h in d["history"] if h["alert"] == "busy-writes"]; print(e[-1]["event"], e[-1].get("firedAt", "-"), e[-1]["at"])')"
+[[ "$event" =~ ^resolved\ 20[0-9-]+T.*\ 20[0-9-]+T ]] && grep -q 'alert busy-writes resolved after' "$data/tierfs.log" \
+  && pass "once the load stops the alert resolves ($event)" || fail "alert resolves" "$event"
+out="$("$TIERFS" alerts "$mnt" 2>&1)"
+[[ "$out" == *busy-writes*resolved* ]] && pass "tierfs alerts prints rules and history" || fail "alerts text" "$out"
 tierfs_unmount "$mnt"
 
 # --- --metrics off

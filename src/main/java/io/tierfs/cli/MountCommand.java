@@ -5,6 +5,7 @@ import io.tierfs.daemon.MountSettings;
 import io.tierfs.daemon.Mounts;
 import io.tierfs.daemon.Preflight;
 import io.tierfs.daemon.VolumeException;
+import io.tierfs.metrics.Alerts;
 import io.tierfs.metrics.MetricsEndpoint;
 import java.io.File;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -111,6 +113,11 @@ public final class MountCommand implements Callable<Integer> {
             + ", loopback on a free port; `tierfs status --json` gives its URL as metrics_url); off: none.")
     String metrics;
 
+    @Option(names = "--alert", paramLabel = "NAME=RULE", mapFallbackValue = "",
+        description = "An alert rule, e.g. --alert 'slow-reads=read.p99_ms > 20 for 30s severity warning', or"
+            + " NAME=off to turn a built-in one off (config file: alert.NAME = RULE). Repeatable.")
+    Map<String, String> alert;
+
     @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
     Integer threads;
 
@@ -194,7 +201,7 @@ public final class MountCommand implements Callable<Integer> {
                 p.load(in);
             }
             for (String key : p.stringPropertyNames()) {
-                if (!CONFIG_KEYS.contains(key)) {
+                if (!CONFIG_KEYS.contains(key) && !key.startsWith("alert.")) {
                     throw new IllegalArgumentException("unknown key '" + key + "' in " + config
                         + " (known: " + String.join(", ", new java.util.TreeSet<>(CONFIG_KEYS)) + ")");
                 }
@@ -235,6 +242,21 @@ public final class MountCommand implements Callable<Integer> {
         if (mp == null) {
             throw new IllegalArgumentException("no mountpoint: give one after the options, or as mountpoint in the config file");
         }
+        Map<String, String> alerts = new java.util.TreeMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (key.startsWith("alert.")) {
+                alerts.put(key.substring(6), p.getProperty(key));
+            }
+        }
+        if (alert != null) {
+            alerts.putAll(alert);
+        }
+        try {
+            Alerts.rules(alerts, List.of("hot", "ssd", "hdd"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + (config == null ? "" : " (in " + config
+                + lineOf(config, "alert." + e.getMessage().substring(6, e.getMessage().indexOf(':'))) + ")"), e);
+        }
         long hot = hotCapacity != null ? hotCapacity
             : p.containsKey("hot-capacity") ? SizeConverter.parse(p.getProperty("hot-capacity")) : MountSettings.UNSET;
         return new MountSettings(mp.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
@@ -245,7 +267,23 @@ public final class MountCommand implements Callable<Integer> {
                 zstdLevel != null ? zstdLevel.toString() : p.getProperty("zstd-level", "3"),
                 minSaving != null ? minSaving.toString() : p.getProperty("min-saving", "12.5")),
             MountSettings.parseMountFlags(mountFlags != null ? mountFlags : p.getProperty("mount-flags", "")),
-            MetricsEndpoint.checkAddress(metrics != null ? metrics : p.getProperty("metrics", MetricsEndpoint.DEFAULT_ADDRESS)));
+            MetricsEndpoint.checkAddress(metrics != null ? metrics : p.getProperty("metrics", MetricsEndpoint.DEFAULT_ADDRESS)),
+            alerts);
+    }
+
+    /** ", line N" where {@code key} is set in {@code file}, or "" where it is not (given on the command line). */
+    private static String lineOf(Path file, String key) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).strip().matches(java.util.regex.Pattern.quote(key) + "\\s*[=:].*")) {
+                    return ", line " + (i + 1);
+                }
+            }
+        } catch (IOException e) {
+            // the file was read a moment ago; without it the message just has no line
+        }
+        return "";
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -309,6 +347,7 @@ public final class MountCommand implements Callable<Integer> {
         cmd.add("--min-saving=" + s.compress().minSavingPercent());
         cmd.add("--mount-flags=" + String.join(",", s.mountFlags()));
         cmd.add("--metrics=" + s.metrics());
+        s.alerts().forEach((name, rule) -> cmd.add("--alert=" + name + "=" + rule));
         cmd.add(s.mountpoint().toString());
         Process p = new ProcessBuilder(cmd)
             .redirectInput(new File("/dev/null"))

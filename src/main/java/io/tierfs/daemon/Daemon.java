@@ -9,6 +9,9 @@ import io.tierfs.integrity.Sealer;
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.meta.RocksMetadataStore;
+import io.tierfs.metrics.Alerts;
+import io.tierfs.metrics.FuseMetrics;
+import io.tierfs.metrics.Kpis;
 import io.tierfs.metrics.MetricsEndpoint;
 import io.tierfs.metrics.VolumeGauges;
 import io.tierfs.migration.MigrationStats;
@@ -58,6 +61,7 @@ public final class Daemon {
     private FuseSession session;
     private DaemonState state;
     private MetricsEndpoint metrics;
+    private Alerts alerts;
     private ScheduledExecutorService background;
     private boolean stopped;
 
@@ -103,6 +107,7 @@ public final class Daemon {
         adapter = new FuseAdapter(inodes, new Namespace(inodes, xattrs), new FileOps(inodes), xattrs, blocks,
             stats::capacity, registry);
         VolumeGauges.register(registry, () -> volumeFigures(stats));
+        alerts = new Alerts(Alerts.rules(settings.alerts(), tierNames()), registry);
         if (!settings.metrics().equals("off")) { // before the mount: an address in use refuses it
             try {
                 metrics = MetricsEndpoint.start(settings.metrics(), registry);
@@ -122,7 +127,7 @@ public final class Daemon {
         scrubber = new Scrubber(blocks, inodes);
         scrubber.start();
         state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats, this::integrity,
-            metrics == null ? null : metrics.url(), adapter.metrics());
+            metrics == null ? null : metrics.url(), adapter.metrics(), alerts::status);
         state.write();
         background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tierfs-state");
@@ -132,6 +137,7 @@ public final class Daemon {
         background.scheduleWithFixedDelay(() -> {
             blocks.checkTiers();
             adapter.metrics().tick();
+            evaluateAlerts(stats);
             takeScrubRequest();
             state.writeQuietly();
         }, 1, 1, TimeUnit.SECONDS);
@@ -201,6 +207,24 @@ public final class Daemon {
         out.put("repaired", blocks.seals().repaired());
         out.put("scrub", scrubber.status());
         return out;
+    }
+
+    private List<String> tierNames() {
+        List<String> names = new ArrayList<>();
+        if (blocks.hot() != null) {
+            names.add(blocks.hot().name());
+        }
+        for (int t = 0; t < blocks.tierCount(); t++) {
+            names.add(blocks.tier(t).name());
+        }
+        return names;
+    }
+
+    /** The alert rules against the last 10 s, once a second. */
+    private void evaluateAlerts(TierStats stats) {
+        FuseMetrics m = adapter.metrics();
+        alerts.evaluate(Kpis.of(m.operations(10), m.inFlight(), m.faultsPerSecond(10), stats.figures(),
+            blocks.seals().checksumFailures()), System.currentTimeMillis());
     }
 
     private VolumeGauges.Source volumeFigures(TierStats stats) {

@@ -24,10 +24,13 @@ final class DaemonState {
     private final long started = System.currentTimeMillis();
     private final String metricsUrl;
     private final FuseMetrics kpis;
+    private final Supplier<Map<String, Object>> alerts;
 
     /** @param metricsUrl the Prometheus endpoint's URL, or null if there is none */
     DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats, Supplier<MigrationStats> migration,
-                Supplier<Map<String, Object>> integrity, String metricsUrl, FuseMetrics kpis) {
+                Supplier<Map<String, Object>> integrity, String metricsUrl, FuseMetrics kpis,
+                Supplier<Map<String, Object>> alerts) {
+        this.alerts = alerts;
         this.metricsUrl = metricsUrl;
         this.kpis = kpis;
         this.layout = layout;
@@ -57,6 +60,7 @@ final class DaemonState {
         k.put("last10s", kpis.window(10));
         k.put("last60s", kpis.window(60));
         s.put("kpis", k);
+        s.put("alerts", alerts.get());
         Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
         Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
         Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

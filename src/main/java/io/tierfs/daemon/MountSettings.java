@@ -3,6 +3,7 @@ package io.tierfs.daemon;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -24,11 +25,12 @@ import java.util.TreeSet;
  * @param compress    the tiers whose blocks moved there are stored compressed, by content, and how
  * @param mountFlags  kernel mount flags beyond the fixed ones (see {@link #MOUNT_FLAGS})
  * @param metrics     where the Prometheus endpoint listens, HOST:PORT, or "off"
+ * @param alerts      alert rules by name that change or turn off ("off") the built-in ones, or add to them
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
                             long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
                             int threads, int sealAfter, Compression compress, List<String> mountFlags,
-                            String metrics) {
+                            String metrics, Map<String, String> alerts) {
     public static final long UNSET = -1;
 
     /**
@@ -41,6 +43,7 @@ public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int 
 
     public MountSettings {
         mountFlags = List.copyOf(mountFlags);
+        alerts = Map.copyOf(alerts);
         for (String f : mountFlags) {
             if (!MOUNT_FLAGS.contains(f)) {
                 throw new IllegalArgumentException("mount flag '" + f + "' is not one tierfs takes (it takes: "

@@ -44,6 +44,7 @@ public final class FuseMetrics {
     private final List<Worker> workers = new CopyOnWriteArrayList<>();
     private final Counter errors;
     private final LongAdder errorTotal = new LongAdder();
+    private final LongAdder faultTotal = new LongAdder();
     private final LongSupplier inFlight;
     private final LatencyWindows windows = new LatencyWindows(System::nanoTime);
     private final long[] tickBytes = new long[FuseOps.LIMIT];
@@ -85,8 +86,12 @@ public final class FuseMetrics {
                 bytes.lazySet(op, bytes.get(op) + byteCount);
             }
             if (errno != 0) {
-                errors.labelValues(FuseOps.name(op), FuseOps.errnoName(errno)).inc();
+                String name = FuseOps.errnoName(errno);
+                errors.labelValues(FuseOps.name(op), name).inc();
                 errorTotal.increment();
+                if (Kpis.FAULTS.contains(name)) {
+                    faultTotal.increment();
+                }
             }
         }
 
@@ -174,7 +179,12 @@ public final class FuseMetrics {
             tickIntervals[op] = merged;
             tickBytes[op] = total;
         }
-        windows.tick(tickIntervals, tickBytes);
+        windows.tick(tickIntervals, tickBytes, faultTotal.sum());
+    }
+
+    /** Fault answers (EIO, ENOSPC...) a second over the last {@code seconds}. */
+    public double faultsPerSecond(int seconds) {
+        return windows.faultsPerSecond(seconds);
     }
 
     /** Requests being processed now. */
@@ -182,11 +192,17 @@ public final class FuseMetrics {
         return inFlight.getAsLong();
     }
 
+    /** The KPIs over the last {@code seconds}, by operation. */
+    public Map<String, Map<String, Object>> operations(int seconds) {
+        return windows.window(seconds);
+    }
+
     /** The KPIs over the last {@code seconds}, for `tierfs stats`. */
     public Map<String, Object> window(int seconds) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("windowSeconds", seconds);
         m.put("ops", windows.window(seconds));
+        m.put("faultsPerSecond", windows.faultsPerSecond(seconds));
         m.put("errorsTotal", errorTotal.sum());
         return m;
     }

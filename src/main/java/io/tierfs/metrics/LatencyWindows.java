@@ -22,6 +22,8 @@ final class LatencyWindows {
     private final long[][] bytes = new long[FuseOps.LIMIT][];
     /** When each slot ended: a tick comes about once a second, and rates divide by the real time. */
     private final long[] endedNanos = new long[SLOTS];
+    /** The running count of fault answers (see {@link Kpis#FAULTS}) at the end of each slot. */
+    private final long[] faultsAt = new long[SLOTS];
     private final LongSupplier clock;
     private int slot;
     private int filled;
@@ -43,10 +45,11 @@ final class LatencyWindows {
      * Ends the current second with each operation's histogram of it (null: none seen yet) and
      * its running byte total; called once a second by one thread.
      */
-    synchronized void tick(Histogram[] intervals, long[] byteTotals) {
+    synchronized void tick(Histogram[] intervals, long[] byteTotals, long faultTotal) {
         slot = (slot + 1) % SLOTS;
         filled = Math.min(filled + 1, SLOTS);
         endedNanos[slot] = clock.getAsLong();
+        faultsAt[slot] = faultTotal;
         for (int op = 0; op < FuseOps.LIMIT; op++) {
             if (intervals[op] == null) {
                 continue;
@@ -58,6 +61,16 @@ final class LatencyWindows {
             ring[op][slot] = intervals[op];
             bytes[op][slot] = byteTotals[op];
         }
+    }
+
+    /** Fault answers a second over the last {@code seconds} (at most those seen so far). */
+    synchronized double faultsPerSecond(int seconds) {
+        int n = Math.min(Math.min(seconds, SLOTS - 1), filled - 1);
+        if (n <= 0) {
+            return 0;
+        }
+        int first = Math.floorMod(slot - n, SLOTS);
+        return (faultsAt[slot] - faultsAt[first]) / ((endedNanos[slot] - endedNanos[first]) / 1e9);
     }
 
     /**

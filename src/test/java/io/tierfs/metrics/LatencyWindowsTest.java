@@ -22,12 +22,12 @@ class LatencyWindowsTest {
         }
         now += millis * 1_000_000;
         seconds[READ] = current;
-        windows.tick(seconds, bytes);
+        windows.tick(seconds, bytes, 0);
         current = LatencyWindows.newHistogram();
     }
 
     private void start() {
-        windows.tick(seconds, bytes); // starts the clock
+        windows.tick(seconds, bytes, 0); // starts the clock
     }
 
     @Test
