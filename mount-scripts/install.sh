@@ -11,10 +11,11 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix=/usr/local systemd="" podman=0
+needs_dir() { [[ -n "${2:-}" && "$2" != --* ]] || { echo "install.sh: $1 needs a directory" >&2; exit 2; }; }
 while (($#)); do
   case "$1" in
-    --prefix) prefix="${2:?--prefix needs a directory}"; shift 2 ;;
-    --systemd) systemd="${2:?--systemd needs a directory}"; shift 2 ;;
+    --prefix) needs_dir "$@"; prefix="$2"; shift 2 ;;
+    --systemd) needs_dir "$@"; systemd="$2"; shift 2 ;;
     --podman) podman=1; shift ;;
     *) echo "install.sh: unknown option '$1' (takes --prefix DIR, --systemd DIR, --podman)" >&2; exit 2 ;;
   esac
@@ -26,7 +27,7 @@ home="$prefix/lib/tierfs"
 rm -rf "$home.new"
 mkdir -p "$home.new/target" "$prefix/bin"
 cp -r "$repo/target/tierfs.jar" "$repo/target/lib" "$repo/target/native" "$home.new/target/"
-cp "$repo/tierfs" "$home.new/tierfs"
+cp "$repo/tierfs" "$repo/README.md" "$repo/ARCHITECTURE.md" "$home.new/"
 rm -rf "$home.old"
 [[ -e "$home" ]] && mv "$home" "$home.old"
 mv "$home.new" "$home"
@@ -35,7 +36,7 @@ ln -sfn "$home/tierfs" "$prefix/bin/tierfs"
 if [[ -n "$systemd" ]]; then
   mkdir -p "$systemd"
   for unit in tierfs@.service tierfs-plugin.service; do
-    sed "s|/usr/local/bin/tierfs|$prefix/bin/tierfs|g" "$repo/mount-scripts/$unit" > "$systemd/$unit"
+    sed "s|/usr/local/bin/tierfs|$prefix/bin/tierfs|g; s|/usr/local/lib/tierfs|$home|g" "$repo/mount-scripts/$unit" > "$systemd/$unit"
   done
 fi
 if ((podman)); then

@@ -3,21 +3,22 @@
 # protocol) creates a tierfs volume by driver name, two containers use it in a row (as root and as
 # another uid), it is listed, refused removal while in use, shared by two containers at once,
 # survives the plugin's kill -9 and restart, and is removed. podman runs with its own config and
-# storage under this test's folder, from a busybox-static root filesystem (no image, no network).
+# storage under this test's folder, from an image imported from a busybox-static tree (no registry,
+# no network).
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
 work="$(mktemp -d -t tierfs-plugin.XXXXXX)"
 chmod 755 "$work"
 plugin=
-sock="$work/tierfs.sock" root="$work/volumes"
+sock="$work/tierfs.sock" root="$work/plugin" vols="$work/plugin/volumes"
 P=(podman --runtime runc)
 stop_plugin() { [[ -n "$plugin" ]] && kill "$plugin" 2>/dev/null && wait "$plugin" 2>/dev/null; plugin=; }
 cleanup() {
   "${P[@]}" rm -f -a >/dev/null 2>&1
   "${P[@]}" volume rm -f -a >/dev/null 2>&1
   stop_plugin
-  for m in "$root"/*/mnt; do
+  for m in "$vols"/*/mnt; do
     grep -q " $m fuse" /proc/mounts && { "$TIERFS" unmount "$m" >/dev/null 2>&1 || umount -l "$m"; }
   done
   rm -rf "$work"
@@ -60,7 +61,7 @@ run() {
   "${P[@]}" run --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "${opts[@]}" \
     localhost/tierfs-test-busybox /bin/sh -c "$*"
 }
-mounted() { grep -q " $root/$1/mnt fuse.tierfs " /proc/mounts; }
+mounted() { grep -q " $vols/$1/mnt fuse.tierfs " /proc/mounts; }
 start_plugin() {
   "$TIERFS" plugin --socket "$sock" --root "$root" >> "$work/plugin.out" 2>&1 & plugin=$!
   for _ in $(seq 200); do [[ -S "$sock" ]] && break; sleep 0.05; done
@@ -83,6 +84,15 @@ out="$("${P[@]}" volume create --driver tierfs -o seal-after=soon bad2 2>&1)"; r
 ls="$("${P[@]}" volume ls --format '{{.Driver}} {{.Name}}' 2>&1)"
 [[ "$ls" == *"tierfs vol1"* && "$ls" != *bad* ]] && pass "volume ls lists it (and not the refused ones)" || fail "volume ls" "$ls"
 
+# --- the socket answers bad requests with reasons, not Java's
+bad_req() { curl -s --unix-socket "$sock" -X POST "http://plugin/$1" --data-binary "$2"; }
+out="$(bad_req VolumeDriver.Create '{"Name":'; bad_req VolumeDriver.Get '{"Name":123}'
+       head -c 100000 /dev/zero | tr '\0' x | sed 's/^/{"Name":"/; s/$/"}/' > "$work/big.json"; bad_req VolumeDriver.Create @"$work/big.json")"
+[[ "$out" == *'"Err":"the request is not a JSON object"'*'"Err":"Name must be a string"'*'"Err":"request of 100011 bytes refused'* \
+   && "$out" != *Exception* ]] && pass "malformed, mistyped and oversized requests get plain reasons" || fail "bad requests" "$out"
+out="$("${P[@]}" volume create --driver tierfs -o ssd=relative/dir rel 2>&1)"
+[[ "$out" == *"must be an absolute path"* ]] && pass "a relative tier path is refused" || fail "relative ssd" "$out"
+
 # --- a container as root, then one as uid 1000, then a third reads what both wrote
 if out="$(run --rm -v vol1:/data -- 'head -c 2000000 /dev/urandom > /data/root-file && md5sum /data/root-file > /data/root-file.md5 && mkdir /data/u && chown 1000:1000 /data/u && sync' 2>&1)"; then
   pass "a container writes into the volume as root"
@@ -98,8 +108,13 @@ fi
 out="$(run --rm -v vol1:/data -- 'md5sum -c /data/root-file.md5 && stat -c %u /data/u/file && cat /data/u/file' 2>&1)"
 [[ "$out" == *"root-file: OK"* && "$out" == *$'\n1000\nfrom-1000'* ]] \
   && pass "a later container reads both back (checksum, owner, content)" || fail "read back" "$out"
-[[ -d "$root/vol1/data" && -f "$root/vol1/data/tierfs.log" ]] && pass "the volume's data folder is a tierfs data folder under the plugin root" \
-  || fail "data folder" "$(ls -la "$root/vol1" 2>&1)"
+[[ -d "$vols/vol1/data" && -f "$vols/vol1/data/tierfs.log" ]] && pass "the volume's data folder is a tierfs data folder under the plugin root" \
+  || fail "data folder" "$(ls -la "$vols/vol1" 2>&1)"
+
+# --- containers in quick succession: each unmount is complete before the next mount
+ok=0
+for i in 1 2 3; do out="$(run --rm -v vol1:/data -- true 2>&1)" && ok=$((ok + 1)); done
+[[ $ok -eq 3 ]] && pass "three short containers in a row each get the volume" || fail "quick succession" "$ok of 3: $out"
 
 # --- in use: removal refused; a second container shares the mount
 run -d --name holder -v vol1:/data -- 'echo held > /data/held; sleep 600' > /dev/null
@@ -119,7 +134,7 @@ rm -f "$sock"
 start_plugin
 ls="$("${P[@]}" volume ls --format '{{.Name}}' 2>&1)"
 path="$(curl -s --unix-socket "$sock" -X POST http://plugin/VolumeDriver.Path -d '{"Name":"vol1"}')"
-[[ "$ls" == *vol1* && "$path" == *"$root/vol1/mnt"* ]] && pass "a restarted plugin lists the volume and finds its mount" \
+[[ "$ls" == *vol1* && "$path" == *"$vols/vol1/mnt"* ]] && pass "a restarted plugin lists the volume and finds its mount" \
   || fail "plugin restart" "$ls / $path"
 "${P[@]}" rm -f -t 0 holder > /dev/null 2>&1
 for _ in $(seq 100); do mounted vol1 || break; sleep 0.1; done
@@ -128,7 +143,7 @@ out="$(run --rm -v vol1:/data -- 'cat /data/during /data/held' 2>&1)"
 [[ "$out" == $'during\nheld' ]] && pass "what was written while the plugin was dead is there" || fail "data after restart" "$out"
 
 # --- removal deletes the data
-if out="$("${P[@]}" volume rm vol1 2>&1)" && [[ ! -e "$root/vol1" ]] && ! "${P[@]}" volume exists vol1; then
+if out="$("${P[@]}" volume rm vol1 2>&1)" && [[ ! -e "$vols/vol1" ]] && ! "${P[@]}" volume exists vol1; then
   pass "volume rm deletes the volume and its data"
 else
   fail "volume rm" "$out"

@@ -9,7 +9,6 @@ import io.tierfs.metrics.Alerts;
 import io.tierfs.metrics.MetricsEndpoint;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -197,8 +196,10 @@ public final class MountCommand implements Callable<Integer> {
             if (!Files.isReadable(config)) {
                 throw new IllegalArgumentException("cannot read config file " + config);
             }
-            try (InputStream in = Files.newInputStream(config)) {
+            try (java.io.Reader in = Files.newBufferedReader(config, java.nio.charset.StandardCharsets.UTF_8)) {
                 p.load(in);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new IllegalArgumentException("config file " + config + " is not UTF-8 text");
             }
             for (String key : p.stringPropertyNames()) {
                 if (!CONFIG_KEYS.contains(key) && !key.startsWith("alert.")) {
@@ -360,7 +361,9 @@ public final class MountCommand implements Callable<Integer> {
                 throw new VolumeException("the daemon exited with status " + p.exitValue() + ": " + lastLine(out));
             }
             Mounts.Entry e = Mounts.find(s.mountpoint());
-            if (e != null && e.isTierfs() && !Mounts.isStale(s.mountpoint())) {
+            // serving, and with its state written: `tierfs status` and `unmount` find it from here on
+            if (e != null && e.isTierfs() && !Mounts.isStale(s.mountpoint())
+                && StatusCommand.daemonOf(s.data(), s.mountpoint()).map(d -> d.pid() == p.pid()).orElse(false)) {
                 Files.readAttributes(s.mountpoint(), "unix:ino");
                 return p.pid();
             }

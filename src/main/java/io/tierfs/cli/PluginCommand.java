@@ -19,8 +19,9 @@ public final class PluginCommand implements Callable<Integer> {
         description = "The unix socket to serve (default: ${DEFAULT-VALUE}, where engines discover plugins).")
     Path socket;
 
-    @Option(names = "--root", paramLabel = "DIR", defaultValue = "/var/lib/tierfs/volumes",
-        description = "The folder holding each volume's data, options and mountpoint (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--root", paramLabel = "DIR", defaultValue = "/var/lib/tierfs/plugin",
+        description = "The plugin's folder: its log, and in volumes/NAME each volume's data, options and mountpoint"
+            + " (default: ${DEFAULT-VALUE}).")
     Path root;
 
     @Override

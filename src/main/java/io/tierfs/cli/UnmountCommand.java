@@ -2,6 +2,7 @@ package io.tierfs.cli;
 
 import io.tierfs.daemon.Mounts;
 import io.tierfs.daemon.VolumeException;
+import io.tierfs.daemon.VolumeLock;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.LibC;
 import java.io.IOException;
@@ -45,8 +46,10 @@ public final class UnmountCommand implements Callable<Integer> {
         if (!entry.isTierfs()) {
             throw new VolumeException(mp + " is not a tierfs mount (" + entry.type() + ")");
         }
-        Optional<ProcessHandle> daemon = StatusCommand.daemonOf(Path.of(entry.source()), mp);
-        if (Mounts.isStale(mp) || daemon.isEmpty()) {
+        Path data = Path.of(entry.source());
+        Optional<ProcessHandle> daemon = StatusCommand.daemonOf(data, mp);
+        // a daemon that has just mounted may not have written its state yet: a mount that answers is live
+        if (Mounts.isStale(mp) || daemon.isEmpty() && !VolumeLock.isHeld(data)) {
             if (LibC.INSTANCE.umount2(mp.toString(), LibC.MNT_DETACH) != 0 && !fusermount(mp, true)) {
                 throw new VolumeException("could not clear the stale mount at " + mp);
             }
@@ -62,13 +65,14 @@ public final class UnmountCommand implements Callable<Integer> {
                 throw new VolumeException("unmount of " + mp + " failed: errno " + errno);
             }
         }
-        ProcessHandle p = daemon.get();
         long deadline = System.currentTimeMillis() + EXIT_TIMEOUT_MILLIS;
-        while (p.isAlive() && System.currentTimeMillis() < deadline) {
+        // its process if known, else the volume's lock, which the daemon lets go of last
+        while ((daemon.isPresent() ? daemon.get().isAlive() : VolumeLock.isHeld(data))
+            && System.currentTimeMillis() < deadline) {
             Thread.sleep(20);
         }
-        if (p.isAlive()) {
-            throw new VolumeException("unmounted " + mp + ", but daemon " + p.pid() + " is still flushing");
+        if (daemon.isPresent() ? daemon.get().isAlive() : VolumeLock.isHeld(data)) {
+            throw new VolumeException("unmounted " + mp + ", but its daemon is still flushing");
         }
         return "unmounted " + mp;
     }

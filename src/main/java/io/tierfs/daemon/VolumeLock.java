@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** The running daemon's exclusive hold on a data folder: two daemons on one volume would corrupt it. */
-final class VolumeLock implements AutoCloseable {
+public final class VolumeLock implements AutoCloseable {
     private final FileChannel channel;
     private final FileLock lock;
 
@@ -36,7 +36,8 @@ final class VolumeLock implements AutoCloseable {
     }
 
     /** Whether a daemon holds the folder now (the lock is probed, then let go). */
-    static boolean isHeld(Path data) throws IOException {
+    /** Whether a daemon holds the volume in {@code data} (opened, not yet closed and flushed). */
+    public static boolean isHeld(Path data) throws IOException {
         Path file = VolumeLayout.lockFile(data);
         if (!Files.exists(file)) {
             return false;

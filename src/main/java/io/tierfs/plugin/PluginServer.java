@@ -30,6 +30,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class PluginServer {
     private static final Logger LOG = Logger.getLogger(PluginServer.class.getName());
     private static final String CONTENT_TYPE = "application/vnd.docker.plugins.v1.2+json";
+    /** Engines send a name, an id and a few options: anything larger is not a request of theirs. */
+    private static final int MAX_BODY = 64 * 1024;
 
     private final VolumeDriver driver;
     private final Server server;
@@ -65,18 +67,18 @@ public final class PluginServer {
 
     private void respond(Request request, Response response, Callback callback) throws IOException {
         String path = Request.getPathInContext(request);
-        String body = Content.Source.asString(request);
+        String body = "";
         Map<String, Object> answer;
         int status = 200;
         try {
-            Map<String, Object> in = body.isBlank() ? Map.of() : JSON.std.mapFrom(body);
-            answer = call(path, in);
+            body = body(request);
+            answer = call(path, parse(body));
         } catch (VolumeException | IllegalArgumentException e) {
-            LOG.warning(path + " " + body.strip() + ": refused: " + e.getMessage());
+            LOG.warning(path + " " + excerpt(body) + ": refused: " + e.getMessage());
             answer = Map.of("Err", e.getMessage());
             status = 500;
         } catch (Exception e) {
-            LOG.log(Level.SEVERE, path + " " + body.strip() + " failed", e);
+            LOG.log(Level.SEVERE, path + " " + excerpt(body) + " failed", e);
             answer = Map.of("Err", "tierfs plugin: " + e);
             status = 500;
         }
@@ -85,7 +87,40 @@ public final class PluginServer {
         Content.Sink.write(response, true, JSON.std.asString(answer), callback);
     }
 
+    private static String body(Request request) throws IOException {
+        if (request.getLength() > MAX_BODY) {
+            throw new IllegalArgumentException("request of " + request.getLength() + " bytes refused (at most " + MAX_BODY + ")");
+        }
+        try (java.io.InputStream in = Content.Source.asInputStream(request)) {
+            byte[] b = in.readNBytes(MAX_BODY + 1);
+            if (b.length > MAX_BODY) {
+                throw new IllegalArgumentException("request of more than " + MAX_BODY + " bytes refused");
+            }
+            return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Map<String, Object> parse(String body) {
+        if (body.isBlank()) {
+            return Map.of();
+        }
+        try {
+            return JSON.std.mapFrom(body);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the request is not a JSON object");
+        }
+    }
+
+    /** What a log line shows of a request: enough to know it, never megabytes. */
+    private static String excerpt(String body) {
+        String b = body.strip().replaceAll("\\s+", " ");
+        return b.length() <= 300 ? b : b.substring(0, 300) + "... (" + body.length() + " characters)";
+    }
+
     private Map<String, Object> call(String path, Map<String, Object> in) throws Exception {
+        if (in.containsKey("Name") && !(in.get("Name") instanceof String)) {
+            throw new IllegalArgumentException("Name must be a string");
+        }
         String name = (String) in.get("Name");
         return switch (path) {
             case "/Plugin.Activate" -> Map.of("Implements", List.of("VolumeDriver"));

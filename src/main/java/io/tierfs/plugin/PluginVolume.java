@@ -2,7 +2,7 @@ package io.tierfs.plugin;
 
 import io.tierfs.nativeio.Durable;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,19 +40,21 @@ record PluginVolume(String name, Path dir) {
         return Files.isRegularFile(config());
     }
 
-    /** Writes the folder with its config file last: a crash before that leaves no volume, only debris. */
+    /**
+     * Writes the folder with its config file last: a crash before that leaves no volume, only
+     * debris. Properties' own escapes keep any value one value (a newline or a backslash in it
+     * cannot become another key).
+     */
     void create(Map<String, String> options) throws IOException {
         Durable.createDirectories(mountpoint());
-        Durable.writeAtomically(config(), out -> {
-            StringBuilder b = new StringBuilder("# tierfs volume '" + name + "', made by the volume plugin\n");
-            new TreeMap<>(options).forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
-            out.write(b.toString().getBytes(StandardCharsets.UTF_8));
-        });
+        Properties p = new Properties();
+        p.putAll(options);
+        Durable.writeAtomically(config(), out -> p.store(out, "tierfs volume '" + name + "', made by the volume plugin"));
     }
 
     Map<String, String> options() throws IOException {
         Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(config())) {
+        try (Reader in = Files.newBufferedReader(config(), StandardCharsets.UTF_8)) {
             p.load(in);
         }
         Map<String, String> m = new TreeMap<>();

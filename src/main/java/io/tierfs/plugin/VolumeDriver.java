@@ -42,21 +42,32 @@ public final class VolumeDriver {
     public record Volume(String name, Path mountpoint, FileTime created, Map<String, String> options, int users) {
     }
 
+    private static final int NAME_MAX = 128;
+    /** The volumes' folders; the plugin's own files (its log) sit beside, never among them. */
     private final Path root;
     private final Map<String, Object> turns = new ConcurrentHashMap<>();
 
-    public VolumeDriver(Path root) throws IOException {
-        this.root = root;
+    /** @param pluginRoot the plugin's folder: volumes go in its {@code volumes/} */
+    public VolumeDriver(Path pluginRoot) throws IOException {
+        this.root = pluginRoot.resolve("volumes");
         Files.createDirectories(root);
     }
 
     public void create(String name, Map<String, String> options) throws VolumeException, IOException {
         synchronized (turn(name)) {
             PluginVolume v = volume(name);
-            for (String key : options.keySet()) {
+            for (Map.Entry<String, String> o : options.entrySet()) {
+                String key = o.getKey();
                 if (!OPTIONS.contains(key)) {
                     throw new VolumeException("unknown option '" + key + "' (tierfs takes: "
                         + String.join(", ", new TreeSet<>(OPTIONS)) + ")");
+                }
+                if (o.getValue().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                    throw new VolumeException("option " + key + " holds a control character (a newline?)");
+                }
+                if ((key.equals("ssd") || key.equals("hdd")) && !Path.of(o.getValue()).isAbsolute()) {
+                    // relative to what? the plugin's working folder changes with how it is started
+                    throw new VolumeException("option " + key + " must be an absolute path, not '" + o.getValue() + "'");
                 }
             }
             if (v.exists()) {
@@ -163,6 +174,9 @@ public final class VolumeDriver {
     }
 
     private PluginVolume volume(String name) throws VolumeException {
+        if (name != null && name.length() > NAME_MAX) {
+            throw new VolumeException("volume names are at most " + NAME_MAX + " characters; this one has " + name.length());
+        }
         if (name == null || !NAME.matcher(name).matches()) {
             throw new VolumeException("bad volume name '" + name + "': use letters, digits, '_', '.' and '-',"
                 + " starting with a letter or digit");
@@ -181,7 +195,7 @@ public final class VolumeDriver {
     private static MountSettings settings(PluginVolume v) throws VolumeException, IOException {
         try {
             return MountCommand.parse("--config=" + v.config(), "--data=" + v.data(), v.mountpoint().toString());
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | picocli.CommandLine.PicocliException e) {
             throw new VolumeException(e.getMessage().replace(" in " + v.config(), ""));
         }
     }

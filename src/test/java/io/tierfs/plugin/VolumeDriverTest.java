@@ -40,10 +40,24 @@ class VolumeDriverTest {
         e = assertThrows(VolumeException.class, () -> d.create("v", Map.of("data", "/elsewhere")));
         assertTrue(e.getMessage().contains("unknown option 'data'"), e.getMessage());
         assertThrows(VolumeException.class, () -> d.create("../escape", Map.of()));
+        e = assertThrows(VolumeException.class, () -> d.create("v", Map.of("ssd", "/tmp/x\nhdd=/etc")));
+        assertTrue(e.getMessage().contains("control character"), e.getMessage());
+        e = assertThrows(VolumeException.class, () -> d.create("v", Map.of("hdd", "relative/dir")));
+        assertTrue(e.getMessage().contains("absolute path"), e.getMessage());
+        e = assertThrows(VolumeException.class, () -> d.create("v", Map.of("hot-capacity", "12Q")));
+        assertTrue(e.getMessage().startsWith("invalid size '12Q'"), e.getMessage());
+        e = assertThrows(VolumeException.class, () -> d.create("x".repeat(300), Map.of()));
+        assertTrue(e.getMessage().contains("at most 128 characters"), e.getMessage());
         assertTrue(d.list().isEmpty());
-        try (var left = Files.list(root)) {
+        try (var left = Files.list(root.resolve("volumes"))) {
             assertEquals(0, left.count(), "no folder or scratch left behind");
         }
+    }
+
+    @Test
+    void optionsKeepBackslashesAndNonAsciiAsTheyWere() throws Exception {
+        new VolumeDriver(root).create("u", Map.of("ssd", "/srv/donn\u00e9es/a\\b=c"));
+        assertEquals(Map.of("ssd", "/srv/donn\u00e9es/a\\b=c"), new VolumeDriver(root).get("u").options());
     }
 
     @Test
@@ -58,7 +72,7 @@ class VolumeDriverTest {
     void removeRefusesAVolumeInUseAndOtherwiseDeletesItsData() throws Exception {
         VolumeDriver d = new VolumeDriver(root);
         d.create("v", Map.of());
-        PluginVolume v = new PluginVolume("v", root.resolve("v"));
+        PluginVolume v = new PluginVolume("v", root.resolve("volumes/v"));
         Files.createDirectories(v.data());
         Files.writeString(v.data().resolve("some-block"), "x");
         v.setUsers(Set.of("container-1"));
