@@ -1,35 +1,28 @@
 package io.tierfs.cli;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** `tierfs alerts`: each alert rule's state, and when alerts fired and resolved. */
 @Command(name = "alerts", mixinStandardHelpOptions = true,
     description = "List the volume's alert rules with their state (ok, pending, firing) and values, and the alerts"
         + " that fired and resolved, with both times.")
 public final class AlertsCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT")
-    Path mountpoint;
-
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
+    @Mixin
+    MountedVolume volume;
 
     @Override
     public Integer call() throws Exception {
-        Path mp = mountpoint.toAbsolutePath().normalize();
-        Path data = StatusCommand.servedFrom(mp);
-        Map<String, Object> state = data == null ? null : StatusCommand.freshState(data);
+        Map<String, Object> state = volume.state();
         if (state == null) {
             return 1;
         }
         Map<?, ?> alerts = (Map<?, ?>) state.get("alerts");
-        if (json) {
+        if (volume.json) {
             System.out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(alerts));
             return 0;
         }

@@ -8,18 +8,15 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** `tierfs stats`: the live KPIs, for people (the same figures as the Prometheus endpoint). */
 @Command(name = "stats", mixinStandardHelpOptions = true,
     description = "Show the volume's KPIs: operations and bytes a second, latency (avg, p50, p95, p99, max) by"
         + " operation over the last 10 s and minute, requests in flight, errors, tier use and hits, migration.")
 public final class StatsCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT")
-    Path mountpoint;
-
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
+    @Mixin
+    MountedVolume volume;
 
     @Option(names = "--watch", paramLabel = "SECONDS", description = "Refresh every SECONDS until interrupted.")
     Integer watch;
@@ -29,10 +26,10 @@ public final class StatsCommand implements Callable<Integer> {
         if (watch != null && watch < 1) {
             throw new IllegalArgumentException("--watch takes a whole number of seconds from 1, not " + watch);
         }
-        Path mp = mountpoint.toAbsolutePath().normalize();
+        Path mp = volume.mountpoint();
+        boolean json = volume.json;
         while (true) {
-            Path data = StatusCommand.servedFrom(mp);
-            Map<String, Object> state = data == null ? null : StatusCommand.freshState(data);
+            Map<String, Object> state = volume.state();
             if (state == null) {
                 return 1;
             }

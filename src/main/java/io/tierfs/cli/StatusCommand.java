@@ -10,28 +10,22 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** `tierfs status`: the daemon, its data folder, and each tier's capacity and use. */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = "Show the daemon's pid, the data folder, and capacity and usage per tier.")
 public final class StatusCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT")
-    Path mountpoint;
-
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
+    @Mixin
+    MountedVolume volume;
 
     @Override
     public Integer call() throws IOException {
-        Path mp = mountpoint.toAbsolutePath().normalize();
-        Path data = servedFrom(mp);
-        Map<String, Object> state = data == null ? null : freshState(data);
+        Map<String, Object> state = volume.state();
         if (state == null) {
             return 1;
         }
-        if (json) {
+        if (volume.json) {
             System.out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(state));
             return 0;
         }
