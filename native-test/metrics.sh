@@ -169,9 +169,27 @@ out="$("$TIERFS" alerts "$mnt" 2>&1)"
 [[ "$out" == *busy-writes*resolved* ]] && pass "tierfs alerts prints rules and history" || fail "alerts text" "$out"
 tierfs_unmount "$mnt"
 
-# --- --metrics off
-tierfs_mount "$mnt" "$data" --metrics off || { summary; exit 1; }
+# --- --metrics off; alert rules reloaded live from the config file
+conf="$work/live.conf"
+printf 'alert.ssd-check = ssd.use_percent > 1000\n' > "$conf"
+tierfs_mount "$mnt" "$data" --metrics off --config "$conf" || { summary; exit 1; }
 url="$("$TIERFS" status --json "$mnt" | json_get 'print(d.get("metrics_url"))')"
 [[ "$url" == None ]] && pass "--metrics off serves no endpoint" || fail "--metrics off" "$url"
+[[ "$(alert_state ssd-check)" == ok ]] || fail "reload setup" "ssd-check is $(alert_state ssd-check)"
+printf 'alert.ssd-check = ssd.use_percent >= 0\nalert.high-read-latency = off\n' > "$conf"
+out="$("$TIERFS" reload "$mnt" 2>&1)"
+for _ in $(seq 20); do [[ "$(alert_state ssd-check)" == firing ]] && break; sleep 0.2; done
+[[ "$out" == *"1 changed, 1 removed"* && "$(alert_state ssd-check)" == firing ]] \
+  && pass "tierfs reload changes a threshold live ($out)" || fail "reload" "$out; ssd-check $(alert_state ssd-check)"
+printf 'hot-capacity = 16M\nalert.ssd-check = ssd.use_percent >>= 0\n' > "$conf"
+out="$("$TIERFS" reload "$mnt" 2>&1)"; rc=$?
+[[ $rc -ne 0 && "$out" == *"running rules are kept: alert.ssd-check: unknown operator '>>='"*"$conf, line 2"* \
+   && "$(alert_state ssd-check)" == firing ]] && pass "a bad file is refused by reload, naming the line; the rules run on" \
+  || fail "bad reload" "rc $rc: $out"
+printf 'alert.ssd-check = ssd.use_percent > 1000\n' > "$conf"
+kill -HUP "$(daemon_pid "$data")"
+for _ in $(seq 20); do [[ "$(alert_state ssd-check)" == ok ]] && break; sleep 0.2; done
+[[ "$(alert_state ssd-check)" == ok ]] && grep -q 'ended by reload' <<< "$("$TIERFS" alerts "$mnt")" \
+  && pass "SIGHUP reloads too; a firing alert it changes is ended by the reload" || fail "SIGHUP" "$(alert_state ssd-check)"
 tierfs_unmount "$mnt"
 summary

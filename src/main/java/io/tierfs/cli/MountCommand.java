@@ -1,11 +1,11 @@
 package io.tierfs.cli;
 
+import io.tierfs.daemon.ConfigFile;
 import io.tierfs.daemon.Daemon;
 import io.tierfs.daemon.MountSettings;
 import io.tierfs.daemon.Mounts;
 import io.tierfs.daemon.Preflight;
 import io.tierfs.daemon.VolumeException;
-import io.tierfs.metrics.Alerts;
 import io.tierfs.metrics.MetricsEndpoint;
 import java.io.File;
 import java.io.IOException;
@@ -28,9 +28,6 @@ import picocli.CommandLine.Parameters;
     description = "Mount a tierfs volume. Without --foreground, returns once the mount serves, leaving the daemon in the background.")
 public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
-    static final Set<String> CONFIG_KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
-        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress",
-        "zstd-level", "min-saving", "mount-flags", "mountpoint", "metrics");
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
 
@@ -163,6 +160,8 @@ public final class MountCommand implements Callable<Integer> {
                 // left to the JVM's shutdown hook, which stops the daemon as well
             }
         }
+        // SIGHUP, as daemons take it (and `tierfs reload` sends it): read the config file's alert rules again
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> daemon.reload());
     }
 
     /**
@@ -193,20 +192,7 @@ public final class MountCommand implements Callable<Integer> {
     MountSettings settings() throws IOException {
         Properties p = new Properties();
         if (config != null) {
-            if (!Files.isReadable(config)) {
-                throw new IllegalArgumentException("cannot read config file " + config);
-            }
-            try (java.io.Reader in = Files.newBufferedReader(config, java.nio.charset.StandardCharsets.UTF_8)) {
-                p.load(in);
-            } catch (java.nio.charset.CharacterCodingException e) {
-                throw new IllegalArgumentException("config file " + config + " is not UTF-8 text");
-            }
-            for (String key : p.stringPropertyNames()) {
-                if (!CONFIG_KEYS.contains(key) && !key.startsWith("alert.")) {
-                    throw new IllegalArgumentException("unknown key '" + key + "' in " + config
-                        + " (known: " + String.join(", ", new java.util.TreeSet<>(CONFIG_KEYS)) + ")");
-                }
-            }
+            p = ConfigFile.load(config, ConfigFile.KEYS);
         }
         Path dataDir = pick(data, p, "data", Path.of("tierfs-data"));
         long bs = blockSize != null ? blockSize : p.containsKey("block-size") ? SizeConverter.parse(p.getProperty("block-size")) : 0;
@@ -243,21 +229,8 @@ public final class MountCommand implements Callable<Integer> {
         if (mp == null) {
             throw new IllegalArgumentException("no mountpoint: give one after the options, or as mountpoint in the config file");
         }
-        Map<String, String> alerts = new java.util.TreeMap<>();
-        for (String key : p.stringPropertyNames()) {
-            if (key.startsWith("alert.")) {
-                alerts.put(key.substring(6), p.getProperty(key));
-            }
-        }
-        if (alert != null) {
-            alerts.putAll(alert);
-        }
-        try {
-            Alerts.rules(alerts, List.of("hot", "ssd", "hdd"));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage() + (config == null ? "" : " (in " + config
-                + lineOf(config, "alert." + e.getMessage().substring(6, e.getMessage().indexOf(':'))) + ")"), e);
-        }
+        Map<String, String> commandLineAlerts = alert == null ? Map.of() : alert;
+        ConfigFile.alerts(config, p, commandLineAlerts, List.of("hot", "ssd", "hdd")); // refuses a bad rule now
         long hot = hotCapacity != null ? hotCapacity
             : p.containsKey("hot-capacity") ? SizeConverter.parse(p.getProperty("hot-capacity")) : MountSettings.UNSET;
         return new MountSettings(mp.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
@@ -269,22 +242,7 @@ public final class MountCommand implements Callable<Integer> {
                 minSaving != null ? minSaving.toString() : p.getProperty("min-saving", "12.5")),
             MountSettings.parseMountFlags(mountFlags != null ? mountFlags : p.getProperty("mount-flags", "")),
             MetricsEndpoint.checkAddress(metrics != null ? metrics : p.getProperty("metrics", MetricsEndpoint.DEFAULT_ADDRESS)),
-            alerts);
-    }
-
-    /** ", line N" where {@code key} is set in {@code file}, or "" where it is not (given on the command line). */
-    private static String lineOf(Path file, String key) {
-        try {
-            List<String> lines = Files.readAllLines(file);
-            for (int i = 0; i < lines.size(); i++) {
-                if (lines.get(i).strip().matches(java.util.regex.Pattern.quote(key) + "\\s*[=:].*")) {
-                    return ", line " + (i + 1);
-                }
-            }
-        } catch (IOException e) {
-            // the file was read a moment ago; without it the message just has no line
-        }
-        return "";
+            config == null ? null : config.toAbsolutePath().normalize(), commandLineAlerts);
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -348,6 +306,9 @@ public final class MountCommand implements Callable<Integer> {
         cmd.add("--min-saving=" + s.compress().minSavingPercent());
         cmd.add("--mount-flags=" + String.join(",", s.mountFlags()));
         cmd.add("--metrics=" + s.metrics());
+        if (s.config() != null) {
+            cmd.add("--config=" + s.config()); // for its alert rules, now and at each reload
+        }
         s.alerts().forEach((name, rule) -> cmd.add("--alert=" + name + "=" + rule));
         cmd.add(s.mountpoint().toString());
         Process p = new ProcessBuilder(cmd)

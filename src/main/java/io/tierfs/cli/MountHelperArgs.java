@@ -1,5 +1,6 @@
 package io.tierfs.cli;
 
+import io.tierfs.daemon.ConfigFile;
 import io.tierfs.daemon.MountSettings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,11 +63,11 @@ final class MountHelperArgs {
             if (MountSettings.MOUNT_FLAGS.contains(opt)) {
                 flags.remove(opt);
                 flags.add(opt);
-            } else if (eq > 0 && (key.equals("config") || MountCommand.CONFIG_KEYS.contains(key) && !NOT_KEYS.contains(key))) {
+            } else if (eq > 0 && (key.equals("config") || ConfigFile.KEYS.contains(key) && !NOT_KEYS.contains(key))) {
                 values.remove(key);
                 values.put(key, opt.substring(eq + 1));
             } else {
-                Set<String> known = new TreeSet<>(MountCommand.CONFIG_KEYS);
+                Set<String> known = new TreeSet<>(ConfigFile.KEYS);
                 known.removeAll(NOT_KEYS);
                 known.add("config");
                 throw new IllegalArgumentException("unknown mount option '" + opt + "' (tierfs takes KEY=VALUE for "

@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -107,7 +108,7 @@ public final class Daemon {
         adapter = new FuseAdapter(inodes, new Namespace(inodes, xattrs), new FileOps(inodes), xattrs, blocks,
             stats::capacity, registry);
         VolumeGauges.register(registry, () -> volumeFigures(stats));
-        alerts = new Alerts(Alerts.rules(settings.alerts(), tierNames()), registry);
+        alerts = new Alerts(Alerts.rules(alertRules(), tierNames()), registry);
         if (!settings.metrics().equals("off")) { // before the mount: an address in use refuses it
             try {
                 metrics = MetricsEndpoint.start(settings.metrics(), registry);
@@ -218,6 +219,32 @@ public final class Daemon {
             names.add(blocks.tier(t).name());
         }
         return names;
+    }
+
+    /** The rules by name: the config file's, as it reads now, with the command line's over them. */
+    private Map<String, String> alertRules() throws IOException {
+        Properties p = settings.config() == null ? new Properties() : ConfigFile.load(settings.config(), ConfigFile.KEYS);
+        return ConfigFile.alerts(settings.config(), p, settings.alerts(), tierNames());
+    }
+
+    /**
+     * Reads the config file again and runs its alert rules from now on (SIGHUP, `tierfs reload`);
+     * a file that does not read, or a bad rule, is refused and the running rules are kept. The
+     * other options need a remount.
+     */
+    public synchronized void reload() {
+        String result;
+        boolean ok = false;
+        try {
+            result = alerts.replace(Alerts.rules(alertRules(), tierNames()), System.currentTimeMillis());
+            ok = true;
+            LOG.info("reloaded " + (settings.config() == null ? "(no config file)" : settings.config()) + ": " + result);
+        } catch (IllegalArgumentException | IOException e) {
+            result = "refused, the running rules are kept: " + e.getMessage();
+            LOG.warning("reload " + result);
+        }
+        state.reloaded(ok, result);
+        state.writeQuietly();
     }
 
     /** The alert rules against the last 10 s, once a second. */

@@ -25,6 +25,7 @@ final class DaemonState {
     private final String metricsUrl;
     private final FuseMetrics kpis;
     private final Supplier<Map<String, Object>> alerts;
+    private volatile Map<String, Object> lastReload;
 
     /** @param metricsUrl the Prometheus endpoint's URL, or null if there is none */
     DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats, Supplier<MigrationStats> migration,
@@ -61,6 +62,7 @@ final class DaemonState {
         k.put("last60s", kpis.window(60));
         s.put("kpis", k);
         s.put("alerts", alerts.get());
+        s.put("reload", lastReload);
         Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
         Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
         Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -80,6 +82,15 @@ final class DaemonState {
             out.put("failures", m.failures());
         }
         return out;
+    }
+
+    /** The outcome of the last reload, for `tierfs reload` to wait for and print. */
+    void reloaded(boolean ok, String message) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("atMillis", System.currentTimeMillis());
+        r.put("ok", ok);
+        r.put("message", message);
+        lastReload = r;
     }
 
     void writeQuietly() {

@@ -25,12 +25,14 @@ import java.util.TreeSet;
  * @param compress    the tiers whose blocks moved there are stored compressed, by content, and how
  * @param mountFlags  kernel mount flags beyond the fixed ones (see {@link #MOUNT_FLAGS})
  * @param metrics     where the Prometheus endpoint listens, HOST:PORT, or "off"
- * @param alerts      alert rules by name that change or turn off ("off") the built-in ones, or add to them
+ * @param config      the config file, read again by a reload for its alert rules; null if none
+ * @param alerts      the command line's alert rules by name, over the config file's: they change or
+ *                    turn off ("off") the built-in ones, or add to them
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
                             long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
                             int threads, int sealAfter, Compression compress, List<String> mountFlags,
-                            String metrics, Map<String, String> alerts) {
+                            String metrics, Path config, Map<String, String> alerts) {
     public static final long UNSET = -1;
 
     /**

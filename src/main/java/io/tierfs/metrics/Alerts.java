@@ -32,8 +32,8 @@ public final class Alerts {
         "high-tier-use", "hdd.use_percent > 90 for 60s severity critical",
         "high-error-rate", "errors_per_second > 1 for 60s severity critical");
 
-    private final List<AlertRule> rules;
-    private final Map<String, State> states = new LinkedHashMap<>();
+    private List<AlertRule> rules;
+    private Map<String, State> states = new LinkedHashMap<>();
     private final Deque<Map<String, Object>> history = new ArrayDeque<>();
 
     /** One rule's state: since when its conditions hold (0: they do not), and when it fired (0: not firing). */
@@ -80,6 +80,48 @@ public final class Alerts {
             }).register(registry);
     }
 
+    /**
+     * Runs {@code next} from now on: a rule kept as it was keeps its state (a firing alert goes
+     * on firing); a changed or new one starts afresh, and a firing one that is dropped or changed
+     * is recorded as ended by the reload.
+     *
+     * @return what changed, in words
+     */
+    public synchronized String replace(List<AlertRule> next, long now) {
+        Map<String, AlertRule> old = new LinkedHashMap<>();
+        rules.forEach(r -> old.put(r.name(), r));
+        Map<String, State> kept = new LinkedHashMap<>();
+        int added = 0;
+        int changed = 0;
+        for (AlertRule r : next) {
+            AlertRule before = old.remove(r.name());
+            if (before != null && before.expression().equals(r.expression())) {
+                kept.put(r.name(), states.get(r.name()));
+                continue;
+            }
+            if (before == null) {
+                added++;
+            } else {
+                changed++;
+                endByReload(before, now);
+            }
+            kept.put(r.name(), new State());
+        }
+        old.values().forEach(r -> endByReload(r, now));
+        int removed = old.size();
+        rules = List.copyOf(next);
+        states = kept;
+        return next.size() + " alert rules: " + added + " added, " + changed + " changed, " + removed + " removed, "
+            + (next.size() - added - changed) + " unchanged";
+    }
+
+    private void endByReload(AlertRule r, long now) {
+        State s = states.get(r.name());
+        if (s != null && s.firedAt != 0) {
+            record(r, "ended by reload", s, now);
+        }
+    }
+
     /** Evaluates every rule against {@code kpis} at {@code now} (milliseconds); once a second. */
     public synchronized void evaluate(Map<String, Double> kpis, long now) {
         for (AlertRule r : rules) {
@@ -112,7 +154,7 @@ public final class Alerts {
         e.put("alert", r.name());
         e.put("event", event);
         e.put("at", Instant.ofEpochMilli(now).toString());
-        if (event.equals("resolved")) {
+        if (!event.equals("firing")) {
             e.put("firedAt", Instant.ofEpochMilli(s.firedAt).toString());
         }
         e.put("severity", r.severity());

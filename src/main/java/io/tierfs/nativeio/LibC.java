@@ -69,6 +69,11 @@ public interface LibC {
 
     int socket(int domain, int type, int protocol);
 
+    /** `tierfs reload` signals the daemon (SIGHUP); the JDK's ProcessHandle only ends processes. */
+    int SIGHUP = 1;
+
+    int kill(int pid, int sig);
+
     long sendto(int fd, @In byte[] buf, long len, int flags, @In byte[] addr, int addrlen);
 
     static int errno() {

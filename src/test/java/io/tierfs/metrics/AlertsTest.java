@@ -72,6 +72,25 @@ class AlertsTest {
     }
 
     @Test
+    void aReloadKeepsTheStateOfUnchangedRulesAndEndsChangedFiringOnes() {
+        java.util.Set<String> known = Kpis.volumeNames(TIERS);
+        Alerts a = new Alerts(List.of(AlertRule.parse("same", "in_flight > 1", known),
+            AlertRule.parse("edited", "in_flight > 1", known), AlertRule.parse("gone", "in_flight > 1", known)), registry);
+        a.evaluate(Map.of("in_flight", 5.0), 1_000);
+        String summary = a.replace(List.of(AlertRule.parse("same", "in_flight > 1", known),
+            AlertRule.parse("edited", "in_flight > 10", known), AlertRule.parse("new", "in_flight > 1", known)), 2_000);
+        assertEquals("3 alert rules: 1 added, 1 changed, 1 removed, 1 unchanged", summary);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rules = (List<Map<String, Object>>) a.status().get("rules");
+        assertEquals("firing", rules.get(0).get("state"), "unchanged: still firing, since its first time");
+        assertEquals("1970-01-01T00:00:01Z", rules.get(0).get("firedAt"));
+        assertEquals("ok", rules.get(1).get("state"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> history = (List<Map<String, Object>>) a.status().get("history");
+        assertEquals(2, history.stream().filter(e -> e.get("event").equals("ended by reload")).count());
+    }
+
+    @Test
     void defaultsAreValidAndCanBeChangedOrTurnedOff() {
         assertEquals(Alerts.DEFAULTS.size(), Alerts.rules(Map.of(), TIERS).size());
         List<AlertRule> r = Alerts.rules(Map.of("high-tier-use", "off", "hdd-full", "hdd.use_percent >= 99"), TIERS);
