@@ -231,6 +231,7 @@ public final class MountCommand implements Callable<Integer> {
         }
         Map<String, String> commandLineAlerts = alert == null ? Map.of() : alert;
         ConfigFile.alerts(config, p, commandLineAlerts, List.of("hot", "ssd", "hdd")); // refuses a bad rule now
+        ConfigFile.policies(config, p, List.of("hot", "ssd", "hdd"));
         long hot = hotCapacity != null ? hotCapacity
             : p.containsKey("hot-capacity") ? SizeConverter.parse(p.getProperty("hot-capacity")) : MountSettings.UNSET;
         return new MountSettings(mp.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),

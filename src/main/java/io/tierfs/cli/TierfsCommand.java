@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tierfs", mixinStandardHelpOptions = true, version = "tierfs 0.1.0",
     description = "A tiered FUSE filesystem for container hosts.",
     subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, WhereCommand.class, ScrubCommand.class,
-        StatsCommand.class, AlertsCommand.class, ReloadCommand.class, PluginCommand.class,
+        StatsCommand.class, AlertsCommand.class, ReloadCommand.class, PolicyCommand.class, PluginCommand.class,
         SimulateCommand.class,
         CommandLine.HelpCommand.class})
 public final class TierfsCommand implements Runnable {
@@ -16,7 +16,7 @@ public final class TierfsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: mount, unmount, status, stats, alerts, reload, where, scrub, simulate or plugin");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: mount, unmount, status, stats, alerts, policy, reload, where, scrub, simulate or plugin");
     }
 
     public static void main(String[] args) {

@@ -1,6 +1,7 @@
 package io.tierfs.daemon;
 
 import io.tierfs.metrics.Alerts;
+import io.tierfs.policy.Policies;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.CharacterCodingException;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigFile {
     private static final String ALERT = "alert.";
+    private static final String POLICY = "policy.";
     /** The mount options a config file may set (and alert.NAME lines). */
     public static final Set<String> KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
         "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress",
@@ -41,9 +43,9 @@ public final class ConfigFile {
             throw new IllegalArgumentException("config file " + file + " is not UTF-8 text");
         }
         for (String key : p.stringPropertyNames()) {
-            if (!keys.contains(key) && !key.startsWith(ALERT)) {
+            if (!keys.contains(key) && !key.startsWith(ALERT) && !key.startsWith(POLICY)) {
                 throw new IllegalArgumentException("unknown key '" + key + "' in " + file + " (known: "
-                    + String.join(", ", new TreeSet<>(keys)) + ", alert.NAME)" + lineOf(file, key));
+                    + String.join(", ", new TreeSet<>(keys)) + ", alert.NAME, policy.NAME)" + lineOf(file, key));
             }
         }
         return p;
@@ -73,6 +75,27 @@ public final class ConfigFile {
                 : " (given on the command line)"), e);
         }
         return alerts;
+    }
+
+    /**
+     * The file's policies by name ({@code policy.NAME = RULE}), checked.
+     *
+     * @throws IllegalArgumentException "policy.NAME: what is wrong (in FILE, line N)"
+     */
+    public static Map<String, String> policies(Path file, Properties p, List<String> tiers) {
+        Map<String, String> policies = new TreeMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (key.startsWith(POLICY)) {
+                policies.put(key.substring(POLICY.length()), p.getProperty(key));
+            }
+        }
+        try {
+            Policies.rules(policies, tiers);
+        } catch (IllegalArgumentException e) {
+            String name = e.getMessage().substring(POLICY.length(), e.getMessage().indexOf(':'));
+            throw new IllegalArgumentException(e.getMessage() + " (in " + file + lineOf(file, POLICY + name) + ")", e);
+        }
+        return policies;
     }
 
     /** ", line N" where {@code key} is set in {@code file}, or "" if it cannot be found. */

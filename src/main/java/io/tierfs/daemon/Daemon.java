@@ -10,6 +10,7 @@ import io.tierfs.meta.Keys;
 import io.tierfs.meta.MetadataStore;
 import io.tierfs.meta.RocksMetadataStore;
 import io.tierfs.metrics.Alerts;
+import io.tierfs.policy.Policies;
 import io.tierfs.metrics.FuseMetrics;
 import io.tierfs.metrics.Kpis;
 import io.tierfs.metrics.MetricsEndpoint;
@@ -63,6 +64,7 @@ public final class Daemon {
     private DaemonState state;
     private MetricsEndpoint metrics;
     private Alerts alerts;
+    private Policies policies;
     private ScheduledExecutorService background;
     private boolean stopped;
 
@@ -105,10 +107,12 @@ public final class Daemon {
         TierStats stats = new TierStats(blocks);
         Xattrs xattrs = new Xattrs(inodes);
         PrometheusRegistry registry = new PrometheusRegistry();
-        adapter = new FuseAdapter(inodes, new Namespace(inodes, xattrs), new FileOps(inodes), xattrs, blocks,
-            stats::capacity, registry);
+        Namespace namespace = new Namespace(inodes, xattrs);
+        adapter = new FuseAdapter(inodes, namespace, new FileOps(inodes), xattrs, blocks, stats::capacity, registry);
         VolumeGauges.register(registry, () -> volumeFigures(stats));
         alerts = new Alerts(Alerts.rules(alertRules(), tierNames()), registry);
+        policies = new Policies(Policies.rules(policyRules(), tierNames()), inodes, namespace, xattrs,
+            layout.data().resolve("policy-audit.log"));
         if (!settings.metrics().equals("off")) { // before the mount: an address in use refuses it
             try {
                 metrics = MetricsEndpoint.start(settings.metrics(), registry);
@@ -128,7 +132,7 @@ public final class Daemon {
         scrubber = new Scrubber(blocks, inodes);
         scrubber.start();
         state = new DaemonState(layout, settings.mountpoint(), stats, tiering::stats, this::integrity,
-            metrics == null ? null : metrics.url(), adapter.metrics(), alerts::status);
+            metrics == null ? null : metrics.url(), adapter.metrics(), alerts::status, policies::status);
         state.write();
         background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tierfs-state");
@@ -138,7 +142,7 @@ public final class Daemon {
         background.scheduleWithFixedDelay(() -> {
             blocks.checkTiers();
             adapter.metrics().tick();
-            evaluateAlerts(stats);
+            evaluateRules(stats);
             takeScrubRequest();
             state.writeQuietly();
         }, 1, 1, TimeUnit.SECONDS);
@@ -223,8 +227,15 @@ public final class Daemon {
 
     /** The rules by name: the config file's, as it reads now, with the command line's over them. */
     private Map<String, String> alertRules() throws IOException {
-        Properties p = settings.config() == null ? new Properties() : ConfigFile.load(settings.config(), ConfigFile.KEYS);
-        return ConfigFile.alerts(settings.config(), p, settings.alerts(), tierNames());
+        return ConfigFile.alerts(settings.config(), configNow(), settings.alerts(), tierNames());
+    }
+
+    private Map<String, String> policyRules() throws IOException {
+        return settings.config() == null ? Map.of() : ConfigFile.policies(settings.config(), configNow(), tierNames());
+    }
+
+    private Properties configNow() throws IOException {
+        return settings.config() == null ? new Properties() : ConfigFile.load(settings.config(), ConfigFile.KEYS);
     }
 
     /**
@@ -236,7 +247,9 @@ public final class Daemon {
         String result;
         boolean ok = false;
         try {
-            result = alerts.replace(Alerts.rules(alertRules(), tierNames()), System.currentTimeMillis());
+            List<io.tierfs.metrics.AlertRule> nextAlerts = Alerts.rules(alertRules(), tierNames());
+            List<io.tierfs.policy.PolicyRule> nextPolicies = Policies.rules(policyRules(), tierNames());
+            result = alerts.replace(nextAlerts, System.currentTimeMillis()) + "; " + policies.replace(nextPolicies);
             ok = true;
             LOG.info("reloaded " + (settings.config() == null ? "(no config file)" : settings.config()) + ": " + result);
         } catch (IllegalArgumentException | IOException e) {
@@ -247,11 +260,14 @@ public final class Daemon {
         state.writeQuietly();
     }
 
-    /** The alert rules against the last 10 s, once a second. */
-    private void evaluateAlerts(TierStats stats) {
+    /** The alert rules and the policies against the last 10 s, once a second. */
+    private void evaluateRules(TierStats stats) {
         FuseMetrics m = adapter.metrics();
-        alerts.evaluate(Kpis.of(m.operations(10), m.inFlight(), m.faultsPerSecond(10), stats.figures(),
-            blocks.seals().checksumFailures()), System.currentTimeMillis());
+        Map<String, Double> kpis = Kpis.of(m.operations(10), m.inFlight(), m.faultsPerSecond(10), stats.figures(),
+            blocks.seals().checksumFailures());
+        long now = System.currentTimeMillis();
+        alerts.evaluate(kpis, now);
+        policies.evaluate(kpis, now);
     }
 
     private VolumeGauges.Source volumeFigures(TierStats stats) {
@@ -334,6 +350,7 @@ public final class Daemon {
             Thread.currentThread().interrupt();
         }
         background.shutdownNow();
+        policies.close();
         if (metrics != null) {
             metrics.close();
         }

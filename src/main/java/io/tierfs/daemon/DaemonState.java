@@ -25,13 +25,15 @@ final class DaemonState {
     private final String metricsUrl;
     private final FuseMetrics kpis;
     private final Supplier<Map<String, Object>> alerts;
+    private final Supplier<Map<String, Object>> policies;
     private volatile Map<String, Object> lastReload;
 
     /** @param metricsUrl the Prometheus endpoint's URL, or null if there is none */
     DaemonState(VolumeLayout layout, Path mountpoint, TierStats stats, Supplier<MigrationStats> migration,
                 Supplier<Map<String, Object>> integrity, String metricsUrl, FuseMetrics kpis,
-                Supplier<Map<String, Object>> alerts) {
+                Supplier<Map<String, Object>> alerts, Supplier<Map<String, Object>> policies) {
         this.alerts = alerts;
+        this.policies = policies;
         this.metricsUrl = metricsUrl;
         this.kpis = kpis;
         this.layout = layout;
@@ -63,6 +65,7 @@ final class DaemonState {
         s.put("kpis", k);
         s.put("alerts", alerts.get());
         s.put("reload", lastReload);
+        s.put("policy", policies.get());
         Path tmp = layout.stateFile().resolveSibling("daemon.json.tmp");
         Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(s));
         Files.move(tmp, layout.stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -45,7 +45,7 @@ public record AlertRule(String name, List<Condition> conditions, long forMillis,
     }
 
     /** "30s", "5m", "1h" to milliseconds. */
-    static long parseDuration(String text) {
+    public static long parseDuration(String text) {
         if (text.matches("\\d+[smh]")) {
             long n = Long.parseLong(text.substring(0, text.length() - 1));
             long unit = switch (text.charAt(text.length() - 1)) {

@@ -1,0 +1,58 @@
+package io.tierfs.cli;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** `tierfs policy log`: the policies, and what they did and why. */
+@Command(name = "policy", mixinStandardHelpOptions = true, description = "The volume's policies.",
+    subcommands = PolicyCommand.Log.class)
+public final class PolicyCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: log");
+    }
+
+    @Command(name = "log", mixinStandardHelpOptions = true,
+        description = "List the policies with their state, and the audit of their actions: when, the values that"
+            + " triggered each, and what it changed (also in DATA/policy-audit.log).")
+    static final class Log implements Callable<Integer> {
+        @Mixin
+        MountedVolume volume;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, Object> state = volume.state();
+            if (state == null) {
+                return 1;
+            }
+            Map<?, ?> policy = (Map<?, ?>) state.get("policy");
+            if (volume.json) {
+                System.out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(policy));
+                return 0;
+            }
+            List<?> rules = (List<?>) policy.get("rules");
+            System.out.println(rules.isEmpty() ? "no policies (policy.NAME = RULE in the config file)" : "policies:");
+            for (Object o : rules) {
+                Map<?, ?> r = (Map<?, ?>) o;
+                System.out.printf("  %-16s %-8s %s%s%n", r.get("policy"), r.get("state"), r.get("rule"),
+                    r.get("lastRun") != null ? " (last run " + r.get("lastRun") + ")" : "");
+            }
+            List<?> audit = (List<?>) policy.get("audit");
+            System.out.println(audit.isEmpty() ? "\nno action taken since the mount" : "\naudit:");
+            for (Object o : audit) {
+                Map<?, ?> e = (Map<?, ?>) o;
+                System.out.printf("  %s %s: %s on %s (%s): %s, %s changed, %s already so; triggered by %s%n", e.get("at"),
+                    e.get("policy"), e.get("action"), e.get("scope"), e.get("attribute"), e.get("result"),
+                    e.get("changed"), e.get("unchanged"), e.get("triggeredBy"));
+            }
+            return 0;
+        }
+    }
+}
