@@ -19,9 +19,12 @@ printf 'hot-capacity = 0\npolicy.bad = read.p95_ms > 5 do explode\n' > "$conf"
 out="$("$TIERFS" mount --data "$data" --config "$conf" "$mnt" 2>&1)"
 [[ "$out" == *"policy.bad: unknown action 'explode'"*"$conf, line 2"* ]] && ! grep -q " $mnt " /proc/mounts \
   && pass "an unknown action is refused, naming the file and line" || fail "unknown action" "$out"
-printf 'policy.later = read.p95_ms > 5 do grow-cache 1G\n' > "$conf"
+printf 'policy.later = read.p95_ms > 5 do promote\n' > "$conf"
 out="$("$TIERFS" mount --data "$data" --config "$conf" "$mnt" 2>&1)"
-[[ "$out" == *"action 'grow-cache' is not available yet"* ]] && pass "an action not built yet says so" || fail "grow-cache" "$out"
+[[ "$out" == *"action 'promote' is not available yet"* ]] && pass "an action not built yet says so" || fail "promote" "$out"
+printf 'policy.big = read.p95_ms > 5 do grow-cache 1G\n' > "$conf"
+out="$("$TIERFS" mount --data "$data" --config "$conf" "$mnt" 2>&1)"
+[[ "$out" == *"grow-cache takes a step in percent"* ]] && pass "grow-cache's step is checked" || fail "grow-cache step" "$out"
 printf 'policy.bad = read.p96_ms > 5 do replicate\n' > "$conf"
 out="$("$TIERFS" mount --data "$data" --config "$conf" "$mnt" 2>&1)"
 [[ "$out" == *"unknown metric 'read.p96_ms'"* ]] && pass "an unknown metric is refused" || fail "unknown metric" "$out"
@@ -72,5 +75,26 @@ echo new > "$mnt/logs/new.log"
 [[ "$(xattr pin "$mnt/logs/new.log")" == hdd ]] && pass "a file made in the scope later inherits the pin" || fail "inherit" "none"
 grep -q '"policy":"cold-logs"' "$data/policy-audit.log" && "$TIERFS" policy log "$mnt" | grep -q 'cold-logs: migrate hdd on /logs' \
   && pass "the audit is in DATA/policy-audit.log and tierfs policy log" || fail "audit file" "$(tail -2 "$data/policy-audit.log")"
+tierfs_unmount "$mnt"
+
+# --- grow-cache and shrink-cache: the hot tier resized live, within its bounds
+hot_capacity() { "$TIERFS" status --json "$mnt" | python3 -c 'import json,sys; print(next(t["capacityBytes"] for t in json.load(sys.stdin)["tiers"] if t["name"] == "hot"))'; }
+printf 'compress = none\npolicy.more-cache = read.p95_ms >= 0 do grow-cache 50%% every 1s\n' > "$conf"
+tierfs_mount "$mnt" "$data" --config "$conf" --hot-capacity 4M --hot-capacity-max 8M || { summary; exit 1; }
+wait_for eval '[[ "$(hot_capacity)" == $((8 << 20)) ]]' \
+  && wait_for eval '[[ "$(audit "print(d[\"audit\"][-1][\"result\"])")" == "no change: already so" ]]' \
+  && pass "grow-cache grows the hot tier live, 4M to 6M to 8M, and stops at its bound" \
+  || fail "grow-cache" "capacity $(hot_capacity); $(audit 'print([e["change"] for e in d["audit"]])')"
+for _ in $(seq 40); do cat "$mnt/db/table" "$mnt/logs/app.log" > /dev/null; done # blocks into the hot tier
+printf 'compress = none\npolicy.less-cache = read.p95_ms >= 0 do shrink-cache 50%% every 1s\n' > "$conf"
+"$TIERFS" reload "$mnt" > /dev/null
+hot_used() { "$TIERFS" status --json "$mnt" | python3 -c 'import json,sys; print(next(t["usedBytes"] for t in json.load(sys.stdin)["tiers"] if t["name"] == "hot"))'; }
+used_before="$(hot_used)"
+wait_for eval '(( $(hot_capacity) <= 1 << 20 ))' && pass "shrink-cache shrinks it live ($(hot_capacity) bytes now)" \
+  || fail "shrink-cache" "capacity $(hot_capacity)"
+wait_for eval '(( $(hot_used) <= $(hot_capacity) ))' \
+  && pass "the migrator moves the excess out: hot copies $used_before bytes before, $(hot_used) now" \
+  || fail "excess moved out" "$(hot_used) bytes held in $(hot_capacity)"
+cmp -s "$mnt/db/table" "$work/orig" && pass "the data reads the same after the resizes" || fail "data after resize" "differs"
 tierfs_unmount "$mnt"
 summary

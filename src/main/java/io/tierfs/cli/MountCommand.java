@@ -63,6 +63,11 @@ public final class MountCommand implements Callable<Integer> {
             + " volume: 512M, at most an eighth of the RAM; 0: no hot tier). Recorded; a later mount may change it.")
     Long hotCapacity;
 
+    @Option(names = "--hot-capacity-max", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "The most a policy's grow-cache may make the hot tier, live (default: --hot-capacity, no growth);"
+            + " its memory-mapped file is made for this much.")
+    Long hotCapacityMax;
+
     @Option(names = "--migrate", paramLabel = "on|off",
         description = "Whether blocks move between tiers by use (default: on). Off: they stay where they were written.")
     String migrate;
@@ -237,6 +242,8 @@ public final class MountCommand implements Callable<Integer> {
         return new MountSettings(mp.toAbsolutePath().normalize(), dataDir.toAbsolutePath().normalize(),
             abs(pick(ssd, p, "ssd", null)), abs(pick(hdd, p, "hdd", null)), (int) bs,
             size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), hot,
+            hotCapacityMax != null ? hotCapacityMax : p.containsKey("hot-capacity-max")
+                ? SizeConverter.parse(p.getProperty("hot-capacity-max")) : MountSettings.UNSET,
             migrateText.equals("on"), rate, marks, n, seal,
             MountSettings.Compression.parse(compress != null ? compress : p.getProperty("compress", "hdd"),
                 zstdLevel != null ? zstdLevel.toString() : p.getProperty("zstd-level", "3"),
@@ -293,6 +300,9 @@ public final class MountCommand implements Callable<Integer> {
         }
         if (s.hotCapacity() != MountSettings.UNSET) {
             cmd.add("--hot-capacity=" + s.hotCapacity());
+        }
+        if (s.hotCapacityMax() != MountSettings.UNSET) {
+            cmd.add("--hot-capacity-max=" + s.hotCapacityMax());
         }
         cmd.add("--migrate=" + (s.migrate() ? "on" : "off"));
         cmd.add("--migrate-rate=" + s.migrateRate());

@@ -49,7 +49,7 @@ public final class PolicyCommand implements Runnable {
             for (Object o : audit) {
                 Map<?, ?> e = (Map<?, ?>) o;
                 System.out.printf("  %s %s: %s on %s (%s): %s, %s changed, %s already so; triggered by %s%n", e.get("at"),
-                    e.get("policy"), e.get("action"), e.get("scope"), e.get("attribute"), e.get("result"),
+                    e.get("policy"), e.get("action"), e.get("scope"), e.get("change"), e.get("result"),
                     e.get("changed"), e.get("unchanged"), e.get("triggeredBy"));
             }
             return 0;

@@ -25,7 +25,7 @@ public final class ConfigFile {
     private static final String POLICY = "policy.";
     /** The mount options a config file may set (and alert.NAME lines). */
     public static final Set<String> KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
-        "hot-capacity", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress",
+        "hot-capacity", "hot-capacity-max", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress",
         "zstd-level", "min-saving", "mount-flags", "mountpoint", "metrics");
 
     private ConfigFile() {

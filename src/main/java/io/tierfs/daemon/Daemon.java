@@ -111,7 +111,7 @@ public final class Daemon {
         adapter = new FuseAdapter(inodes, namespace, new FileOps(inodes), xattrs, blocks, stats::capacity, registry);
         VolumeGauges.register(registry, () -> volumeFigures(stats));
         alerts = new Alerts(Alerts.rules(alertRules(), tierNames()), registry);
-        policies = new Policies(Policies.rules(policyRules(), tierNames()), inodes, namespace, xattrs,
+        policies = new Policies(Policies.rules(policyRules(), tierNames()), inodes, namespace, xattrs, blocks.hot(),
             layout.data().resolve("policy-audit.log"));
         if (!settings.metrics().equals("off")) { // before the mount: an address in use refuses it
             try {

@@ -16,6 +16,8 @@ import java.util.TreeSet;
  * @param ssdCapacity 0 for as much as its filesystem holds (or what the volume recorded)
  * @param hotCapacity bytes of the hot tier; 0 for none, {@link #UNSET} for what the volume
  *                    recorded, or the default for a new one
+ * @param hotCapacityMax the most a policy may grow the hot tier to live ({@link #UNSET}: not beyond
+ *                    hotCapacity); its map is made for that much
  * @param migrate     whether the migrator moves blocks (off: they stay where they were written)
  * @param migrateRate the most the migrator copies a second, in bytes
  * @param watermarks  the ssd tier's high and low watermarks, in percent of its capacity: new blocks
@@ -30,7 +32,7 @@ import java.util.TreeSet;
  *                    turn off ("off") the built-in ones, or add to them
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
-                            long hddCapacity, long hotCapacity, boolean migrate, long migrateRate, Watermarks watermarks,
+                            long hddCapacity, long hotCapacity, long hotCapacityMax, boolean migrate, long migrateRate, Watermarks watermarks,
                             int threads, int sealAfter, Compression compress, List<String> mountFlags,
                             String metrics, Path config, Map<String, String> alerts) {
     public static final long UNSET = -1;

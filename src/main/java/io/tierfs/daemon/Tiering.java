@@ -48,8 +48,9 @@ final class Tiering {
             throw new VolumeException("hot-capacity " + capacity + " is less than one block (" + layout.blockSize()
                 + " bytes): give at least one block, or 0 for no hot tier");
         }
-        requireRoomForMap(capacity);
-        HotTier hot = new HotTier(layout.hot(), layout.blockSize(), capacity, clean);
+        long max = Math.max(capacity, settings.hotCapacityMax());
+        requireRoomForMap(max);
+        HotTier hot = new HotTier(layout.hot(), layout.blockSize(), capacity, max, clean);
         LOG.info(hot + ": " + hot.capacityBlocks() + " blocks, " + hot.blockCount() + " held");
         return hot;
     }

@@ -262,6 +262,7 @@ public final class Migrator implements AutoCloseable {
 
     /** One round: learn, decide, move. Whether it moved anything (and has more to move, maybe). */
     boolean step() {
+        followHotCapacity();
         applyPins();
         events.dropped.drainTo(key -> {
             policy.remove(key);
@@ -324,6 +325,18 @@ public final class Migrator implements AutoCloseable {
         if (!pins.any() || pins.tierOf(keys.inoOf(key)) < 0) {
             policy.access(key); // a pinned block's place is the pin's, not the policy's
         }
+    }
+
+    /**
+     * A hot tier grown or shrunk live (a policy's grow-cache or shrink-cache): the policy's hot
+     * level follows, evicting what no longer fits, whose blocks then move down as any demotion.
+     */
+    private void followHotCapacity() {
+        if (hotLevel < 0 || store.hot().capacityBlocks() == baseLevels[hotLevel]) {
+            return;
+        }
+        baseLevels[hotLevel] = store.hot().capacityBlocks();
+        policy.resize(hotLevel, Math.max(0, baseLevels[hotLevel] - pins.pinnedBlocks(Pins.HOT)));
     }
 
     /**

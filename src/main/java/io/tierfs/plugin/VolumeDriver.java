@@ -34,7 +34,7 @@ public final class VolumeDriver {
     /** Docker's own rule for volume names. */
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
     /** What an engine may set with -o: the mount options, less the folders the plugin owns. */
-    static final Set<String> OPTIONS = Set.of("ssd", "hdd", "ssd-capacity", "hdd-capacity", "hot-capacity", "migrate",
+    static final Set<String> OPTIONS = Set.of("ssd", "hdd", "ssd-capacity", "hdd-capacity", "hot-capacity", "hot-capacity-max", "migrate",
         "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress", "zstd-level", "min-saving",
         "mount-flags", "metrics");
 

@@ -57,9 +57,14 @@ public final class Policies implements AutoCloseable {
         rules.forEach(r -> states.put(r.name(), idle()));
     }
 
+    /** @param hot the hot tier the cache actions resize, or null for none */
     public Policies(List<PolicyRule> rules, io.tierfs.namespace.Inodes inodes, io.tierfs.namespace.Namespace namespace,
-                    io.tierfs.namespace.Xattrs xattrs, Path auditFile) {
-        this(rules, new ScopeAttributes(inodes, namespace, xattrs)::apply, auditFile);
+                    io.tierfs.namespace.Xattrs xattrs, io.tierfs.tier.HotTier hot, Path auditFile) {
+        this(rules, dispatch(new ScopeAttributes(inodes, namespace, xattrs), new HotTierSize(hot)), auditFile);
+    }
+
+    private static Executor dispatch(ScopeAttributes scopes, HotTierSize cache) {
+        return (scope, action) -> action.verb().endsWith("-cache") ? cache.apply(action) : scopes.apply(scope, action);
     }
 
     /**
@@ -118,14 +123,14 @@ public final class Policies implements AutoCloseable {
             e.put("triggeredBy", values);
             e.put("action", a.toString());
             e.put("scope", r.scope());
-            e.put("attribute", ScopeAttributes.attributeOf(a) + "=" + ScopeAttributes.valueOf(a));
             try {
                 ScopeAttributes.Outcome o = actions.apply(r.scope(), a);
+                e.put("change", o.detail());
                 e.put("result", o.changed() == 0 ? "no change: already so" : "changed");
                 e.put("changed", o.changed());
                 e.put("unchanged", o.unchanged());
-                LOG.info("policy " + r.name() + ": " + a + " on " + r.scope() + ": " + o.changed() + " files and"
-                    + " directories changed, " + o.unchanged() + " already so (triggered by " + values + ")");
+                LOG.info("policy " + r.name() + ": " + a + " on " + r.scope() + ": " + o.detail() + ", " + o.changed()
+                    + " changed, " + o.unchanged() + " already so (triggered by " + values + ")");
             } catch (RuntimeException ex) {
                 e.put("result", "failed: " + ex.getMessage());
                 LOG.warning("policy " + r.name() + ": " + a + " on " + r.scope() + " failed: " + ex.getMessage());

@@ -77,10 +77,19 @@ public record PolicyRule(String name, List<Condition> conditions, long forMillis
                     throw new IllegalArgumentException("migrate takes a tier: hot, ssd, hdd (or none to let placement decide)");
                 }
             }
-            case "promote", "grow-cache", "shrink-cache" -> throw new IllegalArgumentException("action '" + w[0]
-                + "' is not available yet (this version acts with replicate, compress and migrate)");
+            case "grow-cache", "shrink-cache" -> {
+                if (arg.isEmpty()) {
+                    arg = "25%";
+                }
+                if (!arg.matches("\\d{1,3}%") || Integer.parseInt(arg.substring(0, arg.length() - 1)) == 0) {
+                    throw new IllegalArgumentException(w[0] + " takes a step in percent of the hot tier, e.g. 25%, not '"
+                        + arg + "'");
+                }
+            }
+            case "promote" -> throw new IllegalArgumentException("action 'promote' is not available yet (this version"
+                + " acts with replicate, compress, migrate, grow-cache and shrink-cache)");
             default -> throw new IllegalArgumentException("unknown action '" + w[0] + "' (known: replicate, compress CODEC,"
-                + " migrate TIER)");
+                + " migrate TIER, grow-cache [STEP%], shrink-cache [STEP%])");
         }
         return new Action(w[0], arg);
     }

@@ -31,8 +31,8 @@ final class ScopeAttributes {
         this.xattrs = xattrs;
     }
 
-    /** What an action did: names set, names that already had the value. */
-    record Outcome(long changed, long unchanged) {
+    /** What an action did: things changed, things already so, and the change in words. */
+    record Outcome(long changed, long unchanged, String detail) {
     }
 
     static String attributeOf(PolicyRule.Action a) {
@@ -82,7 +82,7 @@ final class ScopeAttributes {
                 }
             }
         }
-        return new Outcome(changed, unchanged);
+        return new Outcome(changed, unchanged, attributeOf(action) + "=" + valueOf(action));
     }
 
     private byte[] current(Inode i, byte[] name) {

@@ -48,7 +48,10 @@ public final class HotTier implements Tier {
 
     private final Path dir;
     private final int blockSize;
-    private final long capacityBlocks;
+    /** Blocks the map was made for: the most the tier can be grown to without a new map. */
+    private final long mapBlocks;
+    /** Blocks it may hold now: a policy grows or shrinks it live, within the map. */
+    private volatile long capacityBlocks;
     private final ChronicleMap<byte[], byte[]> map;
     private final Map<Long, NavigableSet<Long>> byInode = new ConcurrentHashMap<>();
     private final AtomicLong blocks = new AtomicLong();
@@ -69,7 +72,7 @@ public final class HotTier implements Tier {
 
     /** Opens the hot tier in {@code dir} as after a clean shutdown (see {@link #HotTier(Path, int, long, boolean)}). */
     public HotTier(Path dir, int blockSize, long capacityBytes) throws IOException {
-        this(dir, blockSize, capacityBytes, true);
+        this(dir, blockSize, capacityBytes, capacityBytes, true);
     }
 
     /**
@@ -77,16 +80,18 @@ public final class HotTier implements Tier {
      * made for another capacity or block size (the hot tier holds copies only: a new one starts
      * empty).
      *
+     * @param maxBytes the most it may be grown to live ({@link #resize}): its map is made for that
      * @param clean whether the map was closed cleanly; if not, it is recovered (Chronicle frees the
      *              locks a dead process held), and its copies must be checked before they are used
      */
-    public HotTier(Path dir, int blockSize, long capacityBytes, boolean clean) throws IOException {
-        if (capacityBytes < blockSize) {
-            throw new IllegalArgumentException("a hot tier holds at least one block");
+    public HotTier(Path dir, int blockSize, long capacityBytes, long maxBytes, boolean clean) throws IOException {
+        if (capacityBytes < blockSize || maxBytes < capacityBytes) {
+            throw new IllegalArgumentException("a hot tier holds at least one block, and at most its map's");
         }
         this.dir = dir;
         this.blockSize = blockSize;
         this.capacityBlocks = capacityBytes / blockSize;
+        this.mapBlocks = maxBytes / blockSize;
         Durable.createDirectories(dir);
         this.map = openMap(dir.resolve(FILE).toFile(), clean);
         this.zeros = Memory.allocate(blockSize);
@@ -103,17 +108,17 @@ public final class HotTier implements Tier {
             .name("tierfs-hot")
             .constantKeySizeBySample(new byte[KEY_SIZE])
             .constantValueSizeBySample(new byte[blockSize])
-            .entries(capacityBlocks)
+            .entries(mapBlocks)
             // tierfs checks blocks with its own checksums; Chronicle's would rehash a whole block
             // on every small write (20x slower in-place writes, measured)
             .checksumEntries(false)
             // a hard bound on the file: full segments refuse rather than grow the file
             .allowSegmentTiering(false)
-            .actualSegments((int) Math.max(1, Math.min(8, capacityBlocks / 64)))
+            .actualSegments((int) Math.max(1, Math.min(8, mapBlocks / 64)))
             .putReturnsNull(true)
             .removeReturnsNull(true);
         Path params = dir.resolve(PARAMS);
-        String wanted = params(blockSize, capacityBlocks);
+        String wanted = params(blockSize, mapBlocks);
         if (file.exists()) {
             if (Files.exists(params) && Files.readString(params).trim().equals(wanted)) {
                 try {
@@ -279,6 +284,23 @@ public final class HotTier implements Tier {
 
     public long capacityBlocks() {
         return capacityBlocks;
+    }
+
+    /** The most {@link #resize} may grow it to. */
+    public long maxCapacityBytes() {
+        return mapBlocks * blockSize;
+    }
+
+    /**
+     * Grows or shrinks what the tier may hold, live, to {@code bytes} (whole blocks, at least one,
+     * at most its map's). Shrunk below what it holds, it takes no new block until the migrator has
+     * moved the excess down (it follows the capacity at its next round).
+     *
+     * @return the capacity now, in bytes
+     */
+    public long resize(long bytes) {
+        capacityBlocks = Math.max(1, Math.min(mapBlocks, bytes / blockSize));
+        return capacityBytes();
     }
 
     private ExternalMapQueryContext<byte[], byte[], ?> context(long ino, long index) {

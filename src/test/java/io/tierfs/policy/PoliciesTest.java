@@ -22,7 +22,7 @@ class PoliciesTest {
     private Policies policies(String rule) {
         return new Policies(Policies.rules(Map.of("p", rule), TIERS), (scope, action) -> {
             ran.add(action + " on " + scope);
-            return new ScopeAttributes.Outcome(ran.size() == 1 ? 3 : 0, ran.size() == 1 ? 0 : 3);
+            return new ScopeAttributes.Outcome(ran.size() == 1 ? 3 : 0, ran.size() == 1 ? 0 : 3, "x");
         }, dir.resolve("audit.log"));
     }
 
@@ -48,6 +48,8 @@ class PoliciesTest {
         assertRefused("CONDITIONS [for D]", "read.p95_ms > 5");
         assertRefused("unknown operator", "read.p95_ms >> 5 do replicate");
         assertRefused("duration", "read.p95_ms > 5 do replicate every sometimes");
+        assertRefused("grow-cache takes a step in percent", "read.p95_ms > 5 do grow-cache 1G");
+        assertRefused("action 'promote' is not available yet", "read.p95_ms > 5 do promote");
     }
 
     private static void assertRefused(String expected, String text) {
@@ -82,6 +84,24 @@ class PoliciesTest {
         p.drain();
         assertEquals(2, ran.size(), "held again from scratch: 60 s more first");
         p.close();
+    }
+
+    @Test
+    void cacheActionsResizeTheHotTierWithinItsBounds() throws Exception {
+        io.tierfs.tier.HotTier hot = new io.tierfs.tier.HotTier(dir.resolve("hot"), 4096, 40 * 4096, 60 * 4096, true);
+        HotTierSize size = new HotTierSize(hot);
+        PolicyRule grow = PolicyRule.parse("g", "in_flight >= 0 do grow-cache 50%", Kpis.volumeNames(TIERS));
+        PolicyRule shrink = PolicyRule.parse("s", "in_flight >= 0 do shrink-cache", Kpis.volumeNames(TIERS));
+        assertEquals(1, size.apply(grow.actions().get(0)).changed());
+        assertEquals(60 * 4096, hot.capacityBytes(), "40 blocks + 50% = 60, its map's size");
+        assertEquals(0, size.apply(grow.actions().get(0)).changed(), "at the bound: no change");
+        size.apply(shrink.actions().get(0));
+        assertEquals(45 * 4096, hot.capacityBytes(), "25% by default");
+        for (int i = 0; i < 30; i++) {
+            size.apply(shrink.actions().get(0));
+        }
+        assertEquals(4096, hot.capacityBytes(), "never below one block");
+        hot.close();
     }
 
     @Test
