@@ -19,9 +19,6 @@ printf 'hot-capacity = 0\npolicy.bad = read.p95_ms > 5 do explode\n' > "$conf"
 out="$("$TIERFS" mount --data "$data" --config "$conf" "$mnt" 2>&1)"
 [[ "$out" == *"policy.bad: unknown action 'explode'"*"$conf, line 2"* ]] && ! grep -q " $mnt " /proc/mounts \
   && pass "an unknown action is refused, naming the file and line" || fail "unknown action" "$out"
-printf 'policy.later = read.p95_ms > 5 do promote\n' > "$conf"
-out="$("$TIERFS" mount --data "$data" --config "$conf" "$mnt" 2>&1)"
-[[ "$out" == *"action 'promote' is not available yet"* ]] && pass "an action not built yet says so" || fail "promote" "$out"
 printf 'policy.big = read.p95_ms > 5 do grow-cache 1G\n' > "$conf"
 out="$("$TIERFS" mount --data "$data" --config "$conf" "$mnt" 2>&1)"
 [[ "$out" == *"grow-cache takes a step in percent"* ]] && pass "grow-cache's step is checked" || fail "grow-cache step" "$out"
@@ -80,7 +77,15 @@ tierfs_unmount "$mnt"
 # --- grow-cache and shrink-cache: the hot tier resized live, within its bounds
 hot_capacity() { "$TIERFS" status --json "$mnt" | python3 -c 'import json,sys; print(next(t["capacityBytes"] for t in json.load(sys.stdin)["tiers"] if t["name"] == "hot"))'; }
 printf 'compress = none\npolicy.more-cache = read.p95_ms >= 0 do grow-cache 50%% every 1s\n' > "$conf"
+printf 'policy.fast-db = read.p95_ms >= 0 in /db do promote every 1h\n' >> "$conf"
 tierfs_mount "$mnt" "$data" --config "$conf" --hot-capacity 4M --hot-capacity-max 8M || { summary; exit 1; }
+before="$(xattr tiers "$mnt/db/table")"
+count() { tr ' ' '\n' <<< "$2" | sed -n "s/^$1=//p"; } # TIER TIERS-LINE: that tier's blocks
+on_ssd="$(count ssd "$before")"
+wait_for eval '(( $(count hot "$(xattr tiers "$mnt/db/table")") >= on_ssd ))' && [[ "$before" == hot=0* ]] && (( on_ssd > 0 )) \
+  && [[ "$(xattr tiers "$mnt/logs/app.log")" == hot=0* ]] \
+  && pass "promote moves the scope's blocks up: $before, then $(xattr tiers "$mnt/db/table")" \
+  || fail "promote" "before: $before; now: $(xattr tiers "$mnt/db/table"); $(audit 'print([e.get("change") for e in d["audit"]])')"
 wait_for eval '[[ "$(hot_capacity)" == $((8 << 20)) ]]' \
   && wait_for eval '[[ "$(audit "print(d[\"audit\"][-1][\"result\"])")" == "no change: already so" ]]' \
   && pass "grow-cache grows the hot tier live, 4M to 6M to 8M, and stops at its bound" \

@@ -112,7 +112,7 @@ public final class Daemon {
         VolumeGauges.register(registry, () -> volumeFigures(stats));
         alerts = new Alerts(Alerts.rules(alertRules(), tierNames()), registry);
         policies = new Policies(Policies.rules(policyRules(), tierNames()), inodes, namespace, xattrs, blocks.hot(),
-            layout.data().resolve("policy-audit.log"));
+            ino -> tiering.promote(ino), layout.data().resolve("policy-audit.log"));
         if (!settings.metrics().equals("off")) { // before the mount: an address in use refuses it
             try {
                 metrics = MetricsEndpoint.start(settings.metrics(), registry);

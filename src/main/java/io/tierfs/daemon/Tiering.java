@@ -139,6 +139,14 @@ final class Tiering {
     }
 
     /** The migrator's figures, or null when migration is off. */
+    /** A policy's promote of file {@code ino}; the blocks it has. */
+    long promote(long ino) {
+        if (migrator == null) {
+            throw new IllegalStateException("migration is off (--migrate off): nothing moves blocks up");
+        }
+        return migrator.promote(ino);
+    }
+
     MigrationStats stats() {
         return migrator == null ? null : migrator.stats();
     }

@@ -55,6 +55,9 @@ public final class Migrator implements AutoCloseable {
     private final int ssdLevel;
     /** The policy's capacities without pins. */
     private final long[] baseLevels;
+    /** Enough reads to saturate a block's count in the frequency sketch (4 bits). */
+    private static final int PROMOTE_ACCESSES = 16;
+    private final java.util.concurrent.ConcurrentLinkedQueue<Long> promotions = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Pins pins;
     /**
      * A promotion is carried out only once the decision held this long. The policy admits every
@@ -225,6 +228,38 @@ public final class Migrator implements AutoCloseable {
         pins.pin(ino, t == Pins.HOT && hotLevel < 0 ? Pins.SSD : t, blocks[0]);
     }
 
+    /**
+     * Makes file {@code ino}'s blocks look much used (a policy's promote): at the migrator's next
+     * round each counts as {@link #PROMOTE_ACCESSES} reads, so the placement policy moves them up
+     * wherever they beat what is there; pinned files stay where their pin says.
+     *
+     * @return the blocks the file has
+     */
+    public long promote(long ino) {
+        long[] blocks = {0};
+        store.meta().scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
+            blocks[0]++;
+            return true;
+        });
+        promotions.add(ino);
+        return blocks[0];
+    }
+
+    private void applyPromotions() {
+        for (Long ino = promotions.poll(); ino != null; ino = promotions.poll()) {
+            long file = ino;
+            store.meta().scan(Keys.first(Keys.BLOCK, file), Keys.after(Keys.BLOCK, file), (k, v) -> {
+                long key = keys.pack(file, Keys.blockIndexOf(k));
+                if (key != BlockKeys.UNTRACKED) {
+                    for (int i = 0; i < PROMOTE_ACCESSES; i++) {
+                        accessed(key);
+                    }
+                }
+                return true;
+            });
+        }
+    }
+
     public TierPolicy policy() {
         return policy;
     }
@@ -264,6 +299,7 @@ public final class Migrator implements AutoCloseable {
     boolean step() {
         followHotCapacity();
         applyPins();
+        applyPromotions();
         events.dropped.drainTo(key -> {
             policy.remove(key);
             pending.remove(key);

@@ -58,13 +58,22 @@ public final class Policies implements AutoCloseable {
     }
 
     /** @param hot the hot tier the cache actions resize, or null for none */
+    /**
+     * @param hot      the hot tier the cache actions resize, or null for none
+     * @param promoter a file's blocks made to look much used, by the migrator; returns how many
+     */
     public Policies(List<PolicyRule> rules, io.tierfs.namespace.Inodes inodes, io.tierfs.namespace.Namespace namespace,
-                    io.tierfs.namespace.Xattrs xattrs, io.tierfs.tier.HotTier hot, Path auditFile) {
-        this(rules, dispatch(new ScopeAttributes(inodes, namespace, xattrs), new HotTierSize(hot)), auditFile);
+                    io.tierfs.namespace.Xattrs xattrs, io.tierfs.tier.HotTier hot,
+                    java.util.function.LongUnaryOperator promoter, Path auditFile) {
+        this(rules, dispatch(new ScopeAttributes(inodes, namespace, xattrs, promoter), new HotTierSize(hot)), auditFile);
     }
 
     private static Executor dispatch(ScopeAttributes scopes, HotTierSize cache) {
-        return (scope, action) -> action.verb().endsWith("-cache") ? cache.apply(action) : scopes.apply(scope, action);
+        return (scope, action) -> switch (action.verb()) {
+            case "grow-cache", "shrink-cache" -> cache.apply(action);
+            case "promote" -> scopes.promote(scope);
+            default -> scopes.apply(scope, action);
+        };
     }
 
     /**
@@ -126,7 +135,8 @@ public final class Policies implements AutoCloseable {
             try {
                 ScopeAttributes.Outcome o = actions.apply(r.scope(), a);
                 e.put("change", o.detail());
-                e.put("result", o.changed() == 0 ? "no change: already so" : "changed");
+                e.put("result", o.changed() == 0 ? "no change: already so" : a.verb().equals("promote") ? "done"
+                    : "changed");
                 e.put("changed", o.changed());
                 e.put("unchanged", o.unchanged());
                 LOG.info("policy " + r.name() + ": " + a + " on " + r.scope() + ": " + o.detail() + ", " + o.changed()

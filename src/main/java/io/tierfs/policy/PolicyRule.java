@@ -86,10 +86,13 @@ public record PolicyRule(String name, List<Condition> conditions, long forMillis
                         + arg + "'");
                 }
             }
-            case "promote" -> throw new IllegalArgumentException("action 'promote' is not available yet (this version"
-                + " acts with replicate, compress, migrate, grow-cache and shrink-cache)");
-            default -> throw new IllegalArgumentException("unknown action '" + w[0] + "' (known: replicate, compress CODEC,"
-                + " migrate TIER, grow-cache [STEP%], shrink-cache [STEP%])");
+            case "promote" -> {
+                if (!arg.isEmpty()) {
+                    throw new IllegalArgumentException("promote takes no argument");
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown action '" + w[0] + "' (known: promote, replicate,"
+                + " compress CODEC, migrate TIER, grow-cache [STEP%], shrink-cache [STEP%])");
         }
         return new Action(w[0], arg);
     }

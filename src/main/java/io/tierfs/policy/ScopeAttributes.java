@@ -25,17 +25,34 @@ final class ScopeAttributes {
     private final Namespace namespace;
     private final Xattrs xattrs;
 
-    ScopeAttributes(Inodes inodes, Namespace namespace, Xattrs xattrs) {
+    private final java.util.function.LongUnaryOperator promoter;
+
+    /** @param promoter a file's blocks made to look much used (the migrator's); returns how many */
+    ScopeAttributes(Inodes inodes, Namespace namespace, Xattrs xattrs, java.util.function.LongUnaryOperator promoter) {
         this.inodes = inodes;
         this.namespace = namespace;
         this.xattrs = xattrs;
+        this.promoter = promoter;
+    }
+
+    /** promote: every file of the scope's blocks counted as much read, so placement moves them up. */
+    Outcome promote(String scope) {
+        long[] files = {0};
+        long[] blocks = {0};
+        walk(scope, i -> {
+            if (FileMode.isRegular(i.mode())) {
+                files[0]++;
+                blocks[0] += promoter.applyAsLong(i.ino);
+            }
+        });
+        return new Outcome(files[0], 0, blocks[0] + " blocks of " + files[0] + " files made hot in the access tracker");
     }
 
     /** What an action did: things changed, things already so, and the change in words. */
     record Outcome(long changed, long unchanged, String detail) {
     }
 
-    static String attributeOf(PolicyRule.Action a) {
+    private static String attributeOf(PolicyRule.Action a) {
         return switch (a.verb()) {
             case "replicate" -> TierAttributes.REPLICAS;
             case "compress" -> CompressionChoice.ATTRIBUTE;
@@ -43,7 +60,7 @@ final class ScopeAttributes {
         };
     }
 
-    static String valueOf(PolicyRule.Action a) {
+    private static String valueOf(PolicyRule.Action a) {
         return a.verb().equals("replicate") ? "2" : a.verb().equals("compress")
             ? CompressionChoice.parse(a.argument()).toString() : a.argument();
     }
@@ -52,8 +69,20 @@ final class ScopeAttributes {
     Outcome apply(String scope, PolicyRule.Action action) {
         byte[] name = attributeOf(action).getBytes(StandardCharsets.US_ASCII);
         byte[] value = valueOf(action).getBytes(StandardCharsets.US_ASCII);
-        long changed = 0;
-        long unchanged = 0;
+        long[] counts = {0, 0}; // changed, unchanged
+        walk(scope, i -> {
+            if (Arrays.equals(current(i, name), value)) {
+                counts[1]++;
+            } else {
+                xattrs.set(i, name, value, 0);
+                counts[0]++;
+            }
+        });
+        return new Outcome(counts[0], counts[1], attributeOf(action) + "=" + valueOf(action));
+    }
+
+    /** Each directory and regular file of the scope's tree, the scope first. */
+    private void walk(String scope, java.util.function.Consumer<Inode> visit) {
         Deque<Long> todo = new ArrayDeque<>();
         todo.push(resolve(scope));
         while (!todo.isEmpty()) {
@@ -68,12 +97,7 @@ final class ScopeAttributes {
             if (!dir && !FileMode.isRegular(i.mode())) {
                 continue;
             }
-            if (Arrays.equals(current(i, name), value)) {
-                unchanged++;
-            } else {
-                xattrs.set(i, name, value, 0);
-                changed++;
-            }
+            visit.accept(i);
             if (dir) {
                 for (DirEntry e : namespace.list(ino)) {
                     if (!isDotOrDotDot(e.name())) {
@@ -82,7 +106,6 @@ final class ScopeAttributes {
                 }
             }
         }
-        return new Outcome(changed, unchanged, attributeOf(action) + "=" + valueOf(action));
     }
 
     private byte[] current(Inode i, byte[] name) {

@@ -49,7 +49,7 @@ class PoliciesTest {
         assertRefused("unknown operator", "read.p95_ms >> 5 do replicate");
         assertRefused("duration", "read.p95_ms > 5 do replicate every sometimes");
         assertRefused("grow-cache takes a step in percent", "read.p95_ms > 5 do grow-cache 1G");
-        assertRefused("action 'promote' is not available yet", "read.p95_ms > 5 do promote");
+        assertRefused("promote takes no argument", "read.p95_ms > 5 do promote 10");
     }
 
     private static void assertRefused(String expected, String text) {
