@@ -1,6 +1,5 @@
 package io.tierfs.cli;
 
-import com.fasterxml.jackson.jr.ob.JSON;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -22,8 +21,7 @@ public final class AlertsCommand implements Callable<Integer> {
             return 1;
         }
         Map<?, ?> alerts = (Map<?, ?>) state.get("alerts");
-        if (volume.json) {
-            System.out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(alerts));
+        if (volume.printedAsJson(alerts)) {
             return 0;
         }
         System.out.printf("%-20s %-8s %-8s %s%n", "alert", "state", "severity", "rule / values");

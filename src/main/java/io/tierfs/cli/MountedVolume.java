@@ -18,6 +18,15 @@ final class MountedVolume {
         return mountpoint.toAbsolutePath().normalize();
     }
 
+    /** With --json: prints {@code section} as JSON, and says so (the command is then done). */
+    boolean printedAsJson(Object section) throws IOException {
+        if (json) {
+            System.out.println(com.fasterxml.jackson.jr.ob.JSON.std.with(com.fasterxml.jackson.jr.ob.JSON.Feature.PRETTY_PRINT_OUTPUT)
+                .asString(section));
+        }
+        return json;
+    }
+
     /** The daemon's state, fresh; null (and a line on stderr) if no live tierfs daemon serves the mountpoint. */
     Map<String, Object> state() throws IOException {
         Path data = StatusCommand.servedFrom(mountpoint());

@@ -1,6 +1,5 @@
 package io.tierfs.cli;
 
-import com.fasterxml.jackson.jr.ob.JSON;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -33,8 +32,7 @@ public final class PolicyCommand implements Runnable {
                 return 1;
             }
             Map<?, ?> policy = (Map<?, ?>) state.get("policy");
-            if (volume.json) {
-                System.out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(policy));
+            if (volume.printedAsJson(policy)) {
                 return 0;
             }
             List<?> rules = (List<?>) policy.get("rules");

@@ -25,8 +25,7 @@ public final class StatusCommand implements Callable<Integer> {
         if (state == null) {
             return 1;
         }
-        if (volume.json) {
-            System.out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(state));
+        if (volume.printedAsJson(state)) {
             return 0;
         }
         System.out.printf("mountpoint  %s%ndata        %s%npid         %s%nblock size  %s%n",

@@ -52,19 +52,7 @@ public final class Alerts {
     public static List<AlertRule> rules(Map<String, String> overrides, List<String> tiers) {
         Map<String, String> all = new java.util.TreeMap<>(DEFAULTS);
         all.putAll(overrides);
-        java.util.Set<String> known = Kpis.volumeNames(tiers);
-        List<AlertRule> out = new ArrayList<>();
-        for (Map.Entry<String, String> e : all.entrySet()) {
-            if (e.getValue().strip().equals("off")) {
-                continue;
-            }
-            try {
-                out.add(AlertRule.parse(e.getKey(), e.getValue(), known));
-            } catch (IllegalArgumentException ex) {
-                throw new IllegalArgumentException("alert." + e.getKey() + ": " + ex.getMessage(), ex);
-            }
-        }
-        return out;
+        return Kpis.parseRules(all, "alert.", tiers, AlertRule::parse);
     }
 
     public Alerts(List<AlertRule> rules, PrometheusRegistry registry) {

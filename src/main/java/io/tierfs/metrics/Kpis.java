@@ -34,6 +34,35 @@ public final class Kpis {
         return names;
     }
 
+    /** Parses one rule: its name, its text, and the KPI names it may use. */
+    @FunctionalInterface
+    public interface RuleParser<R> {
+        R parse(String name, String text, Set<String> knownMetrics);
+    }
+
+    /**
+     * Rules by name, in name order, each checked against the KPI names of these tiers; "off"
+     * leaves one out.
+     *
+     * @throws IllegalArgumentException "PREFIX.NAME: what is wrong", e.g. "alert.slow: unknown operator"
+     */
+    public static <R> List<R> parseRules(Map<String, String> byName, String prefix, List<String> tiers,
+                                         RuleParser<R> parser) {
+        Set<String> known = volumeNames(tiers);
+        List<R> out = new java.util.ArrayList<>();
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(byName).entrySet()) {
+            if (e.getValue().strip().equals("off")) {
+                continue;
+            }
+            try {
+                out.add(parser.parse(e.getKey(), e.getValue(), known));
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException(prefix + e.getKey() + ": " + ex.getMessage(), ex);
+            }
+        }
+        return out;
+    }
+
     static boolean isPerOperation(String name) {
         int dot = name.indexOf('.');
         return dot > 0 && PER_OPERATION.contains(name.substring(dot + 1)) && !name.startsWith("total.");

@@ -15,7 +15,6 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -82,19 +81,7 @@ public final class Policies implements AutoCloseable {
      * @throws IllegalArgumentException "policy.NAME: what is wrong"
      */
     public static List<PolicyRule> rules(Map<String, String> byName, List<String> tiers) {
-        Set<String> known = Kpis.volumeNames(tiers);
-        List<PolicyRule> out = new ArrayList<>();
-        for (Map.Entry<String, String> e : new TreeMap<>(byName).entrySet()) {
-            if (e.getValue().strip().equals("off")) {
-                continue;
-            }
-            try {
-                out.add(PolicyRule.parse(e.getKey(), e.getValue(), known));
-            } catch (IllegalArgumentException ex) {
-                throw new IllegalArgumentException("policy." + e.getKey() + ": " + ex.getMessage(), ex);
-            }
-        }
-        return out;
+        return Kpis.parseRules(byName, "policy.", tiers, PolicyRule::parse);
     }
 
     private static long[] idle() {
