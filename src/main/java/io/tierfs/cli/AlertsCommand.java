@@ -2,28 +2,20 @@ package io.tierfs.cli;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** `tierfs alerts`: each alert rule's state, and when alerts fired and resolved. */
 @Command(name = "alerts", mixinStandardHelpOptions = true,
     description = "List the volume's alert rules with their state (ok, pending, firing) and values, and the alerts"
         + " that fired and resolved, with both times.")
-public final class AlertsCommand implements Callable<Integer> {
-    @Mixin
-    MountedVolume volume;
+public final class AlertsCommand extends StateSectionCommand {
+    @Override
+    String section() {
+        return "alerts";
+    }
 
     @Override
-    public Integer call() throws Exception {
-        Map<String, Object> state = volume.state();
-        if (state == null) {
-            return 1;
-        }
-        Map<?, ?> alerts = (Map<?, ?>) state.get("alerts");
-        if (volume.printedAsJson(alerts)) {
-            return 0;
-        }
+    void printText(Map<?, ?> alerts) {
         System.out.printf("%-20s %-8s %-8s %s%n", "alert", "state", "severity", "rule / values");
         for (Object o : (List<?>) alerts.get("rules")) {
             Map<?, ?> r = (Map<?, ?>) o;
@@ -38,6 +30,5 @@ public final class AlertsCommand implements Callable<Integer> {
             System.out.printf("  %s %-8s %-20s %s%s%n", e.get("at"), e.get("event"), e.get("alert"), e.get("values"),
                 e.get("firedAt") != null ? " (fired " + e.get("firedAt") + ")" : "");
         }
-        return 0;
     }
 }

@@ -2,9 +2,7 @@ package io.tierfs.cli;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** `tierfs policy log`: the policies, and what they did and why. */
 @Command(name = "policy", mixinStandardHelpOptions = true, description = "The volume's policies.",
@@ -21,20 +19,14 @@ public final class PolicyCommand implements Runnable {
     @Command(name = "log", mixinStandardHelpOptions = true,
         description = "List the policies with their state, and the audit of their actions: when, the values that"
             + " triggered each, and what it changed (also in DATA/policy-audit.log).")
-    static final class Log implements Callable<Integer> {
-        @Mixin
-        MountedVolume volume;
+    static final class Log extends StateSectionCommand {
+        @Override
+        String section() {
+            return "policy";
+        }
 
         @Override
-        public Integer call() throws Exception {
-            Map<String, Object> state = volume.state();
-            if (state == null) {
-                return 1;
-            }
-            Map<?, ?> policy = (Map<?, ?>) state.get("policy");
-            if (volume.printedAsJson(policy)) {
-                return 0;
-            }
+        void printText(Map<?, ?> policy) {
             List<?> rules = (List<?>) policy.get("rules");
             System.out.println(rules.isEmpty() ? "no policies (policy.NAME = RULE in the config file)" : "policies:");
             for (Object o : rules) {
@@ -50,7 +42,6 @@ public final class PolicyCommand implements Runnable {
                     e.get("policy"), e.get("action"), e.get("scope"), e.get("change"), e.get("result"),
                     e.get("changed"), e.get("unchanged"), e.get("triggeredBy"));
             }
-            return 0;
         }
     }
 }
