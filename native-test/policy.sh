@@ -27,11 +27,12 @@ out="$("$TIERFS" mount --data "$data" --config "$conf" "$mnt" 2>&1)"
 [[ "$out" == *"unknown metric 'read.p96_ms'"* ]] && pass "an unknown metric is refused" || fail "unknown metric" "$out"
 
 # --- replicate: a low latency threshold that holds as soon as anything is written
-printf 'hot-capacity = 0\ncompress = none\nseal-after = 1\n' > "$conf"
+printf 'hot-capacity = 0\nseal-after = 1\n' > "$conf"
 tierfs_mount "$mnt" "$data" --config "$conf" || { summary; exit 1; }
 mkdir -p "$mnt/db" "$mnt/logs"
 head -c $((4 * BS)) /dev/urandom > "$work/orig"
 cp "$work/orig" "$mnt/db/table" && cp "$work/orig" "$mnt/logs/app.log" && sync
+seq 1 100000 | sed 's/^/2026-12-07 request served in /' > "$mnt/logs/text.log" && sync "$mnt/logs/text.log"
 cat >> "$conf" <<'CONF'
 policy.protect-db = write.p99_ms >= 0 and total.iops >= 0 for 1s in /db do replicate every 2s
 CONF
@@ -68,6 +69,11 @@ wait_for eval '[[ "$(xattr pin "$mnt/logs/app.log")" == hdd && "$(xattr compress
   && pass "migrate and compress set the pin and the codec on the scope" || fail "migrate/compress" "$out; $(getfattr -d -m - "$mnt/logs/app.log" 2>&1)"
 wait_for eval '[[ "$(xattr tiers "$mnt/logs/app.log")" == *"hdd=4"* ]]' \
   && pass "the scope's blocks moved to hdd ($(xattr tiers "$mnt/logs/app.log"))" || fail "migrated" "$(xattr tiers "$mnt/logs/app.log")"
+# stored much smaller than logical: the text's blocks went down compressed (the scope's codec, zstd:9)
+stored_share() { python3 -c 'import sys; f = dict(kv.split("=") for kv in sys.argv[1].split()); print(int(f["stored"]) * 100 // int(f["logical"]))' "$(xattr tiers "$1")"; }
+wait_for eval '[[ "$(xattr tiers "$mnt/logs/text.log")" == *"ssd=0"* ]] && (( $(stored_share "$mnt/logs/text.log") < 25 ))' \
+  && pass "the text log went down compressed ($(xattr tiers "$mnt/logs/text.log"))" \
+  || fail "compressed on the way down" "$(xattr tiers "$mnt/logs/text.log")"
 echo new > "$mnt/logs/new.log"
 [[ "$(xattr pin "$mnt/logs/new.log")" == hdd ]] && pass "a file made in the scope later inherits the pin" || fail "inherit" "none"
 grep -q '"policy":"cold-logs"' "$data/policy-audit.log" && "$TIERFS" policy log "$mnt" | grep -q 'cold-logs: migrate hdd on /logs' \

@@ -259,7 +259,10 @@ public final class BlockMover implements AutoCloseable {
         try {
             for (int i = 0; i < n; i++) {
                 to[i] = tickets[i] == null ? -1 : onTier >= 0 ? onTier : replicaTier(tickets[i].ref.tier());
-                if (tickets[i] != null && to[i] < 0) {
+                // a repair's tier may since have become the block's own (a move between its
+                // ticket and this one): a "replica" in its own slot would be dropped, slot and
+                // all, by the next write
+                if (tickets[i] != null && (to[i] < 0 || to[i] == tickets[i].ref.tier())) {
                     file.cancelMove(tickets[i]);
                     tickets[i] = null;
                 }
@@ -430,7 +433,7 @@ public final class BlockMover implements AutoCloseable {
                 }
                 BlockRef next = ref.compressedAs(c.codec().id, c.storedLength(), c.checksum());
                 next = c.contentClass() >= 0 ? next.classifiedAs(c.contentClass()) : next;
-                done += file.compressInPlace(ticket[0], next, bufferView, c.address()) ? 1 : 0;
+                done += file.compressInPlace(ticket[0], next, bufferView, buffer, c.address()) ? 1 : 0;
             } finally {
                 file.endMoves(ticket);
             }

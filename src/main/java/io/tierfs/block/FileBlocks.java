@@ -344,10 +344,11 @@ public final class FileBlocks implements AutoCloseable {
      * so that recovery puts them back if the compressed record never became durable.
      *
      * @param raw        the block's raw bytes, checked against its page sums
+     * @param rawAddress the same bytes' native address
      * @param stored     where the compressed bytes are, {@code next.storedLength()} of them
      * @return whether it was replaced
      */
-    synchronized boolean compressInPlace(MoveTicket t, BlockRef next, java.nio.ByteBuffer raw, long stored)
+    synchronized boolean compressInPlace(MoveTicket t, BlockRef next, java.nio.ByteBuffer raw, long rawAddress, long stored)
         throws IOException {
         if (t.spoiled || table.get(t.index) != t.ref) {
             return false;
@@ -359,18 +360,50 @@ public final class FileBlocks implements AutoCloseable {
             batch.put(Keys.rewrite(ino, t.index), RewriteJournal.entry(t.ref.generation(), raw, blockSize));
             meta.commit(batch, true);
         }
-        files[tier].write(t.index, 0, stored, next.storedLength());
-        files[tier].zero(t.index, next.storedLength(), blockSize - next.storedLength());
-        syncTierFile(tier);
-        try (MetadataStore.Batch batch = meta.newBatch()) {
-            batch.put(Keys.block(ino, t.index), next.encode());
-            batch.delete(Keys.rewrite(ino, t.index));
-            meta.commit(batch, true);
+        try {
+            files[tier].write(t.index, 0, stored, next.storedLength());
+            files[tier].zero(t.index, next.storedLength(), blockSize - next.storedLength());
+            syncTierFile(tier);
+            try (MetadataStore.Batch batch = meta.newBatch()) {
+                batch.put(Keys.block(ino, t.index), next.encode());
+                batch.delete(Keys.rewrite(ino, t.index));
+                meta.commit(batch, true);
+            }
+        } catch (IOException | RuntimeException e) {
+            undoCompressInPlace(t, rawAddress);
+            throw e;
         }
         table.set(t.index, next);
         store.changed(t.ref, next);
         files[tier].dropCache(t.index, 0, blockSize);
         return true;
+    }
+
+    /**
+     * A compression in place that failed after its journal entry: the table still names the
+     * sealed raw record, so the raw bytes go back into the slot, synced, before the entry goes
+     * (a write that came later would unseal the block and find compressed bytes around its own,
+     * and the entry, of an older generation then, would no longer be replayed). Where they
+     * cannot be made durable (a failed sync sticks: every later sync of the file fails, EIO, so
+     * no application is told its data is safe), the entry stays for recovery.
+     */
+    private void undoCompressInPlace(MoveTicket t, long rawAddress) {
+        int tier = t.ref.tier();
+        try {
+            files[tier].write(t.index, 0, rawAddress, blockSize);
+            syncTierFile(tier);
+            try (MetadataStore.Batch batch = store.meta().newBatch()) {
+                batch.delete(Keys.rewrite(ino, t.index));
+                store.meta().commit(batch, true);
+            }
+            files[tier].dropCache(t.index, 0, blockSize);
+        } catch (IOException | RuntimeException again) {
+            java.util.logging.Logger.getLogger(FileBlocks.class.getName()).severe("inode " + ino + " block " + t.index
+                + ": compressing it in place failed, and its raw bytes could not be put back durably; its journal entry"
+                + " stays for recovery at the next mount, and every sync of the file fails until then: " + again);
+            failSyncs(new NativeIOException("block " + t.index + " could not be put back after a failed compression",
+                Errno.EIO));
+        }
     }
 
     /**

@@ -138,7 +138,6 @@ final class Tiering {
         }
     }
 
-    /** The migrator's figures, or null when migration is off. */
     /** A policy's promote of file {@code ino}; the blocks it has. */
     long promote(long ino) {
         if (migrator == null) {
@@ -147,6 +146,7 @@ final class Tiering {
         return migrator.promote(ino);
     }
 
+    /** The migrator's figures, or null when migration is off. */
     MigrationStats stats() {
         return migrator == null ? null : migrator.stats();
     }

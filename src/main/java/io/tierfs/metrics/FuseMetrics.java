@@ -1,5 +1,6 @@
 package io.tierfs.metrics;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -34,10 +35,15 @@ public final class FuseMetrics {
         0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10, Double.POSITIVE_INFINITY};
     private static final long[] BUCKET_NANOS = new long[BUCKETS.length - 1];
     private static final long MAX_NANOS = 60_000_000_000L;
+    /** Which errnos are faults ({@link Kpis#FAULTS}), by number. */
+    private static final boolean[] FAULT = new boolean[FuseOps.ERRNO_LIMIT];
 
     static {
         for (int i = 0; i < BUCKET_NANOS.length; i++) {
             BUCKET_NANOS[i] = Math.round(BUCKETS[i] * 1e9);
+        }
+        for (int e = 1; e < FAULT.length; e++) {
+            FAULT[e] = Kpis.FAULTS.contains(FuseOps.errnoName(e));
         }
     }
 
@@ -57,6 +63,11 @@ public final class FuseMetrics {
         private final AtomicLongArray nanos = new AtomicLongArray(FuseOps.LIMIT);
         private final AtomicReferenceArray<AtomicLongArray> buckets = new AtomicReferenceArray<>(FuseOps.LIMIT);
         private final AtomicReferenceArray<SingleWriterRecorder> latency = new AtomicReferenceArray<>(FuseOps.LIMIT);
+        /**
+         * Its error counters by operation and errno, looked up once: a build's failed lookups
+         * (ENOENT) come by the thousand, and a label lookup allocates.
+         */
+        private final CounterDataPoint[][] errorPoints = new CounterDataPoint[FuseOps.LIMIT][];
         /** The interval histograms the tick got last time, handed back for reuse; the ticking thread's. */
         private final Histogram[] recycle = new Histogram[FuseOps.LIMIT];
 
@@ -86,13 +97,27 @@ public final class FuseMetrics {
                 bytes.lazySet(op, bytes.get(op) + byteCount);
             }
             if (errno != 0) {
-                String name = FuseOps.errnoName(errno);
-                errors.labelValues(FuseOps.name(op), name).inc();
+                error(op, errno).inc();
                 errorTotal.increment();
-                if (Kpis.FAULTS.contains(name)) {
+                if (errno > 0 && errno < FuseOps.ERRNO_LIMIT && FAULT[errno]) {
                     faultTotal.increment();
                 }
             }
+        }
+
+        private CounterDataPoint error(int op, int errno) {
+            if (errno >= FuseOps.ERRNO_LIMIT || errno < 0) {
+                return errors.labelValues(FuseOps.name(op), FuseOps.errnoName(errno));
+            }
+            CounterDataPoint[] byErrno = errorPoints[op];
+            if (byErrno == null) {
+                byErrno = errorPoints[op] = new CounterDataPoint[FuseOps.ERRNO_LIMIT];
+            }
+            CounterDataPoint p = byErrno[errno];
+            if (p == null) {
+                p = byErrno[errno] = errors.labelValues(FuseOps.name(op), FuseOps.errnoName(errno));
+            }
+            return p;
         }
 
         private AtomicLongArray firstSeen(int op) {

@@ -5,7 +5,9 @@ public final class FuseOps {
     /** Opcodes at or above this, and those without a name, count as "other". */
     public static final int LIMIT = 64;
     private static final String[] NAMES = new String[LIMIT];
-    private static final String[] ERRNO_NAMES = new String[134];
+    /** Errnos below this have a slot of their own (names, the workers' cached error counters). */
+    static final int ERRNO_LIMIT = 134;
+    private static final String[] ERRNO_NAMES = new String[ERRNO_LIMIT];
 
     static {
         String[] ops = {null, "lookup", "forget", "getattr", "setattr", "readlink", "symlink", null, "mknod", "mkdir",

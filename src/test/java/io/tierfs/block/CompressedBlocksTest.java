@@ -126,6 +126,23 @@ class CompressedBlocksTest extends BlockStoreFixture {
     }
 
     @Test
+    void aCompressionInPlaceThatFailsPutsTheRawBytesBackUnderTheRawRecord() throws IOException {
+        store.compressOn(new boolean[] {false, false});
+        moveAllTo(HDD);
+        store.compressOn(new boolean[] {false, true});
+        hdd.failNextSync(); // after the journal entry and the compressed bytes, before the switch
+        assertThrows(IOException.class, () -> mover.compressInPlace(file, new long[] {0}, 1));
+        assertFalse(inStore(0).compressed(), "the record is still the raw one");
+        assertArrayEquals(data, read(0, 3 * BS), "and the slot holds what it describes again");
+        write(10, new byte[] {7}); // unseals the block: its bytes around the write must be the raw ones
+        data[10] = 7;
+        assertArrayEquals(data, read(0, 3 * BS));
+        close();
+        openStore();
+        assertArrayEquals(data, read(0, 3 * BS));
+    }
+
+    @Test
     void aHigherMinimumSavingKeepsBlocksThatSaveLessRaw() throws IOException {
         store.compressWith(3, 0.99);
         moveAllTo(HDD);

@@ -50,6 +50,12 @@ public class MetricsBenchmark {
         w.recorder.record(READ, 23_456, 4096, 0);
     }
 
+    /** A failed lookup (ENOENT), as a build's include search makes by the thousand. */
+    @Benchmark
+    public void recordAnErrorOneWorker(Worker w) {
+        w.recorder.record(1, 3_456, 0, 2);
+    }
+
     @Benchmark
     @Threads(8)
     public void recordEightWorkers(Worker w) {
