@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The policy engine through a real mount: rules in the config file whose actions act on their
 # scope (replicate keeps a file readable after a byte of one copy is flipped; migrate moves a
-# scope's blocks to a tier; compress sets the codec), every run audited with the values that
+# scope's blocks to a tier; compress sets the codec and compresses again), every run audited with the values that
 # triggered it, idempotent, rate-limited, reloaded live; bad policies refused naming the line.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -74,6 +74,15 @@ stored_share() { python3 -c 'import sys; f = dict(kv.split("=") for kv in sys.ar
 wait_for eval '[[ "$(xattr tiers "$mnt/logs/text.log")" == *"ssd=0"* ]] && (( $(stored_share "$mnt/logs/text.log") < 25 ))' \
   && pass "the text log went down compressed ($(xattr tiers "$mnt/logs/text.log"))" \
   || fail "compressed on the way down" "$(xattr tiers "$mnt/logs/text.log")"
+# compress again with another codec: the text log's Zstd blocks are rewritten with LZ4
+codec_bytes() { "$TIERFS" status --json "$mnt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["space"]["byCodec"][sys.argv[1]]["logicalBytes"])' "$1"; }
+zstd_before="$(codec_bytes zstd)"
+sed -i 's/compress zstd:9/compress lz4/' "$conf"
+"$TIERFS" reload "$mnt" > /dev/null
+wait_for eval '(( $(codec_bytes zstd) == 0 && $(codec_bytes lz4) == zstd_before ))' && (( zstd_before > 0 )) \
+  && (( $(stored_share "$mnt/logs/text.log") < 50 )) && cmp -s <(seq 1 100000 | sed 's/^/2026-12-07 request served in /') "$mnt/logs/text.log" \
+  && pass "compress lz4 rewrites the Zstd blocks with LZ4 ($zstd_before bytes; $(xattr tiers "$mnt/logs/text.log"))" \
+  || fail "recompressed" "zstd $(codec_bytes zstd), lz4 $(codec_bytes lz4) of $zstd_before; $(xattr tiers "$mnt/logs/text.log")"
 echo new > "$mnt/logs/new.log"
 [[ "$(xattr pin "$mnt/logs/new.log")" == hdd ]] && pass "a file made in the scope later inherits the pin" || fail "inherit" "none"
 grep -q '"policy":"cold-logs"' "$data/policy-audit.log" && "$TIERFS" policy log "$mnt" | grep -q 'cold-logs: migrate hdd on /logs' \
@@ -107,5 +116,11 @@ wait_for eval '(( $(hot_used) <= $(hot_capacity) ))' \
   && pass "the migrator moves the excess out: hot copies $used_before bytes before, $(hot_used) now" \
   || fail "excess moved out" "$(hot_used) bytes held in $(hot_capacity)"
 cmp -s "$mnt/db/table" "$work/orig" && pass "the data reads the same after the resizes" || fail "data after resize" "differs"
+shrunk="$(hot_capacity)"
+tierfs_unmount "$mnt"
+printf 'compress = none\n' > "$conf"
+tierfs_mount "$mnt" "$data" --config "$conf" --hot-capacity 4M --hot-capacity-max 8M || { summary; exit 1; }
+[[ "$(hot_capacity)" == "$shrunk" ]] && pass "a remount with the same hot-capacity keeps the size the policy left ($shrunk)" \
+  || fail "resize kept" "$(hot_capacity), was $shrunk"
 tierfs_unmount "$mnt"
 summary

@@ -78,8 +78,7 @@ public final class BlockMover implements AutoCloseable {
         BlockRef[] next = new BlockRef[n];
         boolean[] switched = new boolean[n];
         TierFile dest = file.tierFile(to);
-        CompressionChoice choice = store.compresses(to)
-            ? CompressionChoice.of(store.meta().get(Keys.xattr(file.ino(), COMPRESS))) : CompressionChoice.AUTO;
+        CompressionChoice choice = store.compresses(to) ? compressionOf(file) : CompressionChoice.AUTO;
         try {
             store.epochs().synchronize(); // writes that began before the tickets are done
             boolean slotsAreHoles = store.tier(to).features().punchHole();
@@ -399,32 +398,29 @@ public final class BlockMover implements AutoCloseable {
 
     /**
      * Compresses in place those of the first {@code n} of {@code indexes} that are sealed raw
-     * blocks of {@code file} on a tier that compresses, without a replica and not classified since
-     * their last write (a block the classifier already judged stays as it was judged): written
-     * there, not moved, they were never compressed. Each is read and checked against its page
-     * sums, compressed by its content or its file's choice, and rewritten in its slot if that pays
-     * ({@link FileBlocks#compressInPlace}). One block at a time: each holds its file's lock while
-     * its slot is rewritten.
+     * blocks of {@code file} on a tier that compresses, without a replica and, unless the file
+     * names its codec, not classified since their last write (a block the classifier already
+     * judged stays as it was judged): written there, not moved, they were never compressed. Each
+     * is read and checked against its page sums, compressed by its content or its file's choice,
+     * and rewritten in its slot if that pays ({@link FileBlocks#compressInPlace}). One block at a
+     * time: each holds its file's lock while its slot is rewritten.
      *
      * @return how many blocks were compressed
      */
     public int compressInPlace(FileBlocks file, long[] indexes, int n) throws IOException {
         int done = 0;
-        CompressionChoice choice = null;
+        CompressionChoice choice = compressionOf(file);
         for (int i = 0; i < n; i++) {
             FileBlocks.MoveTicket[] ticket = {file.beginMove(indexes[i])};
             try {
                 BlockRef ref = ticket[0] == null ? null : ticket[0].ref;
-                if (ref == null || !ref.sealed() || ref.compressed() || ref.replica() >= 0 || ref.contentClass() >= 0
-                    || !store.compresses(ref.tier())) {
+                if (ref == null || !ref.sealed() || ref.compressed() || ref.replica() >= 0
+                    || ref.contentClass() >= 0 && choice == CompressionChoice.AUTO || !store.compresses(ref.tier())) {
                     continue;
                 }
                 store.epochs().synchronize(); // writes that began before the ticket are done
                 if (!storedIntact(file, ref, ref.tier(), indexes[i])) {
                     continue;
-                }
-                if (choice == null) {
-                    choice = CompressionChoice.of(store.meta().get(Keys.xattr(file.ino(), COMPRESS)));
                 }
                 CompressedBlocks.Compressed c = store.compressed().compress(file.ino(), indexes[i], bufferView,
                     () -> fileHead(file), choice);
@@ -439,6 +435,39 @@ public final class BlockMover implements AutoCloseable {
             }
         }
         return done;
+    }
+
+    /**
+     * Compresses again, by their file's choice (user.tierfs.compress, just changed), those of the
+     * first {@code n} of {@code indexes} that are sealed blocks of {@code file} without a replica:
+     * one stored by a codec the choice does not name is rewritten raw in its slot ({@link
+     * FileBlocks#expandForRecompression}), unsealed, for the sealer to seal and compress as any
+     * idle block; a raw one is compressed in place ({@link #compressInPlace}). A level alone is not
+     * told from the record: a block of the same codec stays as it is. The choice {@code auto}
+     * leaves compressed blocks as the classifier judged them.
+     *
+     * @return how many blocks were rewritten raw or compressed
+     */
+    public int recompress(FileBlocks file, long[] indexes, int n) throws IOException {
+        CompressionChoice choice = compressionOf(file);
+        int expanded = 0;
+        for (int i = 0; i < n && choice != CompressionChoice.AUTO; i++) {
+            FileBlocks.MoveTicket[] ticket = {file.beginMove(indexes[i])};
+            try {
+                BlockRef ref = ticket[0] == null ? null : ticket[0].ref;
+                if (ref != null && ref.compressed() && ref.replica() < 0 && ref.codec() != choice.codec().id
+                    && file.expandForRecompression(ticket[0])) {
+                    expanded++;
+                }
+            } finally {
+                file.endMoves(ticket);
+            }
+        }
+        return expanded + compressInPlace(file, indexes, n);
+    }
+
+    private CompressionChoice compressionOf(FileBlocks file) {
+        return CompressionChoice.of(store.meta().get(Keys.xattr(file.ino(), COMPRESS)));
     }
 
     /** What a scrub found of one block ({@link #scrubAll}). */

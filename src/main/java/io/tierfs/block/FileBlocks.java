@@ -334,6 +334,19 @@ public final class FileBlocks implements AutoCloseable {
     }
 
     /**
+     * Rewrites compressed block {@code t.index} raw in its slot, unsealed ({@link #expandForWrite}),
+     * for the sealer to compress it again by another codec; only if no write came since the ticket.
+     * Whether it was rewritten.
+     */
+    synchronized boolean expandForRecompression(MoveTicket t) throws IOException {
+        if (t.spoiled || table.get(t.index) != t.ref || !t.ref.compressed()) {
+            return false;
+        }
+        expandForWrite(t.index);
+        return true;
+    }
+
+    /**
      * Replaces sealed raw block {@code t.index} by its compressed form, in its slot: for a block
      * written straight to a tier that compresses (a move compresses as it copies). Under this
      * object's lock, which every writer to a sealed block must take to unseal it, so none writes

@@ -29,7 +29,7 @@ public final class Seals {
     private final LongAdder checksumFailures = new LongAdder();
     private final LongAdder replicaReads = new LongAdder();
     private final LongAdder repaired = new LongAdder();
-    private final ConcurrentLinkedQueue<Long> replicasChanged = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<FileChange> filesChanged = new ConcurrentLinkedQueue<>();
     /** Bad copies waiting for the sealer to rewrite them, once each. */
     private final ConcurrentLinkedQueue<BadCopy> repairs = new ConcurrentLinkedQueue<>();
     private final Set<BadCopy> repairsWaiting = ConcurrentHashMap.newKeySet();
@@ -141,14 +141,22 @@ public final class Seals {
         return repaired.sum();
     }
 
-    /** File {@code ino}'s replica count (user.tierfs.replicas) changed: the sealer makes or drops its replicas. */
-    public void replicasChanged(long ino) {
-        replicasChanged.add(ino);
+    /**
+     * File {@code ino}'s replica count (user.tierfs.replicas) changed, or its compression choice
+     * (user.tierfs.compress, {@code compression}): the sealer makes or drops its replicas, or
+     * compresses its sealed blocks again.
+     */
+    public void fileChanged(long ino, boolean compression) {
+        filesChanged.add(new FileChange(ino, compression));
     }
 
-    /** The next file whose replica count changed, or null. For the sealer. */
-    public Long pollReplicasChanged() {
-        return replicasChanged.poll();
+    /** The next file whose replica count or compression changed, or null. For the sealer. */
+    public FileChange pollFileChanged() {
+        return filesChanged.poll();
+    }
+
+    /** A file whose replica count or, if {@code compression}, compression choice changed. */
+    public record FileChange(long ino, boolean compression) {
     }
 
     /** One copy of a block (its own tier's or its replica's), by the generation of the record that named it. */

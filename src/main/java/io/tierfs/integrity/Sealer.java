@@ -117,8 +117,8 @@ public final class Sealer implements AutoCloseable {
         int now = seals.tick();
         seals.forgetWritesBefore(now - sealAfterTicks);
         repair();
-        for (Long ino = seals.pollReplicasChanged(); ino != null; ino = seals.pollReplicasChanged()) {
-            long file = ino;
+        for (Seals.FileChange change = seals.pollFileChanged(); change != null; change = seals.pollFileChanged()) {
+            long file = change.ino();
             store.meta().scan(Keys.first(Keys.BLOCK, file), Keys.after(Keys.BLOCK, file), (k, v) -> {
                 if (waitingCount >= MAX_WAITING) {
                     missed = true; // a later scan of the block map finds the rest
@@ -129,7 +129,8 @@ public final class Sealer implements AutoCloseable {
             });
             Waiting w = waiting.get(file);
             if (w != null) {
-                w.due = now; // its sealed blocks get or lose their replicas this round
+                w.due = now; // its sealed blocks get or lose their replicas, or are compressed again, this round
+                w.recompress |= change.compression();
             }
         }
         for (long[] b = seals.pollReview(); b != null; b = seals.pollReview()) {
@@ -154,7 +155,7 @@ public final class Sealer implements AutoCloseable {
             }
             int before = w.indexes.size();
             try {
-                w.due = sealIdle(e.getKey(), w.indexes, all ? Integer.MAX_VALUE : now);
+                w.due = sealIdle(e.getKey(), w, all ? Integer.MAX_VALUE : now);
             } catch (IOException | RuntimeException failure) {
                 // one file's failure (its tier gone, a read error) holds up no other file's seals
                 w.due = now + RETRY_TICKS;
@@ -204,6 +205,8 @@ public final class Sealer implements AutoCloseable {
     private static final class Waiting {
         final TreeSet<Long> indexes = new TreeSet<>();
         int due;
+        /** Its compression choice changed: its sealed blocks are compressed again by it. */
+        boolean recompress;
     }
 
     private void add(long ino, long index) {
@@ -281,12 +284,14 @@ public final class Sealer implements AutoCloseable {
     }
 
     /**
-     * Seals the blocks of {@code ino} in {@code indexes} last written before {@code now - seal-after},
+     * Seals the blocks of {@code ino} waiting in {@code w} last written before {@code now - seal-after},
      * and gives the sealed ones the replica their file asks for (or drops the one it no longer
-     * wants); drops from {@code indexes} those done or gone. The round when the next of the others
-     * is due.
+     * wants); where the file's compression choice changed, its sealed blocks are first compressed
+     * again by it. Drops from the waiting blocks those done or gone. The round when the next of
+     * the others is due.
      */
-    private int sealIdle(long ino, TreeSet<Long> indexes, int now) throws IOException {
+    private int sealIdle(long ino, Waiting w, int now) throws IOException {
+        TreeSet<Long> indexes = w.indexes;
         Inode inode;
         try {
             inode = inodes.get(ino);
@@ -299,6 +304,11 @@ public final class Sealer implements AutoCloseable {
             if (file.syncFailure() != null) {
                 indexes.clear(); // its data may not be on disk: sums of it would fail good reads later
                 return now;
+            }
+            if (w.recompress && now != Integer.MAX_VALUE) {
+                w.recompress = false;
+                // those rewritten raw are unsealed now: sealed and compressed below, as any idle block
+                inBatches(new ArrayList<>(indexes), now, (b, n) -> mover.recompress(file, b, n));
             }
             boolean replicated = replicated(ino);
             int due = Integer.MAX_VALUE;

@@ -73,7 +73,12 @@ public final class FileTiers implements TierAttributes {
 
     @Override
     public void replicasChanged(Inode file) {
-        store.seals().replicasChanged(file.ino);
+        store.seals().fileChanged(file.ino, false);
+    }
+
+    @Override
+    public void compressionChanged(Inode file) {
+        store.seals().fileChanged(file.ino, true);
     }
 
     @Override

@@ -129,8 +129,7 @@ public final class Migrator implements AutoCloseable {
         this.ssdLevel = hotLevel + 1;
         this.executor = new MoveExecutor(store, inodes, keys, limiter, stats, hotLevel, ssdLevel, lowWatermark);
         this.baseLevels = levels(store, lowWatermark);
-        this.pins = new Pins(new long[] {store.hot() != null ? store.hot().capacityBlocks() : 0, baseLevels[ssdLevel],
-            store.tier(HDD).capacityBytes() / store.blockSize()});
+        this.pins = new Pins(store.hot(), baseLevels[ssdLevel], store.tier(HDD).capacityBytes() / store.blockSize());
         store.setEvents(events);
         store.keepFetchedBlocks(FETCHED_BYTES);
     }
@@ -219,13 +218,17 @@ public final class Migrator implements AutoCloseable {
      * Without a hot tier, a hot pin keeps the file on ssd.
      */
     public void pin(long ino, String tier) {
+        int t = Pins.tierOf(tier);
+        pins.pin(ino, t == Pins.HOT && hotLevel < 0 ? Pins.SSD : t, blockCount(ino));
+    }
+
+    private long blockCount(long ino) {
         long[] blocks = {0};
         store.meta().scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
             blocks[0]++;
             return true;
         });
-        int t = Pins.tierOf(tier);
-        pins.pin(ino, t == Pins.HOT && hotLevel < 0 ? Pins.SSD : t, blocks[0]);
+        return blocks[0];
     }
 
     /**
@@ -301,6 +304,7 @@ public final class Migrator implements AutoCloseable {
         applyPins();
         applyPromotions();
         events.dropped.drainTo(key -> {
+            pinnedFileChanged(key);
             policy.remove(key);
             pending.remove(key);
             decidedAt.remove(key);
@@ -311,6 +315,10 @@ public final class Migrator implements AutoCloseable {
         events.lost.drainTo(this::hotCopyLost);
         events.created.drainTo(this::created);
         events.accesses.drainTo(this::accessed);
+        for (long ino : pinnedFilesChanged) {
+            pins.recount(ino, blockCount(ino)); // from the block map: a block reported after the pin counted it is not counted twice
+        }
+        pinnedFilesChanged.clear();
         long now = nanoClock.getAsLong();
         policy.drainChanges((key, level) -> {
             pending.remove(key);
@@ -335,8 +343,17 @@ public final class Migrator implements AutoCloseable {
         if (pin < 0) {
             policy.insert(key, ssdLevel);
         } else {
-            pins.grew(keys.inoOf(key));
+            pinnedFileChanged(key);
             pending.put(key, levelOfPin(pin));
+        }
+    }
+
+    /** Pinned files whose blocks were made or dropped in this round: counted again at its end. Migrator thread only. */
+    private final Set<Long> pinnedFilesChanged = new HashSet<>();
+
+    private void pinnedFileChanged(long key) {
+        if (pins.any() && pins.tierOf(keys.inoOf(key)) >= 0) {
+            pinnedFilesChanged.add(keys.inoOf(key));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tierfs.migration;
 
 import io.tierfs.nativeio.Errno;
+import io.tierfs.tier.HotTier;
 import io.tierfs.namespace.FsException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,15 +20,24 @@ final class Pins {
     record Change(long ino, int tier) {
     }
 
-    private final long[] capacityBlocks;
+    /** The hot tier, whose capacity a policy may change live; null for none. */
+    private final HotTier hot;
+    /** What pins may take of ssd and hdd, in blocks. */
+    private final long ssdBlocks, hddBlocks;
     /** Blocks of pinned files counted against each tier. */
     private final long[] pinnedBlocks = new long[3];
     private final Map<Long, long[]> pinned = new ConcurrentHashMap<>(); // ino -> {tier, blocks}
     final ConcurrentLinkedQueue<Change> changes = new ConcurrentLinkedQueue<>();
 
-    /** @param capacityBlocks what pins may take of hot, ssd and hdd, in blocks (0 for hot: no hot tier) */
-    Pins(long[] capacityBlocks) {
-        this.capacityBlocks = capacityBlocks.clone();
+    /**
+     * @param hot the hot tier, or null: what pins take of it is kept from a shrink ({@link HotTier#keepForPins})
+     * @param ssdBlocks what pins may take of ssd, in blocks
+     * @param hddBlocks what pins may take of hdd, in blocks
+     */
+    Pins(HotTier hot, long ssdBlocks, long hddBlocks) {
+        this.hot = hot;
+        this.ssdBlocks = ssdBlocks;
+        this.hddBlocks = hddBlocks;
     }
 
     static int tierOf(String name) {
@@ -57,12 +67,14 @@ final class Pins {
                 if (old != null) {
                     count(old, 1);
                 }
+                hotRoomKept(); // as it was
                 throw new FsException(Errno.ENOSPC, "the " + full + " tier cannot hold " + blocks
                     + " more pinned blocks");
             }
             pinned.put(ino, now);
         } else {
             pinned.remove(ino);
+            hotRoomKept();
         }
         changes.add(new Change(ino, tier));
     }
@@ -77,13 +89,14 @@ final class Pins {
         return !pinned.isEmpty();
     }
 
-    /** A pinned file grew by a block. */
-    synchronized void grew(long ino) {
+    /** A pinned file has {@code blocks} blocks now (written or truncated since it was pinned). */
+    synchronized void recount(long ino, long blocks) {
         long[] p = pinned.get(ino);
         if (p != null) {
             count(p, -1);
-            p[1]++;
+            p[1] = blocks;
             count(p, 1);
+            hotRoomKept(); // past the hot tier's capacity, its last blocks stay below
         }
     }
 
@@ -96,13 +109,12 @@ final class Pins {
         pinnedBlocks[(int) pin[0]] += sign * pin[1];
     }
 
+    /** Whether the hot tier keeps room for what is pinned to it: a shrink leaves that much. */
+    private boolean hotRoomKept() {
+        return hot != null ? hot.keepForPins(pinnedBlocks[HOT]) : pinnedBlocks[HOT] == 0;
+    }
+
     private String overfull() {
-        String[] names = {"hot", "ssd", "hdd"};
-        for (int t = 0; t < 3; t++) {
-            if (pinnedBlocks[t] > capacityBlocks[t]) {
-                return names[t];
-            }
-        }
-        return null;
+        return !hotRoomKept() ? "hot" : pinnedBlocks[SSD] > ssdBlocks ? "ssd" : pinnedBlocks[HDD] > hddBlocks ? "hdd" : null;
     }
 }

@@ -29,6 +29,10 @@ public interface TierAttributes {
         @Override
         public void replicasChanged(Inode file) {
         }
+
+        @Override
+        public void compressionChanged(Inode file) {
+        }
     };
 
     /** The value of read-only attribute {@link #TIERS} or {@link #BLOCKS} of a regular file. */
@@ -42,4 +46,10 @@ public interface TierAttributes {
 
     /** A regular file's {@link #REPLICAS} was set or removed (stored already): its replicas are made or dropped. */
     void replicasChanged(Inode file);
+
+    /**
+     * A regular file's compression choice ({@code user.tierfs.compress}) was set or removed (stored
+     * already): its sealed blocks are compressed again by it.
+     */
+    void compressionChanged(Inode file);
 }

@@ -75,8 +75,15 @@ public final class Xattrs {
                 i.hasCapability = Boolean.TRUE;
             }
         }
-        if (Arrays.equals(name, REPLICAS) && FileMode.isRegular(i.mode())) {
+        storageChanged(i, name);
+    }
+
+    /** Tells the tiers of a regular file's replica count or compression choice, set or removed. */
+    private void storageChanged(Inode i, byte[] name) {
+        if (FileMode.isRegular(i.mode()) && Arrays.equals(name, REPLICAS)) {
             tierAttributes.replicasChanged(i);
+        } else if (FileMode.isRegular(i.mode()) && Arrays.equals(name, COMPRESS)) {
+            tierAttributes.compressionChanged(i);
         }
     }
 
@@ -246,9 +253,7 @@ public final class Xattrs {
             i.mayHaveXattrs = listBytes > 0;
             i.hasCapability = Arrays.equals(name, CAPABILITY) ? Boolean.FALSE : i.hasCapability;
         }
-        if (Arrays.equals(name, REPLICAS) && FileMode.isRegular(i.mode())) {
-            tierAttributes.replicasChanged(i); // back to one
-        }
+        storageChanged(i, name); // back to one replica, or to the classifier's choice
     }
 
     /**

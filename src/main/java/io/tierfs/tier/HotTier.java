@@ -43,6 +43,9 @@ public final class HotTier implements Tier {
     static final String FILE = "hot.map";
     /** What the map in {@link #FILE} was made for: its format, block size and capacity. */
     private static final String PARAMS = "hot.params";
+    /** The capacity a live resize (a policy's grow-cache or shrink-cache) left, and the configured one it was made from. */
+    private static final String RESIZED = "hot.resized";
+    private final long configuredBytes;
     private static final int FORMAT = 1;
     private static final int KEY_SIZE = 16;
 
@@ -52,6 +55,7 @@ public final class HotTier implements Tier {
     private final long mapBlocks;
     /** Blocks it may hold now: a policy grows or shrinks it live, within the map. */
     private volatile long capacityBlocks;
+    private long pinnedBlocks;
     private final ChronicleMap<byte[], byte[]> map;
     private final Map<Long, NavigableSet<Long>> byInode = new ConcurrentHashMap<>();
     private final AtomicLong blocks = new AtomicLong();
@@ -90,8 +94,9 @@ public final class HotTier implements Tier {
         }
         this.dir = dir;
         this.blockSize = blockSize;
-        this.capacityBlocks = capacityBytes / blockSize;
+        this.configuredBytes = capacityBytes;
         this.mapBlocks = maxBytes / blockSize;
+        this.capacityBlocks = Math.max(1, Math.min(mapBlocks, resizedBytes(dir, capacityBytes) / blockSize));
         Durable.createDirectories(dir);
         this.map = openMap(dir.resolve(FILE).toFile(), clean);
         this.zeros = Memory.allocate(blockSize);
@@ -292,15 +297,51 @@ public final class HotTier implements Tier {
     }
 
     /**
-     * Grows or shrinks what the tier may hold, live, to {@code bytes} (whole blocks, at least one,
-     * at most its map's). Shrunk below what it holds, it takes no new block until the migrator has
-     * moved the excess down (it follows the capacity at its next round).
+     * Grows or shrinks what the tier may hold, live, to {@code bytes} (whole blocks, at least one
+     * and what pins hold, at most its map's), and records it for the next mount. Shrunk below what
+     * it holds, it takes no new block until the migrator has moved the excess down (it follows the
+     * capacity at its next round).
      *
      * @return the capacity now, in bytes
      */
-    public long resize(long bytes) {
-        capacityBlocks = Math.max(1, Math.min(mapBlocks, bytes / blockSize));
+    public synchronized long resize(long bytes) throws IOException {
+        long next = Math.max(Math.max(1, pinnedBlocks), Math.min(mapBlocks, bytes / blockSize));
+        if (next != capacityBlocks) {
+            // recorded first: a resize that could not be kept is not made
+            String line = "configured=" + configuredBytes + " now=" + next * blockSize + "\n";
+            Durable.writeAtomically(dir.resolve(RESIZED), out -> out.write(line.getBytes(StandardCharsets.US_ASCII)));
+            capacityBlocks = next;
+        }
         return capacityBytes();
+    }
+
+    /**
+     * The capacity a live resize left, kept across mounts while the configured one is the same
+     * (a new {@code hot-capacity} is the operator's word, and starts from it); {@code configured}
+     * if there was none.
+     */
+    private static long resizedBytes(Path dir, long configured) throws IOException {
+        Path file = dir.resolve(RESIZED);
+        if (!Files.exists(file)) {
+            return configured;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("configured=(\\d+) now=(\\d+)")
+            .matcher(Files.readString(file, StandardCharsets.US_ASCII).trim());
+        return m.matches() && Long.parseLong(m.group(1)) == configured ? Long.parseLong(m.group(2)) : configured;
+    }
+
+    /**
+     * Keeps room for {@code blocks} blocks of pinned files (user.tierfs.pin=hot), which a shrink
+     * leaves; false if the capacity now is smaller (then it keeps all it has).
+     */
+    public synchronized boolean keepForPins(long blocks) {
+        pinnedBlocks = Math.min(blocks, capacityBlocks);
+        return blocks <= capacityBlocks;
+    }
+
+    /** The least {@link #resize} leaves: one block, or what pins hold ({@link #keepForPins}). */
+    public synchronized long minCapacityBytes() {
+        return Math.max(1, pinnedBlocks) * blockSize;
     }
 
     private ExternalMapQueryContext<byte[], byte[], ?> context(long ino, long index) {

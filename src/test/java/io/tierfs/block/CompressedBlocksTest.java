@@ -99,6 +99,39 @@ class CompressedBlocksTest extends BlockStoreFixture {
         assertArrayEquals(data, read(0, 3 * BS));
     }
 
+    /** What the sealer does after a file's compression choice changed: compress again, seal what that unsealed, compress it. */
+    private int recompressAndSeal() throws IOException {
+        long[] all = {0, 1, 2};
+        int n = mover.recompress(file, all, 3);
+        mover.sealAll(file, all, 3);
+        return n + mover.compressInPlace(file, all, 3);
+    }
+
+    @Test
+    void blocksCompressedByAnotherCodecThanTheFilesNewChoiceAreCompressedAgainByIt() throws IOException {
+        moveAllTo(HDD); // text with Zstd, random raw, binary with LZ4
+        chooseCompression("lz4");
+        assertEquals(2, recompressAndSeal(), "the text rewritten raw, then compressed");
+        assertEquals(Codec.LZ4.id, inStore(0).codec(), "text with LZ4 now");
+        assertTrue(inStore(0).sealed());
+        assertFalse(inStore(1).compressed(), "random bytes: LZ4 saves nothing, raw still");
+        assertEquals(Codec.LZ4.id, inStore(2).codec(), "same codec: left as it was");
+        assertNull(meta.get(Keys.rewrite(INO, 0)), "no journal entry left");
+        assertArrayEquals(data, read(0, 3 * BS));
+        chooseCompression("none");
+        assertEquals(2, recompressAndSeal());
+        assertFalse(inStore(0).compressed() || inStore(2).compressed(), "none: raw");
+        assertEquals(3L * BS, store.usedBytes(HDD), "raw slots take their blocks' size");
+        chooseCompression("zstd:3");
+        assertEquals(2, recompressAndSeal(), "raw blocks the file names a codec for are compressed in place");
+        assertEquals(Codec.ZSTD.id, inStore(0).codec());
+        assertEquals(Codec.ZSTD.id, inStore(2).codec());
+        assertEquals(0, recompressAndSeal(), "nothing left to do");
+        close();
+        openStore();
+        assertArrayEquals(data, read(0, 3 * BS));
+    }
+
     @Test
     void blocksSealedOnACompressingTierAreCompressedInPlaceAndJournaledMeanwhile() throws IOException {
         store.compressOn(new boolean[] {false, false});

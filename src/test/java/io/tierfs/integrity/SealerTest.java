@@ -154,7 +154,7 @@ class SealerTest {
             v.meta.commit(b, false);
         }
         if (tellSealer) {
-            v.blocks.seals().replicasChanged(f.ino);
+            v.blocks.seals().fileChanged(f.ino, false);
         }
     }
 

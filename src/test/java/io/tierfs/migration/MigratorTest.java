@@ -302,6 +302,23 @@ class MigratorTest {
     }
 
     @Test
+    void pinsFollowTheHotTiersLiveSizeAndAShrinkLeavesWhatTheyHold() throws IOException {
+        byte[] pin = TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII);
+        byte[] hot = "hot".getBytes(StandardCharsets.US_ASCII);
+        Inode six = file("six", 6);
+        store.hot().resize(4L * BS); // shrink-cache
+        FsException full = assertThrows(FsException.class, () -> xattrs.set(six, pin, hot, 0));
+        assertEquals(Errno.ENOSPC, full.errno(), "6 blocks do not fit in the 4 the hot tier holds now");
+        store.hot().resize((long) HOT * BS); // grow-cache
+        xattrs.set(six, pin, hot, 0);
+        settle();
+        assertEquals(6, tiers(six)[0], "they fit once it grew back");
+        assertEquals(6L * BS, store.hot().resize(BS), "a shrink leaves what the pins hold");
+        xattrs.remove(six, pin);
+        assertEquals(BS, store.hot().resize(BS), "unpinned: down to one block");
+    }
+
+    @Test
     void unpinningHotBlocksWhoseOwnCopiesAreOnHddGivesBackTheirRoom() throws IOException {
         file("filler", SSD); // ssd is full: the next file is written to hdd
         Inode kept = file("kept", 4);

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tierfs.block.FileBlocks;
+import io.tierfs.block.Seals;
 import io.tierfs.meta.Keys;
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.LibC;
@@ -602,7 +603,7 @@ class NamespaceTest {
         v.xattrs.set(d, replicas, n("2\n"), 0);
         assertEquals("2", new String(v.xattrs.get(d, replicas), StandardCharsets.US_ASCII),
             "stored without echo's newline");
-        assertNull(v.blocks.seals().pollReplicasChanged(), "a directory's replicas concern the files made in it later");
+        assertNull(v.blocks.seals().pollFileChanged(), "a directory's replicas concern the files made in it later");
         Inode f = v.mkfile(d.ino, "f");
         Inode sub = v.mkdir(d.ino, "sub");
         assertEquals("2", new String(v.xattrs.get(f, replicas), StandardCharsets.US_ASCII), "inherited");
@@ -610,9 +611,12 @@ class NamespaceTest {
         assertTrue(new String(v.xattrs.list(f), StandardCharsets.US_ASCII).contains(TierAttributes.REPLICAS));
         v.xattrs.set(f, replicas, n("1"), 0);
         v.xattrs.remove(f, replicas);
-        assertEquals(Long.valueOf(f.ino), v.blocks.seals().pollReplicasChanged(), "set on a file: the sealer is told");
-        assertEquals(Long.valueOf(f.ino), v.blocks.seals().pollReplicasChanged(), "and removed");
-        assertNull(v.blocks.seals().pollReplicasChanged());
+        Seals.FileChange replicasSet = new Seals.FileChange(f.ino, false);
+        assertEquals(replicasSet, v.blocks.seals().pollFileChanged(), "set on a file: the sealer is told");
+        assertEquals(replicasSet, v.blocks.seals().pollFileChanged(), "and removed");
+        v.xattrs.set(f, n(io.tierfs.codec.CompressionChoice.ATTRIBUTE), n("lz4"), 0);
+        assertEquals(new Seals.FileChange(f.ino, true), v.blocks.seals().pollFileChanged(), "so is its compression");
+        assertNull(v.blocks.seals().pollFileChanged());
     }
 
     @Test

@@ -66,6 +66,23 @@ class HotTierTest extends TierContractTest {
     }
 
     @Test
+    void aLiveResizeIsKeptAcrossMountsWhileTheConfiguredCapacityIsTheSame() throws IOException {
+        Path dir = tempDir.resolve("resized");
+        HotTier h = (HotTier) track(new HotTier(dir, BS, 4L * BS, 16L * BS, true));
+        assertEquals(8L * BS, h.resize(8L * BS), "grown");
+        assertEquals(16L * BS, h.resize(100L * BS), "at most its map's");
+        assertTrue(h.keepForPins(3));
+        assertEquals(3L * BS, h.resize(BS), "at least what pins hold");
+        assertFalse(h.keepForPins(4), "more pinned blocks than it holds now");
+        close(h);
+        HotTier again = (HotTier) track(new HotTier(dir, BS, 4L * BS, 16L * BS, true));
+        assertEquals(3L * BS, again.capacityBytes(), "the same hot-capacity: the size the resizes left");
+        close(again);
+        HotTier changed = (HotTier) track(new HotTier(dir, BS, 5L * BS, 16L * BS, true));
+        assertEquals(5L * BS, changed.capacityBytes(), "a new hot-capacity starts from it");
+    }
+
+    @Test
     void aMapMadeForAnotherBlockSizeIsReplacedByAnEmptyOne() throws IOException {
         try (NativeBuffer b = NativeBuffer.of(NativeBuffer.pattern(2, BS))) {
             assertTrue(hot().put(9, 0, b.address));
