@@ -493,9 +493,10 @@ public final class BlockMover implements AutoCloseable {
      */
     public Verdict[] scrubAll(FileBlocks file, long[] indexes, int n) throws IOException {
         Verdict[] verdicts = new Verdict[n];
-        // a copy on a tier that is gone is not judged: its blocks are skipped until it is back
-        FileBlocks.MoveTicket[] tickets = begin(file, indexes, n, ref -> ref.sealed() && available(ref.tier())
-            && (ref.replica() < 0 || available(ref.replica())));
+        // a copy on a tier that is gone is not judged (taken as good: a bad twin is then BAD, not
+        // UNRECOVERABLE, and cannot be rewritten from it); a block with no copy here is skipped
+        FileBlocks.MoveTicket[] tickets = begin(file, indexes, n, ref -> ref.sealed()
+            && (available(ref.tier()) || ref.replica() >= 0 && available(ref.replica())));
         boolean[] ownIntact = new boolean[n];
         boolean[] twinIntact = new boolean[n];
         boolean[] unchanged = new boolean[n];
@@ -504,8 +505,9 @@ public final class BlockMover implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 if (tickets[i] != null) {
                     BlockRef ref = tickets[i].ref;
-                    ownIntact[i] = storedIntact(file, ref, ref.tier(), indexes[i]);
-                    twinIntact[i] = ref.replica() >= 0 && storedIntact(file, ref, ref.replica(), indexes[i]);
+                    ownIntact[i] = !available(ref.tier()) || storedIntact(file, ref, ref.tier(), indexes[i]);
+                    twinIntact[i] = ref.replica() >= 0
+                        && (!available(ref.replica()) || storedIntact(file, ref, ref.replica(), indexes[i]));
                     unchanged[i] = file.endCheck(tickets[i]);
                     tickets[i] = null;
                 }
@@ -527,6 +529,9 @@ public final class BlockMover implements AutoCloseable {
         }
         if (!ownIntact && !twinIntact) {
             return Verdict.UNRECOVERABLE;
+        }
+        if (!available(ownIntact ? ref.tier() : ref.replica())) {
+            return Verdict.BAD; // its good copy is out of reach (not checked): a later scrub repairs it
         }
         Seals.BadCopy copy = new Seals.BadCopy(file.ino(), index, ownIntact ? ref.replica() : ref.tier(), ref.generation());
         boolean rewritten = false;

@@ -633,6 +633,7 @@ public final class FileBlocks implements AutoCloseable {
                 batch.delete(k);
                 return true;
             });
+            RewriteJournal.dropEntries(meta, batch, ino, firstFreed, Long.MAX_VALUE);
             alsoCommit.accept(batch);
             meta.commit(batch, !freed.isEmpty());
         }
@@ -762,6 +763,7 @@ public final class FileBlocks implements AutoCloseable {
             if (freed.isEmpty()) {
                 return;
             }
+            RewriteJournal.dropEntries(meta, batch, ino, from, to);
             meta.commit(batch, true);
         }
         boolean[] touched = new boolean[files.length];

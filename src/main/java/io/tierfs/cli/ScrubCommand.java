@@ -80,8 +80,8 @@ public final class ScrubCommand implements Callable<Integer> {
             }
             if (!json && System.currentTimeMillis() - lastProgress > 10_000) {
                 lastProgress = System.currentTimeMillis();
-                System.err.printf("scrub: %s blocks checked, %s bad, %s repaired, %s unrecoverable%n",
-                    scrub.get("checked"), scrub.get("bad"), scrub.get("repaired"), scrub.get("unrecoverable"));
+                System.err.printf("scrub: %s blocks checked, %s skipped, %s bad, %s repaired, %s unrecoverable%n",
+                    scrub.get("checked"), scrub.get("skipped"), scrub.get("bad"), scrub.get("repaired"), scrub.get("unrecoverable"));
             }
         }
         return report(scrub);
@@ -124,8 +124,9 @@ public final class ScrubCommand implements Callable<Integer> {
         if (json) {
             System.out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(scrub));
         } else {
-            System.out.printf("scrub %s: %s blocks checked, %s bad, %s repaired, %s unrecoverable%n", scrub.get("phase"),
-                scrub.get("checked"), scrub.get("bad"), scrub.get("repaired"), scrub.get("unrecoverable"));
+            System.out.printf("scrub %s: %s blocks checked, %s skipped, %s bad, %s repaired, %s unrecoverable%n",
+                scrub.get("phase"), scrub.get("checked"), scrub.get("skipped"), scrub.get("bad"), scrub.get("repaired"),
+                scrub.get("unrecoverable"));
             for (Object block : (List<?>) scrub.get("unrecoverableBlocks")) {
                 System.out.println("  unrecoverable: " + block);
             }

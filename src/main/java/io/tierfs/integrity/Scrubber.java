@@ -61,6 +61,8 @@ public final class Scrubber implements AutoCloseable {
     private long nextIno;
     private long nextIndex;
     private long checked;
+    /** Sealed blocks not checked: written or moved meanwhile, or with no copy on a tier that is there. */
+    private long skipped;
     private long bad;
     private long repaired;
     private long unrecoverable;
@@ -118,7 +120,7 @@ public final class Scrubber implements AutoCloseable {
         request = id;
         rate = bytesPerSecond;
         if (phase == Phase.NEVER || phase == Phase.DONE) {
-            nextIno = nextIndex = checked = bad = repaired = unrecoverable = finishedMillis = 0;
+            nextIno = nextIndex = checked = skipped = bad = repaired = unrecoverable = finishedMillis = 0;
             unrecoverableBlocks.clear();
             startedMillis = System.currentTimeMillis();
             LOG.info("scrub started, reading at most " + bytesPerSecond + " bytes a second");
@@ -138,6 +140,7 @@ public final class Scrubber implements AutoCloseable {
         out.put("startedMillis", startedMillis);
         out.put("finishedMillis", finishedMillis);
         out.put("checked", checked);
+        out.put("skipped", skipped);
         out.put("bad", bad);
         out.put("repaired", repaired);
         out.put("unrecoverable", unrecoverable);
@@ -237,6 +240,7 @@ public final class Scrubber implements AutoCloseable {
         for (int i = 0; i < verdicts.length; i++) {
             Verdict v = verdicts[i];
             checked += v != Verdict.SKIPPED ? 1 : 0;
+            skipped += v == Verdict.SKIPPED ? 1 : 0;
             bad += v == Verdict.REPAIRED || v == Verdict.BAD || v == Verdict.UNRECOVERABLE ? 1 : 0;
             repaired += v == Verdict.REPAIRED ? 1 : 0;
             if (v == Verdict.UNRECOVERABLE) {
@@ -253,7 +257,7 @@ public final class Scrubber implements AutoCloseable {
         if (b.end && phase == Phase.RUNNING) {
             phase = Phase.DONE;
             finishedMillis = System.currentTimeMillis();
-            LOG.info("scrub done: " + checked + " blocks checked, " + bad + " bad, " + repaired + " repaired, "
+            LOG.info("scrub done: " + checked + " blocks checked, " + skipped + " skipped, " + bad + " bad, " + repaired + " repaired, "
                 + unrecoverable + " unrecoverable" + (unrecoverable > 0 ? ": " + unrecoverableBlocks : ""));
         }
         save();
@@ -268,6 +272,7 @@ public final class Scrubber implements AutoCloseable {
         p.setProperty("ino", Long.toString(nextIno));
         p.setProperty("index", Long.toString(nextIndex));
         p.setProperty("checked", Long.toString(checked));
+        p.setProperty("skipped", Long.toString(skipped));
         p.setProperty("bad", Long.toString(bad));
         p.setProperty("repaired", Long.toString(repaired));
         p.setProperty("unrecoverable", Long.toString(unrecoverable));
@@ -302,6 +307,7 @@ public final class Scrubber implements AutoCloseable {
             nextIno = Long.parseLong(p.getProperty("ino"));
             nextIndex = Long.parseLong(p.getProperty("index"));
             checked = Long.parseLong(p.getProperty("checked"));
+            skipped = Long.parseLong(p.getProperty("skipped", "0")); // a state saved before it was counted
             bad = Long.parseLong(p.getProperty("bad"));
             repaired = Long.parseLong(p.getProperty("repaired"));
             unrecoverable = Long.parseLong(p.getProperty("unrecoverable"));

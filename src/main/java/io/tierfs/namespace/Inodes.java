@@ -278,6 +278,7 @@ public final class Inodes {
                 b.delete(k);
                 return true;
             });
+            io.tierfs.block.RewriteJournal.dropEntries(meta, b, ino, 0, Long.MAX_VALUE);
             b.delete(Keys.inode(ino));
             meta.commit(b, false);
         }

@@ -176,6 +176,20 @@ class CompressedBlocksTest extends BlockStoreFixture {
     }
 
     @Test
+    void journalEntriesAFailureLeftGoWithTheirBlocksWhenTheFileShrinks() throws IOException {
+        for (long index = 1; index < 3; index++) { // as a compression in place whose undo failed leaves them
+            try (io.tierfs.meta.MetadataStore.Batch b = meta.newBatch()) {
+                b.put(Keys.rewrite(INO, index), RewriteJournal.entry(file.ref(index).generation() + 1,
+                    java.nio.ByteBuffer.wrap(data, (int) index * BS, BS).slice(), BS));
+                meta.commit(b, true);
+            }
+        }
+        file.shrink(2L * BS, batch -> { });
+        assertNull(meta.get(Keys.rewrite(INO, 2)), "a block made there again must not meet it at recovery");
+        assertNotNull(meta.get(Keys.rewrite(INO, 1)), "the block kept keeps its entry, for recovery");
+    }
+
+    @Test
     void aHigherMinimumSavingKeepsBlocksThatSaveLessRaw() throws IOException {
         store.compressWith(3, 0.99);
         moveAllTo(HDD);

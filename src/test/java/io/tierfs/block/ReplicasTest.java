@@ -139,6 +139,18 @@ class ReplicasTest extends BlockStoreFixture {
     }
 
     @Test
+    void aScrubChecksTheCopyThatIsThereWhenTheOthersTierIsGone() throws IOException {
+        replicated(NativeBuffer.pattern(12, 2 * BS));
+        flipByte(SSD, 1, 10);
+        hdd.setGone(true);
+        BlockMover.Verdict[] verdicts = mover.scrubAll(file, new long[] {0, 1}, 2);
+        assertEquals(BlockMover.Verdict.INTACT, verdicts[0], "its copy on ssd checked, good");
+        assertEquals(BlockMover.Verdict.BAD, verdicts[1], "bad, and not rewritten while its twin is out of reach");
+        hdd.setGone(false);
+        assertEquals(BlockMover.Verdict.REPAIRED, mover.scrubAll(file, new long[] {1}, 1)[0], "repaired once it is back");
+    }
+
+    @Test
     void aBadReplicaIsRewrittenFromTheBlocksOwnCopy() throws IOException {
         byte[] data = NativeBuffer.pattern(4, BS);
         replicated(data);

@@ -103,6 +103,7 @@ class ScrubberTest {
         Map<String, Object> s = runToEnd();
         assertEquals("done", s.get("phase"));
         assertEquals(5, count(s, "checked"));
+        assertEquals(0, count(s, "skipped"), "nothing written or moved meanwhile");
         assertEquals(2, count(s, "bad"));
         assertEquals(1, count(s, "repaired"));
         assertEquals(1, count(s, "unrecoverable"));

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A tier that fails on request. Its files' next sync fails once with EIO when armed, and then
+ * A tier that fails on request, or says it is gone. Its files' next sync fails once with EIO when armed, and then
  * succeeds again: what the kernel does after a failed write-back, which it reports once and
  * forgets. Deleting a file, or making deletions durable, fails with EIO while switched off. It
  * also counts the calls made on its files, by method name, and can pause a thread after one.
@@ -27,6 +27,7 @@ public final class FaultyTier {
     private final AtomicBoolean failNextSync = new AtomicBoolean();
     private volatile Runnable whileFailing = () -> { };
     private volatile boolean failDeletes;
+    private volatile boolean gone;
     private volatile boolean failDeleteSyncs;
     private final AtomicInteger failedDeletes = new AtomicInteger();
     private final Map<String, AtomicInteger> fileCalls = new ConcurrentHashMap<>();
@@ -38,6 +39,9 @@ public final class FaultyTier {
             if (m.getName().equals("delete") && failDeletes) {
                 failedDeletes.incrementAndGet();
                 throw new NativeIOException("unlink (injected)", Errno.EIO);
+            }
+            if (m.getName().equals("unavailableReason") && gone) {
+                return "gone (injected)";
             }
             if (m.getName().equals("syncDeletes") && failDeleteSyncs) {
                 throw new NativeIOException("fsync of a directory (injected)", Errno.EIO);
@@ -65,6 +69,11 @@ public final class FaultyTier {
 
     public Tier tier() {
         return tier;
+    }
+
+    /** Whether the tier says it is unavailable (its directory gone), as a tier whose disk left does. */
+    public void setGone(boolean gone) {
+        this.gone = gone;
     }
 
     /** The next sync of any of this tier's files fails. */
