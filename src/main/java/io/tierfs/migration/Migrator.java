@@ -57,7 +57,8 @@ public final class Migrator implements AutoCloseable {
     private final long[] baseLevels;
     /** Enough reads to saturate a block's count in the frequency sketch (4 bits). */
     private static final int PROMOTE_ACCESSES = 16;
-    private final java.util.concurrent.ConcurrentLinkedQueue<Long> promotions = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Files a policy promoted, each once until the migrator's next round takes it. */
+    private final Set<Long> promotions = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Pins pins;
     /**
      * A promotion is carried out only once the decision held this long. The policy admits every
@@ -239,18 +240,14 @@ public final class Migrator implements AutoCloseable {
      * @return the blocks the file has
      */
     public long promote(long ino) {
-        long[] blocks = {0};
-        store.meta().scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
-            blocks[0]++;
-            return true;
-        });
-        promotions.add(ino);
-        return blocks[0];
+        promotions.add(ino); // once until the next round, however often a policy asks
+        return blockCount(ino);
     }
 
     private void applyPromotions() {
-        for (Long ino = promotions.poll(); ino != null; ino = promotions.poll()) {
-            long file = ino;
+        for (java.util.Iterator<Long> it = promotions.iterator(); it.hasNext(); ) {
+            long file = it.next();
+            it.remove();
             store.meta().scan(Keys.first(Keys.BLOCK, file), Keys.after(Keys.BLOCK, file), (k, v) -> {
                 long key = keys.pack(file, Keys.blockIndexOf(k));
                 if (key != BlockKeys.UNTRACKED) {
