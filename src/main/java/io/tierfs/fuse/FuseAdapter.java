@@ -122,10 +122,19 @@ public final class FuseAdapter {
         replyError(req, errnoOf(t));
     }
 
+    /**
+     * libfuse, about to answer: the worker notes the time, so that a request's latency ends
+     * before its answer is written, as on the raw paths ({@link FuseWorker#answered}).
+     */
+    private LibFuse reply() {
+        FuseWorker.answering();
+        return fuse;
+    }
+
     /** Every error answer goes through here, so that the worker counts it in the KPIs. */
     private void replyError(long req, int errno) {
         FuseWorker.answeredWith(errno);
-        fuse.fuse_reply_err(req, errno);
+        reply().fuse_reply_err(req, errno);
     }
 
     private static int errnoOf(Throwable t) {
@@ -181,20 +190,20 @@ public final class FuseAdapter {
         FuseWorker w = worker();
         inode.copyTo(w.attributes, blockSize);
         Structs.writeEntry(w.entry, w.attributes, TIMEOUT_SECONDS);
-        fuse.fuse_reply_entry(req, w.entry);
+        reply().fuse_reply_entry(req, w.entry);
     }
 
     private void replyAttr(long req, Inode inode) {
         FuseWorker w = worker();
         inode.copyTo(w.attributes, blockSize);
         Structs.writeStat(w.stat, w.attributes);
-        fuse.fuse_reply_attr(req, w.stat, TIMEOUT_SECONDS);
+        reply().fuse_reply_attr(req, w.stat, TIMEOUT_SECONDS);
     }
 
     private void replyBytes(long req, byte[] bytes) {
         long buf = worker().replyBuffer(bytes.length);
         IO.putByteArray(buf, bytes, 0, bytes.length);
-        fuse.fuse_reply_buf(req, buf, bytes.length);
+        reply().fuse_reply_buf(req, buf, bytes.length);
     }
 
     // ---- requests -------------------------------------------------------------------------------
@@ -207,14 +216,14 @@ public final class FuseAdapter {
 
     private void forget(long req, long ino, long nlookup) {
         inodes.forget(ino, nlookup);
-        fuse.fuse_reply_none(req);
+        reply().fuse_reply_none(req);
     }
 
     private void forgetMulti(long req, long count, long forgets) {
         for (long i = 0; i < count; i++) {
             inodes.forget(IO.getLong(forgets + 16 * i), IO.getLong(forgets + 16 * i + 8));
         }
-        fuse.fuse_reply_none(req);
+        reply().fuse_reply_none(req);
     }
 
     private void getattr(long req, long ino, long fi) {
@@ -243,7 +252,7 @@ public final class FuseAdapter {
             long buf = worker().replyBuffer(target.length + 1);
             IO.putByteArray(buf, target, 0, target.length);
             IO.putByte(buf + target.length, (byte) 0);
-            fuse.fuse_reply_readlink(req, buf);
+            reply().fuse_reply_readlink(req, buf);
         });
     }
 
@@ -257,14 +266,14 @@ public final class FuseAdapter {
     private void remove(long req, long parent, long name, boolean directory) {
         serve(req, () -> {
             namespace.unlink(parent, Memory.readCString(name), directory);
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         });
     }
 
     private void rename(long req, long parent, long name, long newParent, long newName) {
         serve(req, () -> {
             namespace.rename(parent, Memory.readCString(name), newParent, Memory.readCString(newName));
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         });
     }
 
@@ -291,7 +300,7 @@ public final class FuseAdapter {
                 throw new FsException(Errno.EISDIR, "open of a directory as a file");
             }
             openHandle(inode, fi);
-            fuse.fuse_reply_open(req, fi);
+            reply().fuse_reply_open(req, fi);
         });
     }
 
@@ -302,7 +311,7 @@ public final class FuseAdapter {
             FuseWorker w = worker();
             inode.copyTo(w.attributes, blockSize);
             Structs.writeEntry(w.entry, w.attributes, TIMEOUT_SECONDS);
-            fuse.fuse_reply_create(req, w.entry, fi);
+            reply().fuse_reply_create(req, w.entry, fi);
         });
     }
 
@@ -408,7 +417,7 @@ public final class FuseAdapter {
     private void flush(long req, long ino, long fi) {
         serve(req, () -> {
             inodes.persistIfDirty(inodes.get(ino), false);
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         });
     }
 
@@ -420,7 +429,7 @@ public final class FuseAdapter {
             if (f != null && !closed) {
                 inodes.close(f.inode);
             }
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         } catch (Throwable t) {
             fail(req, t);
         } finally {
@@ -431,7 +440,7 @@ public final class FuseAdapter {
     private void fsync(long req, long ino, int datasync, long fi) {
         serve(req, () -> {
             files.fsync(inodes.get(ino), datasync != 0);
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         });
     }
 
@@ -442,7 +451,7 @@ public final class FuseAdapter {
                 throw new FsException(Errno.ENOTDIR, "not a directory");
             }
             IO.putLong(fi + Structs.FI_FH, openDirs.add(new List[1]));
-            fuse.fuse_reply_open(req, fi);
+            reply().fuse_reply_open(req, fi);
         });
     }
 
@@ -478,19 +487,19 @@ public final class FuseAdapter {
                 IO.setMemory(at + 24 + e.name().length, recordLength - 24 - e.name().length, (byte) 0);
                 used += recordLength;
             }
-            fuse.fuse_reply_buf(req, buf, used);
+            reply().fuse_reply_buf(req, buf, used);
         });
     }
 
     private void releasedir(long req, long ino, long fi) {
         openDirs.remove(IO.getLong(fi + Structs.FI_FH));
-        fuse.fuse_reply_err(req, 0);
+        reply().fuse_reply_err(req, 0);
     }
 
     private void fsyncdir(long req, long ino, int datasync, long fi) {
         serve(req, () -> {
             files.fsyncDirectory();
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         });
     }
 
@@ -501,7 +510,7 @@ public final class FuseAdapter {
             FuseWorker w = worker();
             Structs.writeStatvfs(w.statvfs, unit, capacity[0] / unit, capacity[1] / unit,
                 Long.MAX_VALUE / 2, Long.MAX_VALUE / 2, Namespace.NAME_MAX);
-            fuse.fuse_reply_statfs(req, w.statvfs);
+            reply().fuse_reply_statfs(req, w.statvfs);
         });
     }
 
@@ -510,7 +519,7 @@ public final class FuseAdapter {
             byte[] v = new byte[(int) size];
             IO.getByteArray(value, v, 0, v.length);
             xattrs.set(inodes.get(ino), Memory.readCString(name), v, flags);
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         });
     }
 
@@ -545,7 +554,7 @@ public final class FuseAdapter {
     /** The xattr protocol: size 0 asks for the length only; a buffer too small is ERANGE. */
     private void replySized(long req, byte[] value, long size) {
         if (size == 0) {
-            fuse.fuse_reply_xattr(req, value.length);
+            reply().fuse_reply_xattr(req, value.length);
         } else if (size < value.length) {
             replyError(req, Errno.ERANGE);
         } else {
@@ -556,14 +565,14 @@ public final class FuseAdapter {
     private void removexattr(long req, long ino, long name) {
         serve(req, () -> {
             xattrs.remove(inodes.get(ino), Memory.readCString(name));
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         });
     }
 
     private void fallocate(long req, long ino, int mode, long offset, long length, long fi) {
         serve(req, () -> {
             files.fallocate(inodes.get(ino), mode, offset, length);
-            fuse.fuse_reply_err(req, 0);
+            reply().fuse_reply_err(req, 0);
         });
     }
 

@@ -111,6 +111,13 @@ final class FuseWorker extends Thread {
         answerNanos = System.nanoTime();
     }
 
+    /** Notes the time of an answer given through libfuse, on the worker that gives it, just before it goes out. */
+    static void answering() {
+        if (Thread.currentThread() instanceof FuseWorker w) {
+            w.answerNanos = System.nanoTime();
+        }
+    }
+
     /** Notes an error answer given through libfuse, on the worker that gives it. */
     static void answeredWith(int errno) {
         if (Thread.currentThread() instanceof FuseWorker w) {
