@@ -30,6 +30,8 @@ public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
+    /** Measured in ARCHITECTURE.md ("Buffered writes"): enough for a 256 MiB working set to stay in memory. */
+    static final long DEFAULT_DIRTY_LIMIT = 256L << 20;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT",
         description = "An existing, empty directory (or the config file's mountpoint).")
@@ -37,7 +39,8 @@ public final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with any of: " +
         "data, ssd, hdd, ssd-capacity, hdd-capacity, hot-capacity, migrate, migrate-rate, watermarks, block-size,"
-        + " threads, seal-after, compress, zstd-level, min-saving, mount-flags, mountpoint, metrics."
+        + " threads, seal-after, compress, zstd-level, min-saving, mount-flags, mountpoint, metrics, writeback-cache,"
+        + " dirty-limit."
         + " Options given on the command line win.")
     Path config;
 
@@ -118,6 +121,16 @@ public final class MountCommand implements Callable<Integer> {
         description = "An alert rule, e.g. --alert 'slow-reads=read.p99_ms > 20 for 30s severity warning', or"
             + " NAME=off to turn a built-in one off (config file: alert.NAME = RULE). Repeatable.")
     Map<String, String> alert;
+
+    @Option(names = "--writeback-cache", paramLabel = "on|off",
+        description = "Whether the kernel keeps buffered writes as dirty pages and sends them in large writes later"
+            + " (default: on); fsync and close still write them through. Off: every write waits for tierfs.")
+    String writebackCache;
+
+    @Option(names = "--dirty-limit", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "The most unwritten data the kernel may hold for this mount with the writeback cache (default: "
+            + "256M; from 1M to 4G).")
+    Long dirtyLimit;
 
     @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
     Integer threads;
@@ -208,10 +221,11 @@ public final class MountCommand implements Callable<Integer> {
         if (n < 1 || n > 64) {
             throw new IllegalArgumentException("threads must be from 1 to 64, not " + n);
         }
-        String migrateText = migrate != null ? migrate : p.getProperty("migrate", "on").trim();
-        if (!migrateText.equals("on") && !migrateText.equals("off")) {
-            throw new IllegalArgumentException("migrate must be on or off, not '" + migrateText + "'");
-        }
+        boolean migrating = onOff(migrate, p, "migrate");
+        long dirty = dirtyLimit != null ? dirtyLimit
+            : p.containsKey("dirty-limit") ? SizeConverter.parse(p.getProperty("dirty-limit")) : DEFAULT_DIRTY_LIMIT;
+        MountSettings.WritebackCache writeback = new MountSettings.WritebackCache(onOff(writebackCache, p,
+            "writeback-cache"), dirty);
         long rate = migrateRate != null ? migrateRate
             : p.containsKey("migrate-rate") ? SizeConverter.parse(p.getProperty("migrate-rate")) : DEFAULT_MIGRATE_RATE;
         if (rate <= 0) {
@@ -244,13 +258,22 @@ public final class MountCommand implements Callable<Integer> {
             size(ssdCapacity, p, "ssd-capacity"), size(hddCapacity, p, "hdd-capacity"), hot,
             hotCapacityMax != null ? hotCapacityMax : p.containsKey("hot-capacity-max")
                 ? SizeConverter.parse(p.getProperty("hot-capacity-max")) : MountSettings.UNSET,
-            migrateText.equals("on"), rate, marks, n, seal,
+            migrating, rate, marks, n, seal, writeback,
             MountSettings.Compression.parse(compress != null ? compress : p.getProperty("compress", "hdd"),
                 zstdLevel != null ? zstdLevel.toString() : p.getProperty("zstd-level", "3"),
                 minSaving != null ? minSaving.toString() : p.getProperty("min-saving", "12.5")),
             MountSettings.parseMountFlags(mountFlags != null ? mountFlags : p.getProperty("mount-flags", "")),
             MetricsEndpoint.checkAddress(metrics != null ? metrics : p.getProperty("metrics", MetricsEndpoint.DEFAULT_ADDRESS)),
             config == null ? null : config.toAbsolutePath().normalize(), commandLineAlerts);
+    }
+
+    /** An on|off option from the command line or the config file; on if given by neither. */
+    private static boolean onOff(String cli, Properties p, String key) {
+        String text = cli != null ? cli : p.getProperty(key, "on").trim();
+        if (!text.equals("on") && !text.equals("off")) {
+            throw new IllegalArgumentException(key + " must be on or off, not '" + text + "'");
+        }
+        return text.equals("on");
     }
 
     private static Path pick(Path cli, Properties p, String key, Path fallback) {
@@ -311,6 +334,8 @@ public final class MountCommand implements Callable<Integer> {
             cmd.add("--block-size=" + s.blockSize());
         }
         cmd.add("--threads=" + s.threads());
+        cmd.add("--writeback-cache=" + (s.writeback().on() ? "on" : "off"));
+        cmd.add("--dirty-limit=" + s.writeback().dirtyLimit());
         cmd.add("--seal-after=" + s.sealAfter());
         cmd.add("--compress=" + s.compress().tierList());
         cmd.add("--zstd-level=" + s.compress().zstdLevel());

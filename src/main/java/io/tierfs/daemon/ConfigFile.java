@@ -26,7 +26,7 @@ public final class ConfigFile {
     /** The mount options a config file may set (and alert.NAME lines). */
     public static final Set<String> KEYS = Set.of("data", "ssd", "hdd", "ssd-capacity", "hdd-capacity",
         "hot-capacity", "hot-capacity-max", "migrate", "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress",
-        "zstd-level", "min-saving", "mount-flags", "mountpoint", "metrics");
+        "zstd-level", "min-saving", "mount-flags", "mountpoint", "metrics", "writeback-cache", "dirty-limit");
 
     private ConfigFile() {
     }

@@ -67,6 +67,7 @@ public final class Daemon {
     private Policies policies;
     private ScheduledExecutorService background;
     private boolean stopped;
+    private volatile boolean unmounted;
 
     public Daemon(MountSettings settings) {
         this.settings = settings;
@@ -108,7 +109,8 @@ public final class Daemon {
         Xattrs xattrs = new Xattrs(inodes);
         PrometheusRegistry registry = new PrometheusRegistry();
         Namespace namespace = new Namespace(inodes, xattrs);
-        adapter = new FuseAdapter(inodes, namespace, new FileOps(inodes), xattrs, blocks, stats::capacity, registry);
+        adapter = new FuseAdapter(inodes, namespace, new FileOps(inodes), xattrs, blocks, stats::capacity, registry,
+            settings.writeback().on(), settings.threads());
         VolumeGauges.register(registry, () -> volumeFigures(stats));
         alerts = new Alerts(Alerts.rules(alertRules(), tierNames()), registry);
         policies = new Policies(Policies.rules(policyRules(), tierNames()), inodes, namespace, xattrs, blocks.hot(),
@@ -126,7 +128,7 @@ public final class Daemon {
         options.addAll(settings.mountFlags());
         session = new FuseSession(settings.mountpoint(), options, settings.threads());
         session.start(adapter);
-        raiseReadahead();
+        tuneBdi();
         tiering.start(blocks, inodes, xattrs, !unclean);
         startSealer();
         scrubber = new Scrubber(blocks, inodes);
@@ -313,27 +315,68 @@ public final class Daemon {
     }
 
     /**
-     * The kernel reads ahead through FUSE in requests no bigger than the mount's readahead window
-     * (128 KiB by default); one window per request lets a sequential reader get 1 MiB per round
-     * trip. Only root may change it, and a smaller window costs speed, not correctness.
+     * Tunes the mount's entry in /sys/class/bdi. The kernel reads ahead through FUSE in requests
+     * no bigger than the readahead window (128 KiB by default); one window per request lets a
+     * sequential reader get 1 MiB per round trip. With the writeback cache, the kernel holds at
+     * most {@code max_bytes} of the mount's dirty pages (1% of its dirty limit by default, about
+     * 48 MiB here, strictly: FUSE mounts get {@code strict_limit}); {@code dirty-limit} sets it,
+     * and {@code min_bytes} reserves half of it, so that a new mount is not throttled while the
+     * kernel learns its write-out rate. Only root may change these, and a smaller window or
+     * limit costs speed, not correctness.
      */
-    private void raiseReadahead() {
-        Path knob = null;
+    private void tuneBdi() {
+        Mounts.Entry entry;
         try {
-            Mounts.Entry entry = Mounts.find(settings.mountpoint());
-            if (entry != null) {
-                knob = Path.of("/sys/class/bdi", entry.device(), "read_ahead_kb");
-                Files.writeString(knob, Integer.toString(FuseSession.MAX_REQUEST / 1024));
-            }
+            entry = Mounts.find(settings.mountpoint());
+        } catch (IOException e) {
+            LOG.warning("the mount's readahead and dirty limit stay the kernel's defaults: " + e.getMessage());
+            return;
+        }
+        if (entry == null) {
+            return;
+        }
+        Path bdi = Path.of("/sys/class/bdi", entry.device());
+        writeKnob(bdi.resolve("read_ahead_kb"), FuseSession.MAX_REQUEST / 1024, "readahead");
+        if (settings.writeback().on()) {
+            long limit = settings.writeback().dirtyLimit();
+            writeKnob(bdi.resolve("max_bytes"), limit, "the dirty limit");
+            writeKnob(bdi.resolve("min_bytes"), limit / 2, "the dirty reserve");
+        }
+    }
+
+    private static void writeKnob(Path knob, long value, String what) {
+        try {
+            Files.writeString(knob, Long.toString(value));
         } catch (IOException | SecurityException e) {
-            LOG.warning("readahead stays at the kernel's default: cannot write " + knob + ": " + e.getMessage());
+            LOG.warning(what + " stays at the kernel's default: cannot write " + value + " to " + knob + ": " + e.getMessage());
         }
     }
 
     /** Serves until the filesystem is unmounted, then shuts down. */
     public void awaitUnmount() throws InterruptedException {
         session.awaitUnmount();
+        unmounted = true; // the kernel wrote back its dirty pages before it let go
         stop();
+    }
+
+    /**
+     * Has the kernel write back the mount's dirty pages while the workers still serve: a stop by
+     * signal, with the writeback cache, would otherwise refuse those writes and lose data that
+     * applications were told was written (they could learn it only at their next fsync).
+     */
+    private void writeBackKernelCache() {
+        if (unmounted || !settings.writeback().on()) {
+            return;
+        }
+        LibC libc = LibC.INSTANCE;
+        int fd = libc.open(settings.mountpoint().toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
+        if (fd < 0 || libc.syncfs(fd) != 0) {
+            LOG.warning("the kernel's dirty pages for " + settings.mountpoint() + " could not be written back before the"
+                + " stop (errno " + LibC.errno() + "): writes not yet fsynced may be lost");
+        }
+        if (fd >= 0) {
+            libc.close(fd);
+        }
     }
 
     public synchronized void stop() {
@@ -342,6 +385,7 @@ public final class Daemon {
         }
         stopped = true;
         LOG.info("shutting down");
+        writeBackKernelCache();
         try {
             if (!adapter.drain(DRAIN_MILLIS)) {
                 LOG.warning("requests still in flight after " + DRAIN_MILLIS + " ms; closing anyway");

@@ -24,6 +24,7 @@ import java.util.TreeSet;
  *                    go to hdd above the high one; placement fills it to the low one
  * @param sealAfter   seconds a block must be left unwritten before it is sealed; 0 for only on a
  *                    move and at a clean unmount
+ * @param writeback   whether the kernel caches buffered writes (FUSE's writeback cache), and how much
  * @param compress    the tiers whose blocks moved there are stored compressed, by content, and how
  * @param mountFlags  kernel mount flags beyond the fixed ones (see {@link #MOUNT_FLAGS})
  * @param metrics     where the Prometheus endpoint listens, HOST:PORT, or "off"
@@ -33,7 +34,8 @@ import java.util.TreeSet;
  */
 public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int blockSize, long ssdCapacity,
                             long hddCapacity, long hotCapacity, long hotCapacityMax, boolean migrate, long migrateRate, Watermarks watermarks,
-                            int threads, int sealAfter, Compression compress, List<String> mountFlags,
+                            int threads, int sealAfter, WritebackCache writeback, Compression compress,
+                            List<String> mountFlags,
                             String metrics, Path config, Map<String, String> alerts) {
     public static final long UNSET = -1;
 
@@ -46,12 +48,33 @@ public record MountSettings(Path mountpoint, Path data, Path ssd, Path hdd, int 
         "dirsync");
 
     public MountSettings {
+        if (writeback.on() && threads < 2) {
+            // a worker answering SEEK_HOLE waits for the kernel to write a file's dirty pages back,
+            // and those writes need another worker
+            throw new IllegalArgumentException("writeback-cache on needs at least 2 threads, not " + threads
+                + " (or writeback-cache off)");
+        }
         mountFlags = List.copyOf(mountFlags);
         alerts = Map.copyOf(alerts);
         for (String f : mountFlags) {
             if (!MOUNT_FLAGS.contains(f)) {
                 throw new IllegalArgumentException("mount flag '" + f + "' is not one tierfs takes (it takes: "
                     + String.join(", ", new TreeSet<>(MOUNT_FLAGS)) + "; its mounts are always rw, nosuid and nodev)");
+            }
+        }
+    }
+
+    /**
+     * The kernel's writeback cache for the mount: whether it keeps buffered writes as dirty pages
+     * (sent to tierfs later, in large writes), and the most it may keep, in bytes (the mount's
+     * {@code max_bytes} in /sys/class/bdi).
+     */
+    public record WritebackCache(boolean on, long dirtyLimit) {
+        public static final long MIN_DIRTY = 1L << 20, MAX_DIRTY = 4L << 30;
+
+        public WritebackCache {
+            if (dirtyLimit < MIN_DIRTY || dirtyLimit > MAX_DIRTY) {
+                throw new IllegalArgumentException("dirty-limit must be from 1M to 4G, not " + dirtyLimit + " bytes");
             }
         }
     }

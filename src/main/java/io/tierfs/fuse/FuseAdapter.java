@@ -63,11 +63,32 @@ public final class FuseAdapter {
         long[] capacity();
     }
 
-    private record OpenFile(Inode inode, FileBlocks blocks, boolean direct) {
+    /**
+     * @param cachedWriter opened for writing through the page cache: with the writeback cache the
+     *                     kernel may hold dirty pages of the file until the last such handle goes
+     */
+    private record OpenFile(Inode inode, FileBlocks blocks, boolean direct, boolean cachedWriter) {
     }
 
+    /** With the writeback cache: handles per inode through which the kernel may hold dirty pages. */
+    private final java.util.concurrent.ConcurrentHashMap<Long, Integer> cachedWriters =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private final boolean writebackCache;
+    /**
+     * Workers that may wait at once for the kernel to write a file's dirty pages back: one stays
+     * free to take those writes.
+     */
+    private final java.util.concurrent.Semaphore writeBackWaiters;
+
+    /**
+     * @param writebackCache whether the kernel is asked for its writeback cache (see {@link InitNegotiation})
+     * @param threads        the workers that will serve (with the writeback cache, at least two: see
+     *                       {@code MountSettings})
+     */
     public FuseAdapter(Inodes inodes, Namespace namespace, FileOps files, Xattrs xattrs, BlockStore blocks,
-                       VolumeStats stats, PrometheusRegistry registry) {
+                       VolumeStats stats, PrometheusRegistry registry, boolean writebackCache, int threads) {
+        this.writebackCache = writebackCache;
+        this.writeBackWaiters = new java.util.concurrent.Semaphore(Math.max(1, threads - 1));
         this.metrics = new FuseMetrics(registry, inFlight::sum);
         this.inodes = inodes;
         this.namespace = namespace;
@@ -81,6 +102,10 @@ public final class FuseAdapter {
 
     long operations() {
         return operations;
+    }
+
+    boolean writebackCache() {
+        return writebackCache;
     }
 
     public FuseMetrics metrics() {
@@ -283,10 +308,20 @@ public final class FuseAdapter {
         });
     }
 
-    /** Registers a handle; O_DIRECT opens bypass the page cache, all others keep it across opens. */
+    /**
+     * Registers a handle; O_DIRECT opens bypass the page cache, all others keep it across opens.
+     * tierfs's handles do not check the access mode, so one opened write-only also serves the
+     * reads the kernel makes to fill a page it caches; and O_APPEND is the kernel's (every write
+     * comes with its offset).
+     */
     private void openHandle(Inode inode, long fi) {
         int flags = IO.getInt(fi + Structs.FI_FLAGS);
-        long fh = openFiles.add(new OpenFile(inode, inodes.open(inode), (flags & LibC.O_DIRECT) != 0));
+        boolean direct = (flags & LibC.O_DIRECT) != 0;
+        boolean cachedWriter = writebackCache && !direct && (flags & LibC.O_ACCMODE) != LibC.O_RDONLY;
+        if (cachedWriter) {
+            cachedWriters.merge(inode.ino, 1, Integer::sum);
+        }
+        long fh = openFiles.add(new OpenFile(inode, inodes.open(inode), direct, cachedWriter));
         IO.putLong(fi + Structs.FI_FH, fh);
         int bits = IO.getInt(fi + Structs.FI_BITS);
         bits |= (flags & LibC.O_DIRECT) != 0 ? Structs.FI_DIRECT_IO : Structs.FI_KEEP_CACHE;
@@ -402,6 +437,7 @@ public final class FuseAdapter {
                 if (whence != LibC.SEEK_DATA && whence != LibC.SEEK_HOLE) {
                     throw new FsException(Errno.EINVAL, "lseek whence " + whence);
                 }
+                writeBackKernelPages(w, f.inode.ino);
                 long found = files.seek(f.inode, RawRequests.offset(request), whence == LibC.SEEK_DATA);
                 IO.putLong(reply + RawRequests.OUT_HEADER, found);
             } catch (Throwable t) {
@@ -412,6 +448,24 @@ public final class FuseAdapter {
         }
         w.answered(errno, 0);
         RawRequests.reply(deviceFd, request, reply, RawRequests.LSEEK_OUT, errno);
+    }
+
+    /**
+     * SEEK_DATA and SEEK_HOLE see only what tierfs holds, and the kernel does not write a file's
+     * dirty pages back before it asks (it answers from its own size only without FUSE_LSEEK): a
+     * hole reported where the kernel holds data would make `cp` skip that data. So a file the
+     * kernel may hold dirty pages of has them written back first.
+     */
+    private void writeBackKernelPages(FuseWorker w, long ino) throws InterruptedException {
+        if (!cachedWriters.containsKey(ino)) {
+            return;
+        }
+        writeBackWaiters.acquire();
+        try {
+            w.writeBackKernelPages(ino);
+        } finally {
+            writeBackWaiters.release();
+        }
     }
 
     private void flush(long req, long ino, long fi) {
@@ -426,6 +480,10 @@ public final class FuseAdapter {
         inFlight.increment();
         try {
             OpenFile f = openFiles.remove(IO.getLong(fi + Structs.FI_FH));
+            if (f != null && f.cachedWriter) {
+                // the kernel wrote the file's dirty pages back before it let go of the handle
+                cachedWriters.computeIfPresent(f.inode.ino, (k, n) -> n == 1 ? null : n - 1);
+            }
             if (f != null && !closed) {
                 inodes.close(f.inode);
             }
@@ -440,6 +498,10 @@ public final class FuseAdapter {
     private void fsync(long req, long ino, int datasync, long fi) {
         serve(req, () -> {
             files.fsync(inodes.get(ino), datasync != 0);
+            if (writebackCache) {
+                // st_blocks is tierfs's: the kernel's copy predates the writes it sent back just now
+                worker().invalidateAttributes(ino);
+            }
             reply().fuse_reply_err(req, 0);
         });
     }

@@ -56,6 +56,15 @@ final class FuseWorker extends Thread {
         LibFuse.INSTANCE.fuse_lowlevel_notify_inval_inode(Memory.IO.getLong(channelCell), ino, -1, 0);
     }
 
+    /**
+     * Has the kernel write back the inode's dirty pages, and drop its cached ones, before this
+     * worker goes on (with the writeback cache, data tierfs has not seen yet). The write-back
+     * comes to tierfs as writes, which other workers take: the caller must leave them one.
+     */
+    void writeBackKernelPages(long ino) {
+        LibFuse.INSTANCE.fuse_lowlevel_notify_inval_inode(Memory.IO.getLong(channelCell), ino, 0, 0);
+    }
+
     /** Scratch memory for a reply of {@code size} bytes; grown once, then reused. */
     long replyBuffer(long size) {
         if (size > replyCapacity) {
@@ -152,7 +161,7 @@ final class FuseWorker extends Thread {
             // writes, which it never sees) until it dispatches some other request.
             RawRequests.reply(deviceFd, receiveBuffer, replyBuffer(RawRequests.OUT_HEADER), 0, Errno.ENOSYS);
         } else if (opcode == InitNegotiation.FUSE_INIT) {
-            InitNegotiation.process(se, receiveBuffer, n, deviceFd);
+            InitNegotiation.process(se, receiveBuffer, n, deviceFd, adapter.writebackCache());
         } else {
             privilegeRequest = RawRequests.privilegeRequest(receiveBuffer);
             fuse.fuse_session_process(se, receiveBuffer, n, Memory.IO.getLong(channelCell));

@@ -19,6 +19,9 @@ import io.tierfs.nativeio.Memory;
  * when a write, truncate or chown carries the kernel's "kill" flag (read from the raw request,
  * which libfuse2 does not pass on). In exchange the kernel stops asking for security.capability
  * before every buffered write: one round trip per write instead of two.
+ * <li>FUSE_WRITEBACK_CACHE, unless the mount turns it off: the kernel keeps buffered writes as
+ * dirty pages and sends them later in large writes, owning the file's size and mtime meanwhile
+ * (see ARCHITECTURE.md, "Buffered writes"). The kernel reads the flag whatever the minor.
  * </ul>
  */
 final class InitNegotiation {
@@ -33,16 +36,17 @@ final class InitNegotiation {
     private static final int OUT_FLAGS = 12, OUT_MAX_WRITE = 20, OUT_MAX_PAGES = 28, INIT_OUT_SIZE = 64;
     /** libfuse2's fuse_init_out ends after max_write (FUSE_COMPAT_22_INIT_OUT_SIZE). */
     private static final int LIBFUSE2_INIT_OUT_SIZE = 24;
-    private static final int FLAG_MAX_PAGES = 1 << 22, FLAG_HANDLE_KILLPRIV_V2 = 1 << 28;
+    private static final int FLAG_WRITEBACK_CACHE = 1 << 16, FLAG_MAX_PAGES = 1 << 22, FLAG_HANDLE_KILLPRIV_V2 = 1 << 28;
 
     private InitNegotiation() {
     }
 
     /**
      * Lets libfuse process the INIT request in {@code request} (so its session state is set up
-     * as usual), then sends the kernel libfuse's reply with our additions.
+     * as usual), then sends the kernel libfuse's reply with our additions ({@code writebackCache}:
+     * FUSE_WRITEBACK_CACHE too).
      */
-    static void process(long session, long request, int length, int deviceFd) {
+    static void process(long session, long request, int length, int deviceFd, boolean writebackCache) {
         LibC libc = LibC.INSTANCE;
         LibFuse fuse = LibFuse.INSTANCE;
         long fds = Memory.allocate(8);
@@ -64,7 +68,7 @@ final class InitNegotiation {
             long n = libc.read(readEnd, reply, OUT_HEADER + INIT_OUT_SIZE);
             libc.close(readEnd);
             if (n == OUT_HEADER + LIBFUSE2_INIT_OUT_SIZE && IO.getInt(reply + 4) == 0) {
-                extend(reply + OUT_HEADER, IO.getInt(request + IN_HEADER + IN_FLAGS));
+                extend(reply + OUT_HEADER, IO.getInt(request + IN_HEADER + IN_FLAGS), writebackCache);
                 IO.putInt(reply, OUT_HEADER + INIT_OUT_SIZE);
                 n = OUT_HEADER + INIT_OUT_SIZE;
             }
@@ -77,12 +81,15 @@ final class InitNegotiation {
         }
     }
 
-    private static void extend(long initOut, int kernelFlags) {
+    private static void extend(long initOut, int kernelFlags, boolean writebackCache) {
         if ((kernelFlags & FLAG_MAX_PAGES) != 0) {
             IO.putInt(initOut + OUT_FLAGS, IO.getInt(initOut + OUT_FLAGS) | FLAG_MAX_PAGES);
             IO.putShort(initOut + OUT_MAX_PAGES, (short) MAX_PAGES);
             IO.putInt(initOut + OUT_MAX_WRITE, MAX_WRITE);
         }
         IO.putInt(initOut + OUT_FLAGS, IO.getInt(initOut + OUT_FLAGS) | (kernelFlags & FLAG_HANDLE_KILLPRIV_V2));
+        if (writebackCache) {
+            IO.putInt(initOut + OUT_FLAGS, IO.getInt(initOut + OUT_FLAGS) | (kernelFlags & FLAG_WRITEBACK_CACHE));
+        }
     }
 }

@@ -38,7 +38,7 @@ final class RawRequests {
     private static final int WHENCE = IN_HEADER + 16;
     /** fuse_setattr_in.valid, at 0. */
     private static final int SETATTR_VALID = IN_HEADER;
-    private static final int FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800, FATTR_FH = 8;
+    private static final int FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800, FATTR_FH = 8, FATTR_CTIME = 0x400;
 
     private RawRequests() {
     }
@@ -102,7 +102,8 @@ final class RawRequests {
         if ((valid & FATTR_KILL_SUIDGID) != 0) {
             return Privileges.FLAGGED;
         }
-        return (valid & ~FATTR_FH) == 0 ? Privileges.EMPTY_SETATTR : Privileges.NONE;
+        // with the writeback cache the kernel owns ctime, and sends it with every setattr
+        return (valid & ~(FATTR_FH | FATTR_CTIME)) == 0 ? Privileges.EMPTY_SETATTR : Privileges.NONE;
     }
 
     /**

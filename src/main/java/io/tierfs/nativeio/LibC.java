@@ -11,7 +11,7 @@ import jnr.ffi.annotations.In;
  * by address, without a Java copy in between. Pointers are passed as {@code long} addresses.
  */
 public interface LibC {
-    int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0100, O_TRUNC = 01000, O_DIRECT = 040000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
+    int O_RDONLY = 0, O_RDWR = 2, O_ACCMODE = 3, O_CREAT = 0100, O_TRUNC = 01000, O_DIRECT = 040000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
     int SEEK_DATA = 3, SEEK_HOLE = 4;
     int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_COLLAPSE_RANGE = 8, FALLOC_FL_ZERO_RANGE = 0x10,
         FALLOC_FL_INSERT_RANGE = 0x20, FALLOC_FL_UNSHARE_RANGE = 0x40;
@@ -38,6 +38,9 @@ public interface LibC {
     int pipe2(long fds, int flags);
 
     int fdatasync(int fd);
+
+    /** Writes back every dirty page and inode of the filesystem {@code fd} is on. */
+    int syncfs(int fd);
 
     int fsync(int fd);
 

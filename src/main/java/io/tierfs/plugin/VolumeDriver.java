@@ -36,7 +36,7 @@ public final class VolumeDriver {
     /** What an engine may set with -o: the mount options, less the folders the plugin owns. */
     static final Set<String> OPTIONS = Set.of("ssd", "hdd", "ssd-capacity", "hdd-capacity", "hot-capacity", "hot-capacity-max", "migrate",
         "migrate-rate", "watermarks", "block-size", "threads", "seal-after", "compress", "zstd-level", "min-saving",
-        "mount-flags", "metrics");
+        "mount-flags", "metrics", "writeback-cache", "dirty-limit");
 
     /** A volume as the engine sees it; mountpoint null while no container uses it. */
     public record Volume(String name, Path mountpoint, FileTime created, Map<String, String> options, int users) {

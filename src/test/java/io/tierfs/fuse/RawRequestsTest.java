@@ -56,7 +56,7 @@ class RawRequestsTest {
         inodes.format(0, 0);
         Xattrs xattrs = new Xattrs(inodes);
         adapter = new FuseAdapter(inodes, new Namespace(inodes, xattrs), new FileOps(inodes), xattrs, blocks,
-            () -> new long[] {0, 0}, new io.prometheus.metrics.model.registry.PrometheusRegistry());
+            () -> new long[] {0, 0}, new io.prometheus.metrics.model.registry.PrometheusRegistry(), false, 1);
         assertEquals(0, LibC.INSTANCE.pipe2(fds.address, LibC.O_CLOEXEC));
         readEnd = IO.getInt(fds.address);
         writeEnd = IO.getInt(fds.address + 4);
