@@ -173,7 +173,13 @@ public final class MountCommand implements Callable<Integer> {
     private static void stopOnSignals(Daemon daemon) {
         for (String name : List.of("TERM", "INT")) {
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> daemon.stop());
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                    daemon.stop();
+                    // its files closed and synced: exiting closes the FUSE device, which ends the
+                    // connection, so a process still holding a file on the detached mount gets
+                    // errors rather than waiting on a daemon that no longer answers
+                    System.exit(0);
+                });
             } catch (IllegalArgumentException taken) {
                 // left to the JVM's shutdown hook, which stops the daemon as well
             }

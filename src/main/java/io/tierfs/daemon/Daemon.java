@@ -362,7 +362,9 @@ public final class Daemon {
     /**
      * Has the kernel write back the mount's dirty pages while the workers still serve: a stop by
      * signal, with the writeback cache, would otherwise refuse those writes and lose data that
-     * applications were told was written (they could learn it only at their next fsync).
+     * applications were told was written (they could learn it only at their next fsync). syncfs
+     * starts them all at once, but does not wait for a FUSE mount's pages; writing back each file
+     * that may have some does ({@link FuseSession#writeBackKernelPages}).
      */
     private void writeBackKernelCache() {
         if (unmounted || !settings.writeback().on()) {
@@ -370,12 +372,12 @@ public final class Daemon {
         }
         LibC libc = LibC.INSTANCE;
         int fd = libc.open(settings.mountpoint().toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
-        if (fd < 0 || libc.syncfs(fd) != 0) {
-            LOG.warning("the kernel's dirty pages for " + settings.mountpoint() + " could not be written back before the"
-                + " stop (errno " + LibC.errno() + "): writes not yet fsynced may be lost");
-        }
         if (fd >= 0) {
+            libc.syncfs(fd);
             libc.close(fd);
+        }
+        for (long ino : adapter.inodesWithCachedWrites()) {
+            session.writeBackKernelPages(ino);
         }
     }
 

@@ -108,6 +108,11 @@ public final class FuseAdapter {
         return writebackCache;
     }
 
+    /** The inodes the kernel may hold dirty pages of now (with the writeback cache). */
+    public java.util.Set<Long> inodesWithCachedWrites() {
+        return java.util.Set.copyOf(cachedWriters.keySet());
+    }
+
     public FuseMetrics metrics() {
         return metrics;
     }
@@ -390,6 +395,10 @@ public final class FuseAdapter {
         int errno = 0;
         if (!admit()) {
             errno = Errno.ENOTCONN;
+            if (RawRequests.isWriteBack(request)) {
+                LOG.severe("a write-back of " + size + " bytes at offset " + RawRequests.offset(request) + " of inode "
+                    + RawRequests.nodeId(request) + " came after the daemon stopped taking requests: those bytes are lost");
+            }
         } else {
             try {
                 writeFile(w, request, size);
@@ -417,7 +426,17 @@ public final class FuseAdapter {
         if ((flagged || f.direct) && privileges.beforeWrite(request, f.inode, flagged, f.direct)) {
             w.invalidateAttributes(f.inode.ino);
         }
-        f.blocks.write(off, RawRequests.writeData(request), (int) size);
+        try {
+            f.blocks.write(off, RawRequests.writeData(request), (int) size);
+        } catch (IOException | RuntimeException e) {
+            if (RawRequests.isWriteBack(request)) {
+                // the writer heard of success at write(2); the kernel reports this failure once,
+                // so every later fsync of the file fails too, and no retry calls lost data safe
+                f.blocks.failSyncs(new NativeIOException("a write-back of the kernel's cached pages at offset " + off
+                    + " failed: " + e.getMessage(), errnoOf(e)));
+            }
+            throw e;
+        }
         files.wrote(f.inode, off + size);
     }
 
@@ -462,7 +481,7 @@ public final class FuseAdapter {
         }
         writeBackWaiters.acquire();
         try {
-            w.writeBackKernelPages(ino);
+            w.session().writeBackKernelPages(ino);
         } finally {
             writeBackWaiters.release();
         }

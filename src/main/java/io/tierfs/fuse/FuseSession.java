@@ -57,6 +57,16 @@ public final class FuseSession {
         }
     }
 
+    /**
+     * Has the kernel write back the dirty pages of inode {@code ino}, and drop its cached ones,
+     * before this returns (with the writeback cache, data tierfs has not seen yet): the kernel
+     * launders each dirty page as a write, which the workers take, and waits for pages already
+     * under write-back. A worker that calls this must leave another free for those writes.
+     */
+    public void writeBackKernelPages(long ino) {
+        LibFuse.INSTANCE.fuse_lowlevel_notify_inval_inode(channel, ino, 0, 0);
+    }
+
     void workerExited() {
         LibFuse.INSTANCE.fuse_session_exit(session);
         running.countDown();
@@ -69,10 +79,11 @@ public final class FuseSession {
 
     /**
      * Detaches the mount from the namespace (MNT_DETACH): the kernel ends the connection once the
-     * last open file on it is closed, or when this process exits.
+     * last open file on it is closed, or when this process exits. The workers go on answering
+     * until then: libfuse2 drops a request it reads once its session is marked exited, and the
+     * caller (a close, say) would wait for an answer forever.
      */
     public void detach() {
-        LibFuse.INSTANCE.fuse_session_exit(session);
         io.tierfs.nativeio.LibC.INSTANCE.umount2(mountpoint.toString(), io.tierfs.nativeio.LibC.MNT_DETACH);
     }
 

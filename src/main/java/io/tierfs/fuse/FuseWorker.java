@@ -56,13 +56,8 @@ final class FuseWorker extends Thread {
         LibFuse.INSTANCE.fuse_lowlevel_notify_inval_inode(Memory.IO.getLong(channelCell), ino, -1, 0);
     }
 
-    /**
-     * Has the kernel write back the inode's dirty pages, and drop its cached ones, before this
-     * worker goes on (with the writeback cache, data tierfs has not seen yet). The write-back
-     * comes to tierfs as writes, which other workers take: the caller must leave them one.
-     */
-    void writeBackKernelPages(long ino) {
-        LibFuse.INSTANCE.fuse_lowlevel_notify_inval_inode(Memory.IO.getLong(channelCell), ino, 0, 0);
+    FuseSession session() {
+        return session;
     }
 
     /** Scratch memory for a reply of {@code size} bytes; grown once, then reused. */

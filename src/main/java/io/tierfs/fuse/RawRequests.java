@@ -26,8 +26,8 @@ final class RawRequests {
     static final int LSEEK_OUT = 8;
 
     private static final Logger LOG = Logger.getLogger(RawRequests.class.getName());
-    /** fuse_in_header: opcode at 4, unique at 8, the caller's uid, gid and pid at 24, 28, 32; 40 bytes. */
-    private static final int OPCODE = 4, UNIQUE = 8, UID = 24, GID = 28, PID = 32, IN_HEADER = 40;
+    /** fuse_in_header: opcode at 4, unique at 8, node id at 16, the caller's uid, gid and pid at 24, 28, 32; 40 bytes. */
+    private static final int OPCODE = 4, UNIQUE = 8, NODE_ID = 16, UID = 24, GID = 28, PID = 32, IN_HEADER = 40;
     /**
      * fuse_read_in and fuse_write_in begin alike: fh, offset, size; write_flags at 20. A write's
      * data follows its 40 bytes (protocol minor 9 on; libfuse2 answers INIT with minor 19).
@@ -38,13 +38,18 @@ final class RawRequests {
     private static final int WHENCE = IN_HEADER + 16;
     /** fuse_setattr_in.valid, at 0. */
     private static final int SETATTR_VALID = IN_HEADER;
-    private static final int FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800, FATTR_FH = 8, FATTR_CTIME = 0x400;
+    private static final int FUSE_WRITE_CACHE = 1, FUSE_WRITE_KILL_SUIDGID = 4, FATTR_KILL_SUIDGID = 0x800, FATTR_FH = 8, FATTR_CTIME = 0x400;
 
     private RawRequests() {
     }
 
     static int opcode(long request) {
         return IO.getInt(request + OPCODE);
+    }
+
+    /** The inode the request is about. */
+    static long nodeId(long request) {
+        return IO.getLong(request + NODE_ID);
     }
 
     static long fh(long request) {
@@ -78,6 +83,11 @@ final class RawRequests {
     /** The calling thread's id (the kernel's pid of the task). */
     static int callerPid(long request) {
         return IO.getInt(request + PID);
+    }
+
+    /** Whether FUSE_WRITE {@code request} writes back the kernel's dirty pages (its caller was told of success long ago). */
+    static boolean isWriteBack(long request) {
+        return (IO.getInt(request + WRITE_FLAGS) & FUSE_WRITE_CACHE) != 0;
     }
 
     /**

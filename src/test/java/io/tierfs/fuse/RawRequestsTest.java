@@ -117,9 +117,15 @@ class RawRequestsTest {
         assertEquals(Privileges.NONE, RawRequests.privilegeRequest(w));
         IO.putInt(w + 60, 4); // write_flags: FUSE_WRITE_KILL_SUIDGID
         assertEquals(Privileges.FLAGGED, RawRequests.privilegeRequest(w));
+        assertFalse(RawRequests.isWriteBack(w));
+        IO.putInt(w + 60, 1); // FUSE_WRITE_CACHE: the kernel writing back its dirty pages
+        assertTrue(RawRequests.isWriteBack(w));
+        assertEquals(Privileges.NONE, RawRequests.privilegeRequest(w));
 
         long s = request(RawRequests.FUSE_SETATTR, 0, 0, 0);
         IO.putInt(s + 40, 8); // valid: FATTR_FH alone
+        assertEquals(Privileges.EMPTY_SETATTR, RawRequests.privilegeRequest(s));
+        IO.putInt(s + 40, 0x400); // FATTR_CTIME alone: the writeback cache's kernel sends it with every setattr
         assertEquals(Privileges.EMPTY_SETATTR, RawRequests.privilegeRequest(s));
         IO.putInt(s + 40, 8 | 0x800); // FATTR_KILL_SUIDGID
         assertEquals(Privileges.FLAGGED, RawRequests.privilegeRequest(s));
