@@ -180,6 +180,15 @@ python3 "$work/files.py" "$mnt/tree" > "$work/tierfs.list"
   && pass "1600 small files made, renamed, appended to and removed by 4 processes: the same as on ext4 ($(wc -l < "$work/tierfs.list") left)" \
   || fail "small files" "$(diff "$work/ext4.list" "$work/tierfs.list" | head -3)"
 
+# --- the kernel's mtime (the write's time) survives a later write-back and a remount
+python3 - "$mnt/timed" > "$work/mtime" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY, 0o644)
+os.write(fd, b"t" * (48 << 20))  # many write-back requests: the kernel's mtime setattr overtakes the last
+print(os.fstat(fd).st_mtime_ns)
+time.sleep(0.3)                   # the write-back at close comes later than the write
+os.close(fd)
+PY
 # --- a stop by signal writes back what the kernel still holds
 python3 -c 'import os, sys, time
 fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY, 0o644)
@@ -204,6 +213,9 @@ PY
 [[ "$out" == "8388608 bytes, 0 pages differ: []" ]] \
   && pass "SIGTERM with 8 MiB in dirty pages of a file still open: all of it there after a remount" \
   || { fail "stop by signal" "$out"; cp "$data/tierfs.log" "/tmp/writeback-sigterm-$$.log"; }
+[[ "$(stat -c %.9Y "$mnt/timed" | tr -d .)" == "$(cat "$work/mtime")" ]] \
+  && pass "the mtime a buffered write set survives its later write-back and a remount" \
+  || fail "mtime" "$(stat -c %.9Y "$mnt/timed"), the kernel showed $(cat "$work/mtime")"
 tierfs_unmount "$mnt"
 
 # --- off: every write reaches tierfs at once

@@ -437,7 +437,11 @@ public final class FuseAdapter {
             }
             throw e;
         }
-        files.wrote(f.inode, off + size);
+        if (RawRequests.isWriteBack(request)) {
+            files.wroteBack(f.inode, off + size);
+        } else {
+            files.wrote(f.inode, off + size);
+        }
     }
 
     /** Answers the FUSE_LSEEK {@code request} (SEEK_DATA or SEEK_HOLE; the kernel handles the rest). */

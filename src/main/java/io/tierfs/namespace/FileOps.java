@@ -131,7 +131,16 @@ public final class FileOps {
 
     /** After a write of [offset, end): the size grows, the times move. */
     public void wrote(Inode i, long end) {
-        i.wrote(end, NanoClock.now());
+        i.wrote(end, NanoClock.now(), true);
+    }
+
+    /**
+     * The kernel wrote back its cached pages of {@code i} up to {@code end} (the writeback cache):
+     * the kernel owns mtime then, and sends the time of the write(2) in a setattr of its own,
+     * which a write-back that comes after it must not overwrite with a later time.
+     */
+    public void wroteBack(Inode i, long end) {
+        i.wrote(end, NanoClock.now(), false);
     }
 
     /**

@@ -85,12 +85,14 @@ public final class Inode {
     }
 
     /** Called by the data path after a write: grows the size, stamps the times. */
-    public synchronized void wrote(long end, long nowNanos) {
+    public synchronized void wrote(long end, long nowNanos, boolean mtime) {
         if (end > size) {
             size = end;
             sizeChanges++;
         }
-        mtimeNanos = nowNanos;
+        if (mtime) {
+            mtimeNanos = nowNanos;
+        }
         ctimeNanos = nowNanos;
         attributesDirty = true;
     }
