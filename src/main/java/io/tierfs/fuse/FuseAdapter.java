@@ -520,9 +520,12 @@ public final class FuseAdapter {
 
     private void fsync(long req, long ino, int datasync, long fi) {
         serve(req, () -> {
-            files.fsync(inodes.get(ino), datasync != 0);
-            if (writebackCache) {
-                // st_blocks is tierfs's: the kernel's copy predates the writes it sent back just now
+            Inode inode = inodes.get(ino);
+            files.fsync(inode, datasync != 0);
+            if (writebackCache && inode.blocksChangedSinceAsked(blockSize)) {
+                // st_blocks is tierfs's: the kernel's copy may predate the writes it sent back
+                // for this sync. Only then: fresh attributes cost the next write a getattr and a
+                // getxattr (a database's commits rewrite blocks that exist, and pay neither)
                 worker().invalidateAttributes(ino);
             }
             reply().fuse_reply_err(req, 0);

@@ -23,6 +23,8 @@ public final class Inode {
     long parent;
     /** Blocks that hold data; st_blocks is derived from it. */
     long blockCount;
+    /** st_blocks at the last {@link #blocksChangedSinceAsked}. */
+    private long blocks512Asked;
     byte[] symlinkTarget;
 
     // In memory only.
@@ -72,16 +74,30 @@ public final class Inode {
         a.nlink = nlink;
         a.rdev = rdev;
         a.size = size;
-        // The blocks that hold the data count no more than the size rounded up to a page: their
-        // tier slots are sparse past what was written. Blocks wholly past the end (fallocate
-        // KEEP_SIZE) count whole; at least this many of them lie there.
-        long covering = (size + blockSize - 1) / blockSize;
-        long pastEnd = Math.max(0, blockCount - covering);
-        long stored = Math.min((blockCount - pastEnd) * blockSize, (size + 4095) & ~4095L) + pastEnd * blockSize;
-        a.blocks512 = stored / 512;
+        a.blocks512 = blocks512(blockSize);
         a.atimeNanos = atimeNanos;
         a.mtimeNanos = mtimeNanos;
         a.ctimeNanos = ctimeNanos;
+    }
+
+    /**
+     * st_blocks. The blocks that hold the data count no more than the size rounded up to a page:
+     * their tier slots are sparse past what was written. Blocks wholly past the end (fallocate
+     * KEEP_SIZE) count whole; at least this many of them lie there.
+     */
+    private long blocks512(int blockSize) {
+        long covering = (size + blockSize - 1) / blockSize;
+        long pastEnd = Math.max(0, blockCount - covering);
+        long stored = Math.min((blockCount - pastEnd) * blockSize, (size + 4095) & ~4095L) + pastEnd * blockSize;
+        return stored / 512;
+    }
+
+    /** Whether st_blocks changed since the last call (a sync asks: see the FUSE adapter's fsync). */
+    public synchronized boolean blocksChangedSinceAsked(int blockSize) {
+        long now = blocks512(blockSize);
+        boolean changed = now != blocks512Asked;
+        blocks512Asked = now;
+        return changed;
     }
 
     /** Called by the data path after a write: grows the size, stamps the times. */
