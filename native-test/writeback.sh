@@ -28,14 +28,19 @@ bdi="/sys/class/bdi/$(mountpoint -d "$mnt")"
 max="$(cat "$bdi/max_bytes")"
 (( max > 66000000 && max < 68000000 )) && pass "the dirty limit is the mount's max_bytes ($max)" || fail "dirty limit" "max_bytes $max"
 url="$("$TIERFS" status --json "$mnt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metrics_url"])')"
-writes() { curl -s "$url" | sed -n 's/^tierfs_fuse_ops_total{op="write"} \([0-9.E]*\)$/\1/p' | python3 -c 'import sys; print(int(float(sys.stdin.read() or 0)))'; }
+# writes(URL): the write requests tierfs answered, from its Prometheus endpoint
+cat > "$work/writes.py" <<'PY'
+import re, urllib.request
+def writes(url):
+    m = re.search(r'^tierfs_fuse_ops_total\{op="write"\} (\S+)$', urllib.request.urlopen(url).read().decode(), re.M)
+    return int(float(m.group(1))) if m else 0
+PY
 
 # --- the switch: a buffered write stays in the kernel until the file is closed
-python3 - "$mnt/held" "$url" <<'PY' && pass "a buffered write reaches tierfs at close, not before (writeback cache on)" || fail "cached" "see above"
-import os, re, sys, urllib.request
-def writes():
-    m = re.search(r'^tierfs_fuse_ops_total\{op="write"\} (\S+)$', urllib.request.urlopen(sys.argv[2]).read().decode(), re.M)
-    return int(float(m.group(1))) if m else 0
+PYTHONPATH="$work" python3 - "$mnt/held" "$url" <<'PY' && pass "a buffered write reaches tierfs at close, not before (writeback cache on)" || fail "cached" "see above"
+import os, sys
+from writes import writes as count
+writes = lambda: count(sys.argv[2])
 fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY, 0o644)
 before = writes()
 os.write(fd, b"x" * 12345)
@@ -222,11 +227,10 @@ tierfs_unmount "$mnt"
 printf 'writeback-cache = off\n' > "$work/conf"
 tierfs_mount "$mnt" "$data" --config "$work/conf" || { summary; exit 1; }
 url="$("$TIERFS" status --json "$mnt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metrics_url"])')"
-python3 - "$mnt/direct" "$url" <<'PY' && pass "writeback-cache = off (config file): a write reaches tierfs before it returns" || fail "off" "see above"
-import os, re, sys, urllib.request
-def writes():
-    m = re.search(r'^tierfs_fuse_ops_total\{op="write"\} (\S+)$', urllib.request.urlopen(sys.argv[2]).read().decode(), re.M)
-    return int(float(m.group(1))) if m else 0
+PYTHONPATH="$work" python3 - "$mnt/direct" "$url" <<'PY' && pass "writeback-cache = off (config file): a write reaches tierfs before it returns" || fail "off" "see above"
+import os, sys
+from writes import writes as count
+writes = lambda: count(sys.argv[2])
 fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY, 0o644)
 before = writes()
 os.write(fd, b"x" * 4096)

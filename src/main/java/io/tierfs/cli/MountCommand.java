@@ -30,8 +30,8 @@ public final class MountCommand implements Callable<Integer> {
     private static final long READY_TIMEOUT_MILLIS = 60_000;
     /** The migrator's rate unless told otherwise: a tenth of a fast SSD, enough to settle in minutes. */
     static final long DEFAULT_MIGRATE_RATE = 128L << 20;
-    /** Measured in ARCHITECTURE.md ("Buffered writes"): enough for a 256 MiB working set to stay in memory. */
-    static final long DEFAULT_DIRTY_LIMIT = 256L << 20;
+    /** Measured in ARCHITECTURE.md ("Buffered writes"): a 256 MiB working set stays in memory. */
+    static final long DEFAULT_DIRTY_LIMIT = 512L << 20;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT",
         description = "An existing, empty directory (or the config file's mountpoint).")
@@ -129,7 +129,7 @@ public final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--dirty-limit", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "The most unwritten data the kernel may hold for this mount with the writeback cache (default: "
-            + "256M; from 1M to 4G).")
+            + "512M; from 1M to 4G).")
     Long dirtyLimit;
 
     @Option(names = "--threads", paramLabel = "N", description = "FUSE worker threads (default: 8).")
