@@ -23,6 +23,7 @@ import io.tierfs.namespace.Recovery;
 import io.tierfs.namespace.Xattrs;
 import io.tierfs.nativeio.Durable;
 import io.tierfs.nativeio.LibC;
+import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.tier.DirectoryTier;
 import io.tierfs.tier.Tier;
 import io.tierfs.tier.TierUnusableException;
@@ -377,7 +378,12 @@ public final class Daemon {
             libc.close(fd);
         }
         for (long ino : adapter.inodesWithCachedWrites()) {
-            session.writeBackKernelPages(ino);
+            try {
+                session.writeBackKernelPages(ino);
+            } catch (NativeIOException e) {
+                LOG.severe(e.getMessage() + " failed before the stop: what the kernel still holds of it, never"
+                    + " fsynced, is lost");
+            }
         }
     }
 

@@ -323,10 +323,10 @@ public final class FuseAdapter {
         int flags = IO.getInt(fi + Structs.FI_FLAGS);
         boolean direct = (flags & LibC.O_DIRECT) != 0;
         boolean cachedWriter = writebackCache && !direct && (flags & LibC.O_ACCMODE) != LibC.O_RDONLY;
-        if (cachedWriter) {
-            cachedWriters.merge(inode.ino, 1, Integer::sum);
-        }
         long fh = openFiles.add(new OpenFile(inode, inodes.open(inode), direct, cachedWriter));
+        if (cachedWriter) {
+            cachedWriters.merge(inode.ino, 1, Integer::sum); // after the handle: release counts it out
+        }
         IO.putLong(fi + Structs.FI_FH, fh);
         int bits = IO.getInt(fi + Structs.FI_BITS);
         bits |= (flags & LibC.O_DIRECT) != 0 ? Structs.FI_DIRECT_IO : Structs.FI_KEEP_CACHE;
@@ -426,10 +426,11 @@ public final class FuseAdapter {
         if ((flagged || f.direct) && privileges.beforeWrite(request, f.inode, flagged, f.direct)) {
             w.invalidateAttributes(f.inode.ino);
         }
+        boolean writeBack = RawRequests.isWriteBack(request);
         try {
             f.blocks.write(off, RawRequests.writeData(request), (int) size);
         } catch (IOException | RuntimeException e) {
-            if (RawRequests.isWriteBack(request)) {
+            if (writeBack) {
                 // the writer heard of success at write(2); the kernel reports this failure once,
                 // so every later fsync of the file fails too, and no retry calls lost data safe
                 f.blocks.failSyncs(new NativeIOException("a write-back of the kernel's cached pages at offset " + off
@@ -437,7 +438,7 @@ public final class FuseAdapter {
             }
             throw e;
         }
-        if (RawRequests.isWriteBack(request)) {
+        if (writeBack) {
             files.wroteBack(f.inode, off + size);
         } else {
             files.wrote(f.inode, off + size);
@@ -479,7 +480,7 @@ public final class FuseAdapter {
      * hole reported where the kernel holds data would make `cp` skip that data. So a file the
      * kernel may hold dirty pages of has them written back first.
      */
-    private void writeBackKernelPages(FuseWorker w, long ino) throws InterruptedException {
+    private void writeBackKernelPages(FuseWorker w, long ino) throws InterruptedException, NativeIOException {
         if (!cachedWriters.containsKey(ino)) {
             return;
         }

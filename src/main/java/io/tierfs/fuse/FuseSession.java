@@ -1,6 +1,8 @@
 package io.tierfs.fuse;
 
+import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.Memory;
+import io.tierfs.nativeio.NativeIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,9 +64,14 @@ public final class FuseSession {
      * before this returns (with the writeback cache, data tierfs has not seen yet): the kernel
      * launders each dirty page as a write, which the workers take, and waits for pages already
      * under write-back. A worker that calls this must leave another free for those writes.
+     *
+     * @throws NativeIOException the kernel refused (ENOENT, an inode it does not cache, has no pages and is no failure)
      */
-    public void writeBackKernelPages(long ino) {
-        LibFuse.INSTANCE.fuse_lowlevel_notify_inval_inode(channel, ino, 0, 0);
+    public void writeBackKernelPages(long ino) throws NativeIOException {
+        int result = LibFuse.INSTANCE.fuse_lowlevel_notify_inval_inode(channel, ino, 0, 0);
+        if (result < 0 && result != -Errno.ENOENT) {
+            throw new NativeIOException("the kernel's write-back of inode " + ino + "'s cached pages", -result);
+        }
     }
 
     void workerExited() {

@@ -306,9 +306,10 @@ public final class Sealer implements AutoCloseable {
                 return now;
             }
             if (w.recompress && now != Integer.MAX_VALUE) {
-                w.recompress = false;
-                // those rewritten raw are unsealed now: sealed and compressed below, as any idle block
+                // those rewritten raw are unsealed now: sealed and compressed below, as any idle
+                // block; a failure (a full tier) leaves the request for the retry of this file
                 inBatches(new ArrayList<>(indexes), now, (b, n) -> mover.recompress(file, b, n));
+                w.recompress = false;
             }
             boolean replicated = replicated(ino);
             int due = Integer.MAX_VALUE;

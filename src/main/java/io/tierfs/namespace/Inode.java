@@ -23,11 +23,11 @@ public final class Inode {
     long parent;
     /** Blocks that hold data; st_blocks is derived from it. */
     long blockCount;
-    /** st_blocks at the last {@link #blocksChangedSinceAsked}. */
-    private long blocks512Asked;
     byte[] symlinkTarget;
 
     // In memory only.
+    /** st_blocks at the last {@link #blocksChangedSinceAsked}. */
+    private long blocks512Asked;
     long lookups;
     int opens;
     /** Attributes changed by the data path that are not yet in the metadata store. */

@@ -56,7 +56,6 @@ public final class Policies implements AutoCloseable {
         rules.forEach(r -> states.put(r.name(), idle()));
     }
 
-    /** @param hot the hot tier the cache actions resize, or null for none */
     /**
      * @param hot      the hot tier the cache actions resize, or null for none
      * @param promoter a file's blocks made to look much used, by the migrator; returns how many

@@ -45,7 +45,6 @@ public final class HotTier implements Tier {
     private static final String PARAMS = "hot.params";
     /** The capacity a live resize (a policy's grow-cache or shrink-cache) left, and the configured one it was made from. */
     private static final String RESIZED = "hot.resized";
-    private final long configuredBytes;
     private static final int FORMAT = 1;
     private static final int KEY_SIZE = 16;
 
@@ -53,6 +52,8 @@ public final class HotTier implements Tier {
     private final int blockSize;
     /** Blocks the map was made for: the most the tier can be grown to without a new map. */
     private final long mapBlocks;
+    /** The capacity it was opened with (hot-capacity), which a recorded resize must have been made from. */
+    private final long configuredBytes;
     /** Blocks it may hold now: a policy grows or shrinks it live, within the map. */
     private volatile long capacityBlocks;
     private long pinnedBlocks;
