@@ -4,9 +4,11 @@
 #
 #   benchmarks/compare.sh [--quick] [--reps N] [--runtime S] [--ramp S] [--size SIZE]
 #                         [--jobs "JOB:DIRECT ..."]
-#                         [--targets "tierfs passthrough mergerfs mergerfs-direct backing"]
-#                         [--tierfs-opts "MOUNT OPTIONS"]
+#                         [--targets "tierfs passthrough passthrough-direct mergerfs mergerfs-direct backing"]
+#                         [--tierfs-opts "MOUNT OPTIONS"] [--smallfiles [--files N] [--tree-files N]]
 #
+# --smallfiles runs the small-file benchmark (benchmarks/lib/smallfiles.py) instead of the fio
+# jobs: create, stat, chmod, rename and unlink rates, then unpacking a seeded tree and `sync`.
 # Needs root (mounting: /dev/fuse is 0600 here); installs what is missing (fio, mergerfs, gcc,
 # libfuse-dev) and builds target/tierfs.jar if there is none. Everything it mounts lives in a fresh
 # directory under /tmp and is unmounted and removed on exit, failure or Ctrl-C.
@@ -26,8 +28,8 @@ done
 # both ways, and the fdatasync commit.
 QUICK_JOBS="randread-4k:1 randwrite-4k:0 randwrite-4k:1 seqread-1m:1 seqwrite-1m:1 write-fdatasync-4k:0"
 
-QUICK=0 REPS="" RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS="" TIERFS_OPTS=""
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+QUICK=0 REPS="" RUNTIME="" RAMP="" SIZE="" JOBS="" TARGETS="" TIERFS_OPTS="" SMALL=0 FILES="" TREE_FILES=""
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -38,17 +40,27 @@ while [[ $# -gt 0 ]]; do
     --jobs) JOBS="$2"; shift ;;
     --targets) TARGETS="$2"; shift ;;
     --tierfs-opts) TIERFS_OPTS="$2"; shift ;;  # extra `tierfs mount` options, e.g. "--hot-capacity 0" for an A/B
+    --smallfiles) SMALL=1 ;;
+    --files) FILES="$2"; shift ;;
+    --tree-files) TREE_FILES="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
   shift
 done
-if [[ $QUICK -eq 1 ]]; then
-  # mergerfs-direct only in full runs: four targets keep the quick mode under two minutes
+if [[ $SMALL -eq 1 ]]; then
+  # the targets issue 25 names: ext4 and the passthrough in both settings
+  TARGETS="${TARGETS:-tierfs passthrough passthrough-direct backing}"
+  if [[ $QUICK -eq 1 ]]; then FILES="${FILES:-1000}" TREE_FILES="${TREE_FILES:-1000}" REPS="${REPS:-3}"
+  else FILES="${FILES:-5000}" TREE_FILES="${TREE_FILES:-4000}" REPS="${REPS:-5}"; fi
+  MODE="smallfiles"
+elif [[ $QUICK -eq 1 ]]; then
+  # mergerfs-direct and passthrough-direct only in full runs: four targets keep the quick mode
+  # under two minutes
   TARGETS="${TARGETS:-tierfs passthrough mergerfs backing}"
   REPS="${REPS:-3}" RUNTIME="${RUNTIME:-1}" RAMP="${RAMP:-0}" SIZE="${SIZE:-32m}" JOBS="${JOBS:-$QUICK_JOBS}" MODE="quick"
 else
-  TARGETS="${TARGETS:-tierfs passthrough mergerfs mergerfs-direct backing}"
+  TARGETS="${TARGETS:-tierfs passthrough passthrough-direct mergerfs mergerfs-direct backing}"
   # five repetitions: as many as the targets, so the rotation runs each target once in each
   # position (the run right after a job's refill included); medians of five hold still where
   # page placement moves single runs by 10% (BENCHMARKS.md)
@@ -110,7 +122,7 @@ on_exit() {
   trap - EXIT INT TERM
   cleanup
   # an interrupted or failed run leaves no half-filled results folder behind
-  [[ -z "${OUT:-}" || -f "$OUT/results.json" ]] || rm -rf "$OUT"
+  [[ -z "${OUT:-}" || -f "$OUT/results.json" || -f "$OUT/small.json" ]] || rm -rf "$OUT"
   exit $rc
 }
 trap on_exit EXIT
@@ -164,7 +176,7 @@ fi
 
 # ---------- the C passthrough ----------
 FUSE_OPTS="use_ino,big_writes,max_write=131072,max_read=131072,default_permissions,allow_other"
-if [[ " $TARGETS " == *" passthrough "* ]]; then
+if [[ " $TARGETS " == *" passthrough"[\ -]* ]]; then
   gcc -O2 -Wall -D_FILE_OFFSET_BITS=64 $(pkg-config --cflags fuse) "$REPO/native-test/passthrough/passthrough.c" \
     -o "$WORK/bin/passthrough" $(pkg-config --libs fuse) -lpthread 2>"$WORK/logs/gcc.log" \
     || { cat "$WORK/logs/gcc.log" >&2; die "could not compile native-test/passthrough/passthrough.c"; }
@@ -189,16 +201,21 @@ for t in $TARGETS; do
       TARGET_ARGS+=(--target "backing=$WORK/backing")
       HOW[backing]="the ext4 directory $WORK/backing itself (no FUSE)"
       ;;
-    passthrough)
-      mkdir -p "$WORK/pt-backing" "$WORK/pt-mnt"
-      log "mounting the C passthrough ($FUSE_OPTS)"
-      "$WORK/bin/passthrough" "$WORK/pt-backing" "$WORK/pt-mnt" -f -o "$FUSE_OPTS,fsname=bench-passthrough" \
-        >"$WORK/logs/passthrough.log" 2>&1 &
-      PT_PID=$!
-      MOUNTED+=("passthrough:$WORK/pt-mnt")
-      wait_mounted "$WORK/pt-mnt" "$PT_PID" passthrough
-      TARGET_ARGS+=(--target "passthrough=$WORK/pt-mnt,pid=$PT_PID,backing=$WORK/pt-backing")
-      HOW[passthrough]="passthrough BACKING MNT -f -o $FUSE_OPTS"
+    passthrough|passthrough-direct)
+      # passthrough-direct: direct_io on every open, the passthrough's fastest setting for writes
+      # (no page cache: every write is a request)
+      opts="$FUSE_OPTS"
+      [[ $t == passthrough ]] || opts+=",direct_io"
+      dir="$WORK/$t"
+      mkdir -p "$dir-backing" "$dir-mnt"
+      log "mounting the C $t ($opts)"
+      "$WORK/bin/passthrough" "$dir-backing" "$dir-mnt" -f -o "$opts,fsname=bench-$t" >"$WORK/logs/$t.log" 2>&1 &
+      pid=$!
+      PT_PID+=" $pid"
+      MOUNTED+=("$t:$dir-mnt")
+      wait_mounted "$dir-mnt" "$pid" "$t"
+      TARGET_ARGS+=(--target "$t=$dir-mnt,pid=$pid,backing=$dir-backing")
+      HOW[$t]="passthrough BACKING MNT -f -o $opts"
       ;;
     mergerfs|mergerfs-direct)
       # mergerfs 2.33.5 as users run it: its defaults keep the page cache (like tierfs: shared mmap
@@ -230,9 +247,22 @@ for t in $TARGETS; do
       TARGET_ARGS+=(--target "tierfs=$WORK/tierfs-mnt,pid=$TFS_PID,backing=$WORK/tierfs-data/ssd")
       HOW[tierfs]="tierfs mount --data DATA ${TIERFS_OPTS:+$TIERFS_OPTS }MNT (defaults: 128 KiB blocks, 8 threads; jar $JAR_INFO)"
       ;;
-    *) die "unknown target '$t' (known: tierfs passthrough mergerfs mergerfs-direct backing)" ;;
+    *) die "unknown target '$t' (known: tierfs passthrough passthrough-direct mergerfs mergerfs-direct backing)" ;;
   esac
 done
+
+if [[ $SMALL -eq 1 ]]; then
+  HOWS=(); for t in $TARGETS; do HOWS+=("$t=${HOW[$t]}"); done
+  META="$(python3 -c 'import json,sys; print(json.dumps({"when": sys.argv[1], "tierfs_commit": sys.argv[2],
+    "mounts": dict(a.split("=",1) for a in sys.argv[3:])}))' "$STAMP" "$GIT_INFO" "${HOWS[@]}")"
+  log "small files: $FILES files, a tree of $TREE_FILES, $REPS repetitions, targets: $TARGETS"
+  mkdir -p "$OUT"
+  python3 "$HERE/lib/smallfiles.py" "${TARGET_ARGS[@]}" --files "$FILES" --tree-files "$TREE_FILES" \
+    --reps "$REPS" --work "$WORK" --meta "$META" --out "$OUT/small.json"
+  cleanup
+  log "results: $OUT/small.md, $OUT/small.json"
+  exit 0
+fi
 
 JOB_ARGS=() SKIPPED=()
 for j in $JOBS; do JOB_ARGS+=(--job "$j"); done
