@@ -48,7 +48,7 @@ exec 9<&-
 tierfs_unmount "$work/m1"
 sed -i 's/^format-version=.*/format-version=99/' "$work/d1/volume.properties"
 expect "other format version" "format version 99" "$TIERFS" mount --data "$work/d1" "$work/m2"
-sed -i 's/^format-version=.*/format-version=4/' "$work/d1/volume.properties"
+sed -i 's/^format-version=.*/format-version=5/' "$work/d1/volume.properties"
 # a tier directory that is not this volume's: an empty one in its place (its filesystem not
 # mounted), or another volume's tier
 mv "$work/d1/ssd" "$work/ssd.away" && mkdir "$work/d1/ssd"
@@ -63,7 +63,7 @@ sed -i 's/^format-version=.*/format-version=1/' "$work/d1/volume.properties"
 rm "$work/d1/ssd/.tierfs-tier" "$work/d1/hdd/.tierfs-tier"
 tierfs_mount "$work/m2" "$work/d1" || { summary; exit 1; }
 [[ "$(cat "$work/m2/keep")" == precious ]] && pass "data intact after the refused mounts" || fail "data intact" "keep=$(cat "$work/m2/keep")"
-grep -qx 'format-version=4' "$work/d1/volume.properties" && [[ -f "$work/d1/ssd/.tierfs-tier" && -f "$work/d1/hdd/.tierfs-tier" ]] \
-  && pass "a format-1 volume is upgraded in place to format 4" || fail "upgrade" "$(grep format "$work/d1/volume.properties")"
+grep -qx 'format-version=5' "$work/d1/volume.properties" && [[ -f "$work/d1/ssd/.tierfs-tier" && -f "$work/d1/hdd/.tierfs-tier" ]] \
+  && pass "a format-1 volume is upgraded in place to format 5" || fail "upgrade" "$(grep format "$work/d1/volume.properties")"
 tierfs_unmount "$work/m2"
 summary

@@ -93,7 +93,7 @@ cmp -s "$mnt/g" "$work/g.orig" && pass "the write to a sealed block reads back, 
   || fail "write to a sealed block" "contents differ"
 
 tierfs_unmount "$mnt"
-grep -qx 'format-version=4' "$data/volume.properties" && pass "the volume is format 4" \
+grep -qx 'format-version=5' "$data/volume.properties" && pass "the volume is format 5" \
   || fail "format" "$(grep format "$data/volume.properties")"
 
 # remount with sealing off: the bad copy is still reported, not overwritten or resealed

@@ -56,6 +56,11 @@ public final class FileBlocks implements AutoCloseable {
     private final Epochs epochs;
     private final HoleSeeker holes;
     private final VerifiedReads reads;
+    /** A small file's bytes, while they live in the metadata store rather than in blocks. */
+    private final InlineData inline;
+    /** Whether the file holds block records: {@link #SOME}, {@link #NONE} or not known yet (under this). */
+    private byte blockRecords = UNKNOWN;
+    private static final byte UNKNOWN = 0, NONE = 1, SOME = 2;
     /**
      * Moves of this file's blocks under way ({@link BlockMover}), by block index. Guarded by this;
      * {@link #movesInFlight} lets a write skip the lock when there are none.
@@ -89,6 +94,7 @@ public final class FileBlocks implements AutoCloseable {
         }
         this.holes = new HoleSeeker(store.meta(), ino, blockSize, tier -> files[tier]);
         this.reads = new VerifiedReads(this, table, files, store, ino);
+        this.inline = new InlineData(store.meta(), ino);
     }
 
     /**
@@ -96,6 +102,9 @@ public final class FileBlocks implements AutoCloseable {
      * the hot tier holds is read from there (and from its own tier if the copy went meanwhile).
      */
     public void read(long offset, long address, int length) throws IOException {
+        if (inline.read(offset, address, length)) {
+            return;
+        }
         int epoch = epochs.enter();
         try {
             int done = 0;
@@ -206,6 +215,9 @@ public final class FileBlocks implements AutoCloseable {
         if (length == 0) {
             return;
         }
+        if ((inline.active() || InlineData.fits(offset, length)) && writeInline(offset, address, length)) {
+            return;
+        }
         int epoch = epochs.enter();
         try {
             if (movesInFlight != 0) {
@@ -215,6 +227,59 @@ public final class FileBlocks implements AutoCloseable {
         } finally {
             epochs.exit(epoch);
         }
+    }
+
+    /**
+     * Writes into the file's inline bytes if they take the write (see {@link InlineData}): a file
+     * without blocks starts them with a write that fits. False if the write needs blocks; the
+     * inline bytes, if any, were spilled into block 0 first.
+     */
+    private synchronized boolean writeInline(long offset, long address, int length) throws IOException {
+        if (InlineData.fits(offset, length) && (inline.active() || holdsNoBlocks())) {
+            if (!inline.active()) {
+                blockCountChange.accept(1); // counted as a block: st_blocks shows a page, as ext4's would
+            }
+            inline.write(offset, address, length);
+            mapChanges++;
+            return true;
+        }
+        if (inline.active()) {
+            spillInline();
+        }
+        return false;
+    }
+
+    /**
+     * Moves the inline bytes into block 0, written and synced before the inline copy goes (they may
+     * have been synced already, by this file's fsync or any other metadata sync), so that a crash
+     * finds them in one place or the other. Until the inline copy goes it is the file's data, and
+     * readers read it. Call holding this.
+     */
+    private void spillInline() throws IOException {
+        byte[] bytes = inline.snapshot();
+        if (bytes.length > 0) {
+            long buffer = Memory.allocate(bytes.length);
+            try {
+                Memory.IO.putByteArray(buffer, bytes, 0, bytes.length);
+                BlockRef ref = writeNewBlock(0, 0, buffer, bytes.length);
+                store.events().created(ino, 0, ref.tier());
+                stampWritten(0, 0, bytes.length);
+                syncTierFile(ref.tier());
+            } finally {
+                Memory.free(buffer);
+            }
+        }
+        inline.drop();
+        blockCountChange.accept(-1);
+        mapChanges++;
+    }
+
+    /** Whether the file has no block record (looked up once, then kept up to date). Call holding this. */
+    private boolean holdsNoBlocks() {
+        if (blockRecords == UNKNOWN) {
+            blockRecords = store.meta().any(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino)) ? SOME : NONE;
+        }
+        return blockRecords == NONE;
     }
 
     private void writeBlocks(long offset, long address, int length) throws IOException {
@@ -574,6 +639,7 @@ public final class FileBlocks implements AutoCloseable {
             return existing;
         }
         BlockRef ref = BlockRef.unsealed(store.placeNewBlock(), blockSize);
+        blockRecords = SOME;
         record(index, ref);
         seals.review(ino, index);
         if (index == 0) {
@@ -609,6 +675,11 @@ public final class FileBlocks implements AutoCloseable {
 
     /** Allocates real space for every absent block in [offset, offset+length) (fallocate mode 0). */
     public void reserve(long offset, long length) throws IOException {
+        synchronized (this) {
+            if (inline.active()) {
+                spillInline(); // reserved space is a tier's
+            }
+        }
         for (long index = offset / blockSize; index * blockSize < offset + length; index++) {
             if (table.get(index) == null) {
                 store.events().created(ino, index, allocate(index, true).tier());
@@ -623,6 +694,17 @@ public final class FileBlocks implements AutoCloseable {
      */
     public synchronized void shrink(long newSize, Consumer<MetadataStore.Batch> alsoCommit)
         throws IOException {
+        if (inline.active()) {
+            try (MetadataStore.Batch batch = store.meta().newBatch()) {
+                if (inline.truncate(newSize, batch)) {
+                    blockCountChange.accept(-1);
+                }
+                alsoCommit.accept(batch);
+                store.meta().commit(batch, false);
+            }
+            mapChanges++;
+            return;
+        }
         long firstFreed = (newSize + blockSize - 1) / blockSize;
         awaitMoves(firstFreed, Long.MAX_VALUE);
         List<Freed> freed = new ArrayList<>();
@@ -638,6 +720,7 @@ public final class FileBlocks implements AutoCloseable {
             meta.commit(batch, !freed.isEmpty());
         }
         table.clearFrom(firstFreed);
+        blockRecords = UNKNOWN;
         blockCountChange.accept(-freed.size());
         for (Freed f : freed) {
             store.account(f.ref, -1);
@@ -665,6 +748,11 @@ public final class FileBlocks implements AutoCloseable {
      */
     public synchronized void punch(long from, long to, long size) throws IOException {
         if (from >= size) {
+            return;
+        }
+        if (inline.active()) {
+            inline.zero(from, to);
+            mapChanges++;
             return;
         }
         long stop = Math.min(to, (size + PAGE - 1) & -PAGE);
@@ -775,6 +863,7 @@ public final class FileBlocks implements AutoCloseable {
                 touched[f.ref.replica()] = true;
             }
         }
+        blockRecords = UNKNOWN;
         blockCountChange.accept(-freed.size());
         for (int t = 0; t < files.length; t++) {
             if (touched[t]) {
@@ -795,6 +884,9 @@ public final class FileBlocks implements AutoCloseable {
      * {@code size} (see {@link HoleSeeker}).
      */
     public long nextData(long offset, long size) {
+        if (inline.active()) {
+            return offset < inline.length() ? offset : size;
+        }
         int epoch = epochs.enter(); // a move must not free a copy this is looking at
         try {
             return holes.nextData(offset, size);
@@ -805,6 +897,9 @@ public final class FileBlocks implements AutoCloseable {
 
     /** The first byte at or after {@code offset} that is in a hole, or {@code size} (the hole at the end). */
     public long nextHole(long offset, long size) {
+        if (inline.active()) {
+            return Math.max(offset, Math.min(inline.length(), size));
+        }
         int epoch = epochs.enter();
         try {
             return holes.nextHole(offset, size);

@@ -35,7 +35,10 @@ import java.util.logging.Logger;
  */
 public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd, Path hdd, long ssdLimit,
                            long hddLimit, long hotCapacity, String uuid) {
-    public static final int FORMAT_VERSION = 4;
+    public static final int FORMAT_VERSION = 5;
+    /** What each format version after the first added, in order: the upgrade's log line names them. */
+    private static final java.util.List<String> ADDED =
+        java.util.List.of("tier markers", "sealed blocks", "replicas", "small files' bytes in the metadata store");
     public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
     /** The hot tier a new volume gets: 512 MiB, or an eighth of the memory if that is less. */
     static final long DEFAULT_HOT_CAPACITY = 512L << 20;
@@ -125,8 +128,7 @@ public record VolumeLayout(Path data, int formatVersion, int blockSize, Path ssd
         }
         if (v.formatVersion < FORMAT_VERSION) {
             LOG.info("volume in " + v.data + " upgraded from format version " + v.formatVersion + " to " + FORMAT_VERSION
-                + (v.formatVersion == 1 ? " (tier markers; sealed blocks; replicas)"
-                : v.formatVersion == 2 ? " (sealed blocks; replicas)" : " (replicas)"));
+                + " (" + String.join("; ", ADDED.subList(v.formatVersion - 1, ADDED.size())) + ")");
         }
         TierMarker.check(v.ssd, "ssd", v.uuid);
         TierMarker.check(v.hdd, "hdd", v.uuid);

@@ -54,6 +54,12 @@ public final class Structs {
         IO.putDouble(e + 168, timeout);
     }
 
+    /** A fuse_entry_param for a name that does not exist: node id 0, kept by the kernel for {@code timeout}. */
+    public static void writeNegativeEntry(long e, double timeout) {
+        IO.setMemory(e, 176, (byte) 0);
+        IO.putDouble(e + 168, timeout);
+    }
+
     public static void writeStatvfs(long sv, long blockSize, long blocks, long free, long files, long freeFiles,
                                     int nameMax) {
         IO.setMemory(sv, STATVFS_SIZE, (byte) 0);

@@ -13,11 +13,12 @@ import java.nio.ByteBuffer;
  *   'B' ino block-index      block reference
  *   'O' ino                  orphan: unlinked while open, to be deleted at last close or at mount
  *   'W' ino block-index      a compressed block being rewritten raw in place: its raw bytes
+ *   'N' ino                  a small file's bytes, kept here instead of in a block (format 5)
  * </pre>
  */
 public final class Keys {
     public static final byte SUPER = 'S', INODE = 'I', DIRENT = 'D', XATTR = 'X', BLOCK = 'B', ORPHAN = 'O',
-        REWRITE = 'W';
+        REWRITE = 'W', INLINE = 'N';
 
     public static final byte[] NEXT_INODE = superKey("next-inode");
     public static final byte[] CLEAN_SHUTDOWN = superKey("clean-shutdown");
@@ -36,6 +37,10 @@ public final class Keys {
 
     public static byte[] orphan(long ino) {
         return ByteBuffer.allocate(9).put(ORPHAN).putLong(ino).array();
+    }
+
+    public static byte[] inline(long ino) {
+        return ByteBuffer.allocate(9).put(INLINE).putLong(ino).array();
     }
 
     public static byte[] dirent(long parent, byte[] name) {

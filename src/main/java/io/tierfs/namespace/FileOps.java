@@ -36,6 +36,16 @@ public final class FileOps {
     public void setattr(Inode i, int toSet, int mode, int uid, int gid, long size, long atime, long mtime)
         throws IOException {
         long now = NanoClock.now();
+        if (toSet == 0) {
+            // ctime alone: with the writeback cache the kernel sends one after each rename and
+            // unlink of a file. Kept like the times a write changes, until the file's release,
+            // its fsync or its eviction, rather than committed now: one commit less per name change.
+            synchronized (i) {
+                i.ctimeNanos = now;
+                i.attributesDirty = true;
+            }
+            return;
+        }
         if ((toSet & SET_SIZE) != 0) {
             truncate(i, size, now);
         }

@@ -251,8 +251,22 @@ public final class Inodes {
             return;
         }
         try {
-            deleteRecords(meta, dead.ino, ref -> blocks.account(ref, -1));
-            reclaimer.reclaim(dead.ino);
+            boolean xattrs;
+            synchronized (dead) {
+                xattrs = dead.mayHaveXattrs != Boolean.FALSE;
+            }
+            if (deleteRecords(meta, dead.ino, ref -> blocks.account(ref, -1), true, xattrs)) {
+                reclaimer.reclaim(dead.ino);
+            } else {
+                // No block was recorded: at most an empty tier file is left (a file truncated to 0),
+                // which a crash would leave to the next unclean mount's sweep, not a record to
+                // find it by. Removed here, with no sync: deleting a small file costs no fsync.
+                try {
+                    blocks.deleteFile(dead.ino);
+                } catch (IOException | RuntimeException e) {
+                    LOG.warning("removing the empty tier files of deleted inode " + dead.ino + " failed: " + e);
+                }
+            }
         } finally {
             synchronized (this) {
                 dying.remove(dead.ino);
@@ -263,24 +277,40 @@ public final class Inodes {
 
     /**
      * Removes every record of {@code ino} but its orphan record, which stays until its data is freed
-     * (Reclaimer), telling {@code freed} each block record dropped. Keys are deleted one by
-     * one: RocksDB range tombstones slow every later read while they sit in the memtable, and a
-     * deletion per file made `rm -r` quadratic.
+     * (Reclaimer), telling {@code freed} each block record dropped; with {@code orphanIfNoBlocks},
+     * an inode without block records loses its orphan record in the same commit; without
+     * {@code xattrs} (known to have none), no scan for them. Keys are deleted
+     * one by one: RocksDB range tombstones slow every later read while they sit in the memtable,
+     * and a deletion per file made `rm -r` quadratic.
+     *
+     * @return whether the inode had block records (and its orphan record stays)
      */
-    public static void deleteRecords(MetadataStore meta, long ino, java.util.function.Consumer<BlockRef> freed) {
+    public static boolean deleteRecords(MetadataStore meta, long ino, java.util.function.Consumer<BlockRef> freed,
+        boolean orphanIfNoBlocks, boolean xattrs) {
         try (MetadataStore.Batch b = meta.newBatch()) {
+            boolean[] any = {false};
             meta.scan(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino), (k, v) -> {
                 freed.accept(BlockRef.decode(v));
                 b.delete(k);
+                any[0] = true;
                 return true;
             });
-            meta.scan(Keys.first(Keys.XATTR, ino), Keys.after(Keys.XATTR, ino), (k, v) -> {
-                b.delete(k);
-                return true;
-            });
-            io.tierfs.block.RewriteJournal.dropEntries(meta, b, ino, 0, Long.MAX_VALUE);
+            if (orphanIfNoBlocks && !any[0]) {
+                b.delete(Keys.orphan(ino));
+            }
+            if (xattrs) {
+                meta.scan(Keys.first(Keys.XATTR, ino), Keys.after(Keys.XATTR, ino), (k, v) -> {
+                    b.delete(k);
+                    return true;
+                });
+            }
+            if (any[0]) { // a rewrite journal entry goes with its block record
+                io.tierfs.block.RewriteJournal.dropEntries(meta, b, ino, 0, Long.MAX_VALUE);
+            }
+            b.delete(Keys.inline(ino));
             b.delete(Keys.inode(ino));
             meta.commit(b, false);
+            return any[0];
         }
     }
 

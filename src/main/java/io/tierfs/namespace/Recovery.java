@@ -111,7 +111,7 @@ public final class Recovery {
         Set<Long> found = new HashSet<>();
         meta.scan(Keys.all(Keys.ORPHAN), Keys.allEnd(Keys.ORPHAN), (k, v) -> found.add(Keys.inoOf(k)));
         for (long ino : found) {
-            Inodes.deleteRecords(meta, ino, ref -> { }); // usage is counted afterwards, from what remains
+            Inodes.deleteRecords(meta, ino, ref -> { }, false, true); // usage is counted afterwards, from what remains
         }
         meta.sync();
         Map<Long, Exception> failures = Reclaimer.freeData(meta, blocks, found);
@@ -127,7 +127,7 @@ public final class Recovery {
             throw e.getCause(); // from zeroPastEnd, which the scan's visitor calls
         }
         // Inodes without any block reference must count zero blocks too.
-        fixBlockCountsOfInodesWithoutBlocks();
+        fixBlockCountsOfInodesWithoutBlocks(unclean);
     }
 
     /** One pass over the block map, inode by inode. */
@@ -145,12 +145,14 @@ public final class Recovery {
                     inode[0] = record == null ? null : InodeCodec.decode(ino, record);
                     current[0] = ino;
                     current[1] = inode[0] == null ? -1 : inode[0].size;
-                    current[2] = 0;
+                    // a file with inline bytes has them as its data: its block records are what a
+                    // spill into block 0 left when a crash cut it short (see InlineData)
+                    current[2] = inode[0] != null && meta.get(Keys.inline(ino)) != null ? -1 : 0;
                 }
                 long index = Keys.blockIndexOf(k);
                 BlockRef ref = BlockRef.decode(v);
                 int tier = ref.tier();
-                if (inode[0] == null) {
+                if (inode[0] == null || current[2] < 0) {
                     fixes.delete(k);
                     droppedRefs++;
                     dropped.add(new long[] {ino, index, tier});
@@ -180,12 +182,19 @@ public final class Recovery {
         }
     }
 
-    private void fixBlockCountsOfInodesWithoutBlocks() {
+    private void fixBlockCountsOfInodesWithoutBlocks(boolean unclean) {
         try (MetadataStore.Batch fixes = meta.newBatch()) {
             meta.scan(Keys.all(Keys.INODE), Keys.allEnd(Keys.INODE), (k, v) -> {
                 Inode i = InodeCodec.decode(Keys.inoOf(k), v);
-                if (i.blockCount != 0 && !hasBlocks(i.ino)) {
-                    finishInode(fixes, i, 0);
+                // after a crash an inode may hold inline bytes its record does not count yet
+                if ((i.blockCount != 0 || (unclean && FileMode.isRegular(i.mode))) && !hasBlocks(i.ino)) {
+                    byte[] inline = meta.get(Keys.inline(i.ino));
+                    if (inline != null && unclean && inline.length > i.size) {
+                        // a write's bytes whose new size the crash lost: a later truncate up must show zeros there
+                        fixes.put(Keys.inline(i.ino), java.util.Arrays.copyOf(inline, (int) i.size));
+                        zeroedTails++;
+                    }
+                    finishInode(fixes, i, inline != null ? 1 : 0);
                 }
                 return true;
             });
@@ -256,7 +265,9 @@ public final class Recovery {
         return meta.any(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino));
     }
 
+    /** Sets the block count of {@code i} to {@code counted}; -1 stands for inline bytes, counted as one block. */
     private void finishInode(MetadataStore.Batch fixes, Inode i, long counted) {
+        counted = Math.max(counted, -counted);
         if (i != null && i.blockCount != counted) {
             i.blockCount = counted;
             fixes.put(Keys.inode(i.ino), InodeCodec.encode(i));

@@ -85,6 +85,13 @@ class FileBlocksTest {
         return f;
     }
 
+    /** Closes {@code f} and opens its file again: a new table, read from the store. */
+    private FileBlocks reopen(FileBlocks f, long ino) {
+        opened.remove(f);
+        f.close();
+        return open(ino);
+    }
+
     private static void write(FileBlocks f, long offset, byte[] data) throws IOException {
         try (NativeBuffer b = NativeBuffer.of(data)) {
             f.write(offset, b.address, data.length);
@@ -306,17 +313,81 @@ class FileBlocksTest {
     }
 
     @Test
+    void aSmallFilesBytesLiveInTheMetadataStoreUntilItGrowsPastAPage() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        byte[] head = NativeBuffer.pattern(1, 100);
+        write(f, 0, head);
+        write(f, 3000, NativeBuffer.pattern(2, 1096));
+        assertEquals(0, refs(INO).size(), "no block: the bytes are inline");
+        assertEquals(4096, meta.get(Keys.inline(INO)).length);
+        assertEquals(1, blockCount.get(), "counted as one block, for st_blocks");
+        assertTrue(f.sync() >= 0, "an inline write changes the metadata: fsync must sync it");
+        assertArrayEquals(head, read(f, 0, 100));
+        assertZeros(read(f, 100, 2900), "the gap between inline writes");
+        assertEquals(4096, f.nextHole(3000, 5000), "inline bytes are data to SEEK_HOLE");
+        assertEquals(5000, f.nextData(4096, 5000), "none past them");
+
+        FileBlocks again = reopen(f, INO);
+        assertArrayEquals(head, read(again, 0, 100), "the inline bytes are persisted");
+
+        write(again, 4000, NativeBuffer.pattern(3, 200)); // past a page: spilled into block 0
+        assertNull(meta.get(Keys.inline(INO)), "no inline bytes once spilled");
+        assertArrayEquals(new long[] {0}, refIndexes(INO));
+        assertEquals(1, blockCount.get());
+        assertArrayEquals(head, read(again, 0, 100), "the spilled bytes read back from the block");
+        assertArrayEquals(java.util.Arrays.copyOf(NativeBuffer.pattern(2, 1096), 1000), read(again, 3000, 1000));
+        assertArrayEquals(NativeBuffer.pattern(3, 200), read(again, 4000, 200));
+        write(again, 10, NativeBuffer.pattern(4, 10));
+        assertEquals(1, refIndexes(INO).length, "a block, once the file has one, stays the file's home");
+        assertNull(meta.get(Keys.inline(INO)));
+    }
+
+    @Test
+    void inlineBytesAreTruncatedPunchedAndGoneWithTheLastByte() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        write(f, 0, NativeBuffer.pattern(5, 1000));
+        f.punch(100, 200, 1000);
+        assertZeros(read(f, 100, 100), "punched");
+        assertArrayEquals(java.util.Arrays.copyOfRange(NativeBuffer.pattern(5, 1000), 200, 1000), read(f, 200, 800));
+        f.shrink(300, batch -> { });
+        assertEquals(300, meta.get(Keys.inline(INO)).length);
+        assertEquals(1, blockCount.get());
+        f.shrink(0, batch -> { });
+        assertNull(meta.get(Keys.inline(INO)), "an empty file holds nothing");
+        assertEquals(0, blockCount.get());
+        f.reserve(0, 10); // fallocate reserves on a tier, inline or not
+        assertArrayEquals(new long[] {0}, refIndexes(INO));
+        write(f, 0, NativeBuffer.pattern(6, 10));
+        assertNull(meta.get(Keys.inline(INO)), "a file with a block keeps writing to it");
+    }
+
+    @Test
+    void aFileWithBlocksNeverGoesInlineAndAShrunkOneMay() throws IOException {
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        write(f, 0, NativeBuffer.pattern(7, BS + 10));
+        write(f, 0, NativeBuffer.pattern(8, 10));
+        assertNull(meta.get(Keys.inline(INO)));
+        f.shrink(0, batch -> { });
+        write(f, 0, NativeBuffer.pattern(9, 10));
+        assertEquals(10, meta.get(Keys.inline(INO)).length, "emptied, the file starts again as a small one");
+        assertEquals(0, refs(INO).size());
+    }
+
+    @Test
     void syncReportsWhetherTheMapChanged() throws IOException {
         openStore(0, 0);
         FileBlocks f = open(INO);
         assertEquals(-1, f.sync(), "nothing written");
-        write(f, 0, NativeBuffer.pattern(1, 10));
+        write(f, BS, NativeBuffer.pattern(1, 10)); // past what a file keeps inline
         long changes = f.sync();
         assertTrue(changes >= 0, "a new block was recorded");
         assertEquals(changes, f.sync(), "still unsynced until the caller reports its metadata sync");
         f.mapSynced(changes);
         assertEquals(-1, f.sync(), "synced");
-        write(f, 5, NativeBuffer.pattern(2, 10));
+        write(f, BS + 5, NativeBuffer.pattern(2, 10));
         assertEquals(-1, f.sync(), "an overwrite adds no reference");
         write(f, 3L * BS, NativeBuffer.pattern(3, 10));
         long later = f.sync();
@@ -590,18 +661,21 @@ class FileBlocksTest {
         // Overwrites need no new block and still work.
         write(f, 10, NativeBuffer.pattern(16, 10));
 
-        // Also for another file.
+        // Also for another file, unless its bytes fit inline: they need no tier.
         FileBlocks other = open(INO + 1);
-        FsException e2 = assertThrows(FsException.class, () -> write(other, 0, NativeBuffer.pattern(17, 1)));
+        FsException e2 = assertThrows(FsException.class, () -> write(other, 0, NativeBuffer.pattern(17, 5000)));
         assertEquals(Errno.ENOSPC, e2.errno());
         assertEquals(0, refs(INO + 1).size());
+        FileBlocks small = open(INO + 2);
+        write(small, 0, NativeBuffer.pattern(17, 100));
+        assertArrayEquals(NativeBuffer.pattern(17, 100), read(small, 0, 100));
 
         // Freeing a block makes room again once the free space is looked at anew.
         f.shrink(BS, batch -> { });
         assertEquals(BS, store.usedBytes(0));
         assertEquals(0, store.usedBytes(1));
         Thread.sleep(250);
-        write(other, 0, NativeBuffer.pattern(18, 1));
+        write(other, 0, NativeBuffer.pattern(18, 5000));
         assertEquals(1, refs(INO + 1).size());
         assertEquals(1, refs(INO + 1).get(0)[1], "the freed room was on the second tier");
         assertEquals(BS, store.usedBytes(1));

@@ -256,6 +256,48 @@ class RecoveryTest {
     }
 
     @Test
+    void inlineBytesPastTheDurableSizeAreDroppedAndASpillCutShortLeavesTheInlineBytes() throws IOException {
+        // a small file's write kept, its new size lost: 300 bytes inline, size 100, counted as no block yet
+        putFile(30, 100, 0);
+        put(Keys.inline(30), NativeBuffer.pattern(30, 300));
+        // a spill into block 0 cut short: the inline bytes are still the file's data
+        putFile(31, 200, 1);
+        put(Keys.inline(31), NativeBuffer.pattern(31, 200));
+        putBlock(31, 0, SSD);
+        // a healthy small file
+        putFile(32, 50, 1);
+        put(Keys.inline(32), NativeBuffer.pattern(32, 50));
+        remount();
+
+        new Recovery(meta, blocks).run(true);
+
+        assertArrayEquals(java.util.Arrays.copyOf(NativeBuffer.pattern(30, 300), 100), meta.get(Keys.inline(30)),
+            "a later truncate up must read zeros past 100, not the lost write");
+        assertEquals(1, inode(30).blockCount, "inline bytes count as one block");
+        assertEquals(0, count(Keys.BLOCK, 31), "the block a cut spill left is dropped");
+        assertArrayEquals(new long[0], stored(SSD, 31), "and its slot freed");
+        assertArrayEquals(NativeBuffer.pattern(31, 200), meta.get(Keys.inline(31)));
+        assertEquals(1, inode(31).blockCount);
+        assertArrayEquals(NativeBuffer.pattern(32, 50), meta.get(Keys.inline(32)));
+        try (FileBlocks f = blocks.open(31, n -> { }); NativeBuffer b = NativeBuffer.garbage(200)) {
+            f.read(0, b.address, 200);
+            assertArrayEquals(NativeBuffer.pattern(31, 200), b.bytes());
+        }
+    }
+
+    @Test
+    void anOrphansInlineBytesGoWithIt() throws IOException {
+        putInode(33, TestVolume.FILE, 0, 10, 1);
+        put(Keys.inline(33), NativeBuffer.pattern(33, 10));
+        put(Keys.orphan(33), new byte[0]);
+        remount();
+        new Recovery(meta, blocks).run(false);
+        assertNull(inode(33));
+        assertNull(meta.get(Keys.inline(33)));
+        assertNull(meta.get(Keys.orphan(33)));
+    }
+
+    @Test
     void orphansAreDeletedWithTheirBlocksXattrsAndTierFiles() throws IOException {
         putFile(10, 2L * BS, 2);
         putBlock(10, 0, SSD);
