@@ -69,6 +69,7 @@ run_suite "volume plugin" native-test/volume-plugin.sh
 run_suite "metrics" native-test/metrics.sh
 run_suite "policy" native-test/policy.sh
 run_suite "writeback cache" native-test/writeback.sh
+run_suite "small files" native-test/smallfiles.sh
 run_suite "lossyfs self-test" native-test/lossyfs/selftest.sh
 run_suite "power loss" native-test/powerloss.sh
 

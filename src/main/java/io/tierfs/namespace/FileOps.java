@@ -36,10 +36,11 @@ public final class FileOps {
     public void setattr(Inode i, int toSet, int mode, int uid, int gid, long size, long atime, long mtime)
         throws IOException {
         long now = NanoClock.now();
-        if (toSet == 0) {
-            // ctime alone: with the writeback cache the kernel sends one after each rename and
-            // unlink of a file. Kept like the times a write changes, until the file's release,
-            // its fsync or its eviction, rather than committed now: one commit less per name change.
+        if (onlyCtimeChanges(i, toSet, mtime)) {
+            // with the writeback cache the kernel sends its times after each rename and unlink of
+            // a file, the mtime unchanged. Kept like the times a write changes, until the file's
+            // release, its fsync or its eviction, rather than committed now: one commit less per
+            // name change (a kill -9 may lose that ctime, no more).
             synchronized (i) {
                 i.ctimeNanos = now;
                 i.attributesDirty = true;
@@ -76,6 +77,15 @@ public final class FileOps {
             i.attributesDirty = true;
         }
         inodes.persistIfDirty(i, false);
+    }
+
+    private static boolean onlyCtimeChanges(Inode i, int toSet, long mtime) {
+        if ((toSet & ~SET_MTIME) != 0) {
+            return false;
+        }
+        synchronized (i) {
+            return (toSet & SET_MTIME) == 0 || mtime == i.mtimeNanos;
+        }
     }
 
     /**

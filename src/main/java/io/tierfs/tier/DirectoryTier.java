@@ -2,6 +2,7 @@ package io.tierfs.tier;
 
 import io.tierfs.nativeio.Durable;
 import io.tierfs.nativeio.Errno;
+import io.tierfs.nativeio.LibC;
 import io.tierfs.nativeio.Memory;
 import io.tierfs.nativeio.NativeIOException;
 import java.io.IOException;
@@ -133,10 +134,18 @@ public final class DirectoryTier implements Tier {
 
     @Override
     public void delete(long ino) throws IOException {
-        if (Files.deleteIfExists(pathOf(ino))) {
-            synchronized (unsyncedDeletes) {
-                unsyncedDeletes.set(shardOf(ino));
+        // unlink(2) itself: Files.deleteIfExists builds an exception for every missing file, and
+        // most deleted files (small ones) never had a tier file
+        String path = pathOf(ino).toString();
+        if (LibC.INSTANCE.unlink(path) != 0) {
+            int errno = LibC.errno();
+            if (errno == Errno.ENOENT) {
+                return;
             }
+            throw new NativeIOException("deleting " + path, errno);
+        }
+        synchronized (unsyncedDeletes) {
+            unsyncedDeletes.set(shardOf(ino));
         }
     }
 
