@@ -232,6 +232,9 @@ public final class FileOps {
      * (block map, size) is synced. fdatasync skips the metadata sync when only times changed.
      */
     public void fsync(Inode i, boolean datasync) throws IOException {
+        synchronized (i) {
+            i.fsynced = true;
+        }
         FileBlocks blocks = inodes.blocksOf(i);
         long mapChanges = blocks.sync();
         boolean needMeta;

@@ -30,6 +30,11 @@ public final class Inode {
     private long blocks512Asked;
     long lookups;
     int opens;
+    /**
+     * Whether the file was fsynced while loaded: a program that syncs a file and then deletes it
+     * may make the deletion its commit point (SQLite's rollback journal), so that unlink is synced.
+     */
+    boolean fsynced;
     /** Attributes changed by the data path that are not yet in the metadata store. */
     boolean attributesDirty;
     /**

@@ -135,6 +135,7 @@ public final class Namespace {
     }
 
     public void unlink(long parent, byte[] name, boolean directory) {
+        boolean commitPoint;
         tree.writeLock().lock();
         try {
             Inode dir = directory(parent);
@@ -161,9 +162,19 @@ public final class Namespace {
                 inodes.put(b, dir);
                 meta.commit(b, false);
             }
+            synchronized (child) {
+                commitPoint = child.fsynced;
+            }
             inodes.unlinked(child);
         } finally {
             tree.writeLock().unlock();
+        }
+        if (commitPoint) {
+            // durable before the answer: SQLite's rollback journal (synchronous=FULL) commits a
+            // transaction by deleting its synced journal, and a power cut must not bring it back
+            // (ext4 promises that only after an fsync of the directory). Synced after the tree's
+            // lock is let go; the log is ordered, so this syncs the deletion and all before it.
+            meta.sync();
         }
     }
 
