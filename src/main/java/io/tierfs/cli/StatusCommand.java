@@ -97,13 +97,25 @@ public final class StatusCommand implements Callable<Integer> {
         return state;
     }
 
+    /**
+     * The running daemon's state, or null if there is none to read: no file, or one a power cut
+     * left empty or cut short (it is rewritten every second but never synced), which says nothing
+     * of a live daemon; a live one writes a whole one within a second.
+     */
     @SuppressWarnings("unchecked")
     static Map<String, Object> readState(Path data) throws IOException {
-        Path file = data.resolve("daemon.json");
-        if (!Files.exists(file)) {
+        String text;
+        try {
+            text = Files.readString(data.resolve("daemon.json"));
+        } catch (java.nio.file.NoSuchFileException e) {
             return null;
         }
-        return (Map<String, Object>) JSON.std.anyFrom(Files.readString(file));
+        try {
+            Object state = text.isBlank() ? null : JSON.std.anyFrom(text);
+            return state instanceof Map ? (Map<String, Object>) state : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**

@@ -266,15 +266,29 @@ public final class FuseAdapter {
     }
 
     private void forget(long req, long ino, long nlookup) {
-        inodes.forget(ino, nlookup);
+        forgetOne(ino, nlookup);
         reply().fuse_reply_none(req);
     }
 
     private void forgetMulti(long req, long count, long forgets) {
         for (long i = 0; i < count; i++) {
-            inodes.forget(IO.getLong(forgets + 16 * i), IO.getLong(forgets + 16 * i + 8));
+            forgetOne(IO.getLong(forgets + 16 * i), IO.getLong(forgets + 16 * i + 8));
         }
         reply().fuse_reply_none(req);
+    }
+
+    /**
+     * A forget has no answer to carry an error, and an exception out of it would end the worker
+     * (and with it libfuse's session: every later request unanswered, the mount hung). A deleted
+     * inode whose records could not be removed (the metadata store failing) keeps its orphan
+     * record, which the next mount's recovery deletes.
+     */
+    private void forgetOne(long ino, long nlookup) {
+        try {
+            inodes.forget(ino, nlookup);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "forgetting inode " + ino + " failed; the next mount finishes its deletion", e);
+        }
     }
 
     private void getattr(long req, long ino, long fi) {
