@@ -16,7 +16,7 @@ stop_lossyfs() {
   lossy_pid=
 }
 trap 'for p in $writer $reader; do kill -9 "$p" 2>/dev/null; done; cleanup_mounts; stop_lossyfs; rm -rf "$work"' EXIT
-trials="${POWERLOSS_TRIALS:-4}"  # sqlite-crash.sh cuts the power four times more (its two cases, and kill -9s)
+trials="${POWERLOSS_TRIALS:-4}"  # sqlite-crash.sh cuts the power twice more, under a database
 mkdir -p "$work/bin" "$work/backing" "$work/lossy" "$work/mnt"
 gcc -O2 -Wall -D_FILE_OFFSET_BITS=64 $(pkg-config --cflags fuse) "$REPO/native-test/lossyfs/lossyfs.c" \
   -o "$work/bin/lossyfs" $(pkg-config --libs fuse) -lpthread || { fail build "lossyfs did not compile"; summary; exit 1; }
