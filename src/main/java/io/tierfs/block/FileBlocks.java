@@ -58,7 +58,11 @@ public final class FileBlocks implements AutoCloseable {
     private final VerifiedReads reads;
     /** A small file's bytes, while they live in the metadata store rather than in blocks. */
     private final InlineData inline;
-    /** Whether the file holds block records: {@link #SOME}, {@link #NONE} or not known yet (under this). */
+    /**
+     * Whether the file holds block records: {@link #SOME}, {@link #NONE} or not known yet. Changed
+     * under this; a write reads it without the lock only to skip {@link #writeInline} (a stale
+     * value sends it there, where the lock decides).
+     */
     private byte blockRecords = UNKNOWN;
     private static final byte UNKNOWN = 0, NONE = 1, SOME = 2;
     /**
@@ -215,7 +219,9 @@ public final class FileBlocks implements AutoCloseable {
         if (length == 0) {
             return;
         }
-        if ((inline.active() || InlineData.fits(offset, length)) && writeInline(offset, address, length)) {
+        // a file with blocks (a database rewriting its first page) takes no lock for it
+        if ((inline.active() || (blockRecords != SOME && InlineData.fits(offset, length)))
+            && writeInline(offset, address, length)) {
             return;
         }
         int epoch = epochs.enter();

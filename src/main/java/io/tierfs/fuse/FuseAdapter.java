@@ -537,10 +537,13 @@ public final class FuseAdapter {
                 cachedWriters.computeIfPresent(f.inode.ino, (k, n) -> n == 1 ? null : n - 1);
             }
             if (f != null && !closed) {
-                // what a flush at each close did: the size and times a write changed reach the
-                // store (unsynced), so that a kill -9 of the daemon after the close keeps them
-                inodes.persistIfDirty(f.inode, false);
-                inodes.close(f.inode);
+                try {
+                    // what a flush at each close did: the size and times a write changed reach the
+                    // store (unsynced), so that a kill -9 of the daemon after the close keeps them
+                    inodes.persistIfDirty(f.inode, false);
+                } finally {
+                    inodes.close(f.inode); // a failed commit must not keep the inode open forever
+                }
             }
             reply().fuse_reply_err(req, 0);
         } catch (Throwable t) {

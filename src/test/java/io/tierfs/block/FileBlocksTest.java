@@ -344,6 +344,29 @@ class FileBlocksTest {
     }
 
     @Test
+    void aSpillSyncsItsBlockBeforeTheInlineCopyGoesAndAFailedSyncKeepsTheInlineCopy() throws IOException {
+        FaultyTier[] ssd = new FaultyTier[1];
+        ssdWrapper = tier -> (ssd[0] = new FaultyTier(tier)).tier();
+        openStore(0, 0);
+        FileBlocks f = open(INO);
+        byte[] head = NativeBuffer.pattern(11, 300);
+        write(f, 0, head);
+        ssd[0].failNextSync();
+        assertEquals(Errno.EIO, assertThrows(NativeIOException.class,
+            () -> write(f, 6000, NativeBuffer.pattern(12, 10))).errno(), "the spill's sync failed: so does the write");
+        assertArrayEquals(head, meta.get(Keys.inline(INO)), "the inline copy is still the file's data");
+        assertArrayEquals(head, read(f, 0, 300));
+
+        FileBlocks g = open(INO + 1);
+        write(g, 0, head);
+        int before = ssd[0].fileCalls("sync");
+        write(g, 6000, NativeBuffer.pattern(13, 10));
+        assertTrue(ssd[0].fileCalls("sync") > before, "block 0 synced before the inline copy went");
+        assertNull(meta.get(Keys.inline(INO + 1)));
+        assertArrayEquals(head, read(g, 0, 300));
+    }
+
+    @Test
     void inlineBytesAreTruncatedPunchedAndGoneWithTheLastByte() throws IOException {
         openStore(0, 0);
         FileBlocks f = open(INO);
