@@ -65,6 +65,8 @@ public final class FileBlocks implements AutoCloseable {
      */
     private byte blockRecords = UNKNOWN;
     private static final byte UNKNOWN = 0, NONE = 1, SOME = 2;
+    /** Whether this table gave the file a new block (see {@link #allocatedBlocks}). Guarded by this. */
+    private boolean allocated;
     /**
      * Moves of this file's blocks under way ({@link BlockMover}), by block index. Guarded by this;
      * {@link #movesInFlight} lets a write skip the lock when there are none.
@@ -280,8 +282,16 @@ public final class FileBlocks implements AutoCloseable {
         mapChanges++;
     }
 
-    /** Whether the file has no block record (looked up once, then kept up to date). Call holding this. */
-    private boolean holdsNoBlocks() {
+    /**
+     * Whether this table ever gave the file a block. A file made by this mount whose only table
+     * never did has no block record, tier file or hot copy: its deletion need not look for them.
+     */
+    public synchronized boolean allocatedBlocks() {
+        return allocated;
+    }
+
+    /** Whether the file has no block record (looked up once, then kept up to date). */
+    public synchronized boolean holdsNoBlocks() {
         if (blockRecords == UNKNOWN) {
             blockRecords = store.meta().any(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino)) ? SOME : NONE;
         }
@@ -646,6 +656,7 @@ public final class FileBlocks implements AutoCloseable {
         }
         BlockRef ref = BlockRef.unsealed(store.placeNewBlock(), blockSize);
         blockRecords = SOME;
+        allocated = true;
         record(index, ref);
         seals.review(ino, index);
         if (index == 0) {

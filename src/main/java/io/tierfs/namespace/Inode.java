@@ -1,6 +1,7 @@
 package io.tierfs.namespace;
 
 import io.tierfs.block.FileBlocks;
+import io.tierfs.nativeio.Errno;
 
 /**
  * One file, directory or link: its persisted attributes, plus in-memory state (kernel lookup count,
@@ -35,6 +36,17 @@ public final class Inode {
      * may make the deletion its commit point (SQLite's rollback journal), so that unlink is synced.
      */
     boolean fsynced;
+    /**
+     * Made by this mount and never given a block (known when its block table closes): its
+     * deletion has no block record, tier file or hot copy to look for. Guarded by Inodes.
+     */
+    boolean withoutBlocks;
+    /**
+     * Its last name went while nothing held it open and it had no block, and its records went with
+     * the name ({@link Inodes#retireIfUnused}): it lives on in memory only, for the kernel's
+     * remaining references, and no record of it may be written again. Guarded by this.
+     */
+    boolean retired;
     /** Attributes changed by the data path that are not yet in the metadata store. */
     boolean attributesDirty;
     /**
@@ -103,6 +115,13 @@ public final class Inode {
         boolean changed = now != blocks512Asked;
         blocks512Asked = now;
         return changed;
+    }
+
+    /** Refuses a change to be stored for a retired inode (a change by path racing its unlink). Call holding this. */
+    void checkNotRetired() {
+        if (retired) {
+            throw new FsException(Errno.ENOENT, "file was deleted");
+        }
     }
 
     /** Called by the data path after a write: grows the size, stamps the times. */

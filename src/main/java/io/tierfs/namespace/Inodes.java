@@ -99,6 +99,10 @@ public final class Inodes {
     /** A new inode with a fresh number; the caller commits it with {@link #put} and {@link #putNextIno}. */
     Inode allocate(int mode, int uid, int gid, long now) {
         Inode i = new Inode(nextIno.getAndIncrement());
+        i.withoutBlocks = true;
+        i.mayHaveXattrs = Boolean.FALSE; // until it inherits some (Xattrs#inherit)
+        i.hasCapability = Boolean.FALSE;
+        i.xattrListBytes = 0;
         i.mode = mode;
         i.uid = uid;
         i.gid = gid;
@@ -114,6 +118,7 @@ public final class Inodes {
 
     void put(MetadataStore.Batch batch, Inode i) {
         synchronized (i) {
+            i.checkNotRetired();
             batch.put(Keys.inode(i.ino), InodeCodec.encode(i));
             i.attributesDirty = false;
         }
@@ -127,6 +132,9 @@ public final class Inodes {
     public void persistIfDirty(Inode i, boolean sync) {
         boolean dirty;
         synchronized (i) {
+            if (i.retired) {
+                return; // the kernel's ctime for a deleted file: nothing of it is stored any more
+            }
             dirty = i.attributesDirty;
         }
         if (dirty || sync) {
@@ -164,6 +172,9 @@ public final class Inodes {
 
     /** A file handle opened: the inode stays loaded, with its block table, until the last close. */
     public synchronized FileBlocks open(Inode i) {
+        synchronized (i) {
+            i.checkNotRetired(); // an open by a path looked up before the unlink: as if after it
+        }
         i.opens++;
         return blocksOf(i);
     }
@@ -194,13 +205,57 @@ public final class Inodes {
         return i.blocks;
     }
 
+    /**
+     * In the batch that drops the last name of {@code i}: when no handle is open and the file has
+     * no block, deletes its records there too. The kernel's remaining references need only the
+     * inode in memory, so its forget costs no commit, and it needs no orphan record, as nothing of
+     * it is left to free (at most empty tier files of a file truncated to nothing, which
+     * {@link #unlinked} removes). Directories keep the orphan path.
+     *
+     * @return whether the records go in {@code b}; if not, the caller keeps the inode as an orphan
+     */
+    boolean retireIfUnused(MetadataStore.Batch b, Inode i) {
+        boolean xattrs;
+        synchronized (this) {
+            if (i.opens > 0 || FileMode.isDirectory(i.mode()) || !holdsNoBlocks(i)) {
+                return false;
+            }
+            synchronized (i) {
+                i.retired = true;
+                xattrs = i.mayHaveXattrs != Boolean.FALSE;
+            }
+        }
+        deleteAttributes(meta, b, i.ino, xattrs);
+        return true;
+    }
+
+    private boolean holdsNoBlocks(Inode i) {
+        if (!mayHaveTierFiles(i)) {
+            return true;
+        }
+        return i.blocks != null ? i.blocks.holdsNoBlocks() : !meta.any(Keys.first(Keys.BLOCK, i.ino), Keys.after(Keys.BLOCK, i.ino));
+    }
+
+    /** Whether tier files of {@code i} may exist: not if it was made by this mount and never given a block. */
+    private static boolean mayHaveTierFiles(Inode i) {
+        return !i.withoutBlocks || (i.blocks != null && i.blocks.allocatedBlocks());
+    }
+
     /** After a change that may have dropped the last name of an unreferenced inode. */
     void unlinked(Inode i) {
+        boolean retired;
+        synchronized (i) {
+            retired = i.retired;
+        }
+        boolean tierFiles = retired && mayHaveTierFiles(i);
         Inode dead;
         synchronized (this) {
             dead = releaseIfUnused(i);
         }
         deleteIfDead(dead);
+        if (tierFiles) {
+            deleteTierFiles(i.ino);
+        }
     }
 
     /**
@@ -214,7 +269,7 @@ public final class Inodes {
         }
         // once shutdown began, a dead inode's orphan record (durable at the shutdown's sync) tells
         // recovery to delete it: the metadata store may be closing under a late forget
-        boolean dead = i.nlink() == 0 && !closing;
+        boolean dead = i.nlink() == 0 && !closing && !retiredNow(i);
         if (dead) {
             evictedUnsynced.remove(i.ino);
             evictedSyncFailures.remove(i.ino);
@@ -234,6 +289,7 @@ public final class Inodes {
         }
         cache.remove(i.ino);
         if (i.blocks != null) {
+            i.withoutBlocks &= !i.blocks.allocatedBlocks();
             i.blocks.close();
             i.blocks = null;
         }
@@ -255,23 +311,38 @@ public final class Inodes {
             synchronized (dead) {
                 xattrs = dead.mayHaveXattrs != Boolean.FALSE;
             }
-            if (deleteRecords(meta, dead.ino, ref -> blocks.account(ref, -1), true, xattrs)) {
+            if (dead.withoutBlocks) {
+                // most deleted files are small ones made since the mount: one commit, no scan, no unlink
+                deleteWithoutBlocks(meta, dead.ino, xattrs);
+            } else if (deleteRecords(meta, dead.ino, ref -> blocks.account(ref, -1), true, xattrs)) {
                 reclaimer.reclaim(dead.ino);
             } else {
-                // No block was recorded: at most an empty tier file is left (a file truncated to 0),
-                // which a crash would leave to the next unclean mount's sweep, not a record to
-                // find it by. Removed here, with no sync: deleting a small file costs no fsync.
-                try {
-                    blocks.deleteFile(dead.ino);
-                } catch (IOException | RuntimeException e) {
-                    LOG.warning("removing the empty tier files of deleted inode " + dead.ino + " failed: " + e);
-                }
+                deleteTierFiles(dead.ino);
             }
         } finally {
             synchronized (this) {
                 dying.remove(dead.ino);
                 notifyAll();
             }
+        }
+    }
+
+    /**
+     * Removes the tier files of a deleted inode that had no block record: at most empty ones are
+     * left (a file truncated to 0), which a crash would leave to the next unclean mount's sweep,
+     * not a record to find them by. No sync: deleting a small file costs no fsync.
+     */
+    private void deleteTierFiles(long ino) {
+        try {
+            blocks.deleteFile(ino);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("removing the empty tier files of deleted inode " + ino + " failed: " + e);
+        }
+    }
+
+    private static boolean retiredNow(Inode i) {
+        synchronized (i) {
+            return i.retired;
         }
     }
 
@@ -298,20 +369,34 @@ public final class Inodes {
             if (orphanIfNoBlocks && !any[0]) {
                 b.delete(Keys.orphan(ino));
             }
-            if (xattrs) {
-                meta.scan(Keys.first(Keys.XATTR, ino), Keys.after(Keys.XATTR, ino), (k, v) -> {
-                    b.delete(k);
-                    return true;
-                });
-            }
             if (any[0]) { // a rewrite journal entry goes with its block record
                 io.tierfs.block.RewriteJournal.dropEntries(meta, b, ino, 0, Long.MAX_VALUE);
             }
-            b.delete(Keys.inline(ino));
-            b.delete(Keys.inode(ino));
+            deleteAttributes(meta, b, ino, xattrs);
             meta.commit(b, false);
             return any[0];
         }
+    }
+
+    /** Removes every record of an inode known to have no block (nor any left to free), orphan record included. */
+    private static void deleteWithoutBlocks(MetadataStore meta, long ino, boolean xattrs) {
+        try (MetadataStore.Batch b = meta.newBatch()) {
+            deleteAttributes(meta, b, ino, xattrs);
+            b.delete(Keys.orphan(ino));
+            meta.commit(b, false);
+        }
+    }
+
+    /** Adds the deletion of the inode's record, its inline bytes and (unless known to have none) its xattrs. */
+    private static void deleteAttributes(MetadataStore meta, MetadataStore.Batch b, long ino, boolean xattrs) {
+        if (xattrs) {
+            meta.scan(Keys.first(Keys.XATTR, ino), Keys.after(Keys.XATTR, ino), (k, v) -> {
+                b.delete(k);
+                return true;
+            });
+        }
+        b.delete(Keys.inline(ino));
+        b.delete(Keys.inode(ino));
     }
 
     /**

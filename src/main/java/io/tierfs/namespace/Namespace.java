@@ -268,7 +268,10 @@ public final class Namespace {
         }
     }
 
-    /** Drops one name of {@code child}, which lived in {@code dir}; an inode left without names becomes an orphan. */
+    /**
+     * Drops one name of {@code child}, which lived in {@code dir}; an inode left without names
+     * becomes an orphan, or, unused and without blocks, is deleted in the same batch.
+     */
     private void dropLink(MetadataStore.Batch b, Inode child, Inode dir, long now) {
         boolean isDir = FileMode.isDirectory(child.mode());
         synchronized (child) {
@@ -280,8 +283,10 @@ public final class Namespace {
                 dir.nlink--;
             }
         }
-        inodes.put(b, child);
-        if (child.nlink() == 0) {
+        if (child.nlink() > 0) {
+            inodes.put(b, child);
+        } else if (!inodes.retireIfUnused(b, child)) {
+            inodes.put(b, child);
             b.put(Keys.orphan(child.ino), new byte[0]);
         }
     }

@@ -47,6 +47,7 @@ public final class Xattrs {
             value = checkTierfs(i, new String(name, StandardCharsets.US_ASCII), value);
         }
         synchronized (i) {
+            i.checkNotRetired();
             byte[] key = Keys.xattr(i.ino, name);
             boolean exists = meta.get(key) != null;
             if ((flags & XATTR_CREATE) != 0 && exists) {
@@ -235,6 +236,7 @@ public final class Xattrs {
             }
         }
         synchronized (i) {
+            i.checkNotRetired();
             byte[] key = Keys.xattr(i.ino, name);
             if (!mayHave(i) || meta.get(key) == null) {
                 throw new FsException(Errno.ENODATA, "no such xattr");

@@ -236,14 +236,20 @@ class NamespaceTest {
     void renameFileOverFile() throws Exception {
         Inode a = v.mkfile(ROOT, "a");
         Inode b = v.mkfile(ROOT, "b");
+        Inode small = v.mkfile(ROOT, "small");
         v.write(a, 0, n("from a"));
-        v.write(b, 0, n("from b"));
+        v.write(b, 0, NativeBuffer.pattern(2, BS)); // a block: freed once the kernel lets go
+        v.write(small, 0, n("inline"));
         v.ns.rename(ROOT, n("a"), ROOT, n("b"));
-        assertEquals(List.of(".", "..", "b"), List.copyOf(names(ROOT).keySet()));
+        assertEquals(List.of(".", "..", "b", "small"), List.copyOf(names(ROOT).keySet()));
         assertEquals(a.ino, names(ROOT).get("b"));
         assertArrayEquals(n("from a"), v.readAll(a));
         assertEquals(0, b.nlink());
         assertTrue(v.hasKey(Keys.orphan(b.ino)), "the replaced file is still referenced by the kernel");
+        v.ns.rename(ROOT, n("b"), ROOT, n("small"));
+        assertNull(v.stored(small.ino), "a replaced file without blocks goes in the rename's commit");
+        assertFalse(v.hasKey(Keys.inline(small.ino)));
+        assertFalse(v.hasKey(Keys.orphan(small.ino)));
         v.inodes.forget(b.ino, 1);
         assertNull(v.stored(b.ino));
         assertEquals(0, v.countKeys(Keys.BLOCK, b.ino));
@@ -748,6 +754,75 @@ class NamespaceTest {
     }
 
     @Test
+    void anUnopenedFileWithoutBlocksLosesItsRecordsWithItsLastNameAndLivesOnInMemoryOnly() throws Exception {
+        Inode f = v.mkfile(ROOT, "f"); // the kernel holds it (lookups = 1)
+        v.write(f, 0, n("small"));
+        v.xattrs.set(f, n("user.x"), n("y"), 0);
+        long ino = f.ino;
+        assertTrue(v.hasKey(Keys.inline(ino)));
+
+        v.ns.unlink(ROOT, n("f"), false);
+        assertNull(v.stored(ino), "no inode record");
+        assertFalse(v.hasKey(Keys.inline(ino)), "no inline bytes");
+        assertEquals(0, v.countKeys(Keys.XATTR, ino), "no xattr");
+        assertFalse(v.hasKey(Keys.orphan(ino)), "and no orphan record: nothing is left to free");
+        assertSame(f, v.inodes.get(ino), "the kernel's reference still finds its attributes");
+        assertEquals(0, f.nlink());
+        assertErrno(Errno.ENOENT, () -> v.inodes.open(f)); // an open by a path looked up before the unlink
+        assertErrno(Errno.ENOENT, () -> v.xattrs.set(f, n("user.z"), n("1"), 0));
+        assertErrno(Errno.ENOENT, () -> v.files.setattr(f, FileOps.SET_SIZE, 0, 0, 0, 0, 0, 0));
+        v.files.setattr(f, FileOps.SET_MODE, 0600, 0, 0, 0, 0, 0); // kept in memory, stored nowhere
+        v.files.setattr(f, 0, 0, 0, 0, 0, 0, 0); // the kernel's ctime after an unlink (writeback cache)
+        assertNull(v.stored(ino), "no record comes back");
+
+        v.inodes.forget(ino, 1);
+        assertErrno(Errno.ENOENT, () -> v.inodes.get(ino));
+        v.close();
+        v = TestVolume.open(dir, tiers);
+        assertNull(v.stored(ino));
+        assertFalse(v.hasKey(Keys.orphan(ino)));
+    }
+
+    @Test
+    void aFileWithoutBlocksStillOpenAtItsUnlinkIsAnOrphanUntilItsLastClose() throws Exception {
+        Inode f = v.mkfile(ROOT, "f");
+        v.write(f, 0, n("small"));
+        v.inodes.open(f);
+        v.ns.unlink(ROOT, n("f"), false);
+        assertTrue(v.hasKey(Keys.orphan(f.ino)));
+        assertArrayEquals(n("small"), v.read(f, 0, 5), "its bytes are still there to read");
+        v.inodes.forget(f.ino, 1);
+        v.inodes.close(f);
+        assertNull(v.stored(f.ino));
+        assertFalse(v.hasKey(Keys.inline(f.ino)));
+        assertFalse(v.hasKey(Keys.orphan(f.ino)));
+    }
+
+    @Test
+    void emptyTierFilesOfAFileTruncatedToNothingGoWithItsLastName() throws Exception {
+        Inode made = v.mkfile(ROOT, "made");
+        Inode loaded = v.mkfile(ROOT, "loaded");
+        for (Inode f : List.of(made, loaded)) {
+            v.write(f, 0, NativeBuffer.pattern(4, BS));
+            v.files.setattr(f, FileOps.SET_SIZE, 0, 0, 0, 0, 0, 0);
+            assertEquals(0, v.countKeys(Keys.BLOCK, f.ino));
+            assertTrue(hasTierFile(f.ino), "a truncate to nothing leaves the tier file");
+        }
+        v.ns.unlink(ROOT, n("made"), false); // made by this mount, which gave it a block
+        assertNull(v.stored(made.ino));
+        assertFalse(hasTierFile(made.ino));
+        assertFalse(v.hasKey(Keys.orphan(made.ino)));
+
+        v.close();
+        v = TestVolume.open(dir, tiers);
+        v.inodes.acquire(loaded.ino); // loaded from the store: whether it had blocks is asked there
+        v.ns.unlink(ROOT, n("loaded"), false);
+        assertNull(v.stored(loaded.ino));
+        assertFalse(hasTierFile(loaded.ino));
+        assertFalse(v.hasKey(Keys.orphan(loaded.ino)));
+    }
+
+    @Test
     void aRemovedDirectoryStillLookedUpIsAnOrphanUntilForgotten() throws Exception {
         Inode d = v.mkdir(ROOT, "d");
         v.ns.unlink(ROOT, n("d"), true);
@@ -906,7 +981,7 @@ class NamespaceTest {
     @Test
     void unreleasedOrphansSurviveAShutdownAsOrphanRecords() throws IOException {
         Inode f = v.mkfile(ROOT, "f");
-        v.write(f, 0, n("data"));
+        v.write(f, 0, NativeBuffer.pattern(6, BS));
         v.ns.unlink(ROOT, n("f"), false); // the kernel still holds its reference at shutdown
         v.close();
         v = TestVolume.open(dir, tiers);
