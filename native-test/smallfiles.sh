@@ -2,7 +2,8 @@
 # Small files through a real mount: a file of up to a page keeps its bytes in the metadata store
 # (no tier file), spills into a block when it grows, reads back the same after a remount, a
 # kill -9 after fsync and a crash that lost its new size; the kernel keeps "no such name" answers;
-# many small files made, renamed and removed by several processes at once end as on ext4.
+# many small files made, renamed and removed by several processes at once end as on ext4; a small
+# file is shown in no tier, its bytes in the metadata store, and df counts them.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
@@ -43,6 +44,16 @@ cmp_all() { # every model file reads back the same through the mount
 cmp_all && pass "small and grown files read back" || fail "read back" "contents differ"
 [[ "$(stat -c %b "$mnt/s001")" -le 8 && "$(stat -c %s "$mnt/grows")" == 12000 ]] \
   && pass "st_blocks and size as ext4 shows them" || fail "stat" "$(stat -c '%n %s %b' "$mnt/s001" "$mnt/grows")"
+
+# --- where a small file is: in no tier, its bytes in the metadata store, and said so
+head -c 100 /dev/zero > "$mnt/where"
+tiers="$(getfattr --absolute-names --only-values -n user.tierfs.tiers "$mnt/where")" runs="$(getfattr --absolute-names --only-values -n user.tierfs.blocks "$mnt/where")"
+[[ "$tiers" == "hot=0 ssd=0 hdd=0 replicas=0 logical=100 stored=100 inline=100" && "$runs" == "0:inline" ]] \
+  && pass "user.tierfs.tiers and .blocks of a small file: $tiers, $runs" || fail "small file's tiers" "'$tiers' '$runs'"
+tiers="$(getfattr --absolute-names --only-values -n user.tierfs.tiers "$mnt/grows")"
+[[ "$tiers" == "hot=0 ssd=1 hdd=0 "*" inline=0" ]] && pass "and of the one that grew: $tiers" || fail "grown file's tiers" "$tiers"
+where="$("$TIERFS" where "$mnt/where")"
+[[ "$where" == *"100 bytes kept in the metadata store"* ]] && pass "tierfs where says so: $where" || fail "where" "$where"
 
 # SEEK_DATA/SEEK_HOLE, truncate and a punched hole on inline bytes, as on ext4
 python3 - "$mnt/seek" "$work/model/seek" <<'PY' && pass "truncate, punch and SEEK_DATA/SEEK_HOLE on a small file" || fail "small file ops" "see above"
@@ -137,5 +148,20 @@ tierfs_mount "$mnt" "$data" --hot-capacity 0 || { summary; exit 1; }
 [[ "$(cat "$mnt/synced")" == "$(python3 -c 'print("committed\n" * 50, end="")')" ]] \
   && pass "a small file fsynced before kill -9 reads back" || fail "kill -9" "$(head -c 100 "$mnt/synced")"
 cmp_all && pass "the other small files too" || fail "kill -9, others" "contents differ"
+tierfs_unmount "$mnt"
+
+# --- df counts small files' bytes, which live in the metadata store (tiers with limits: the
+# host filesystem's own free space does not stand in for them)
+tierfs_mount "$mnt" "$work/data2" --hot-capacity 0 --ssd-capacity 256M --hdd-capacity 256M || { summary; exit 1; }
+used() { df -B1 --output=used "$mnt" | tail -1; }
+before="$(used)"
+python3 -c '
+import os, sys
+for i in range(3000):
+    with open(os.path.join(sys.argv[1], "d%d" % i), "wb") as f:
+        f.write(os.urandom(4000))' "$mnt"
+grown=$(( $(used) - before ))
+(( grown >= 11000000 )) && pass "df's used space grows by $grown bytes for 3000 small files of 4000 bytes" \
+  || fail "df" "used grew by $grown bytes"
 tierfs_unmount "$mnt"
 summary

@@ -48,6 +48,11 @@ public final class WhereCommand implements Callable<Integer> {
             return status;
         }
         for (Map<String, Object> f : out) {
+            if ((Long) f.get("inlineBytes") > 0) {
+                System.out.printf("%s: %s bytes kept in the metadata store (a small file: no block, in no tier)%n",
+                    f.get("file"), f.get("inlineBytes"));
+                continue;
+            }
             Map<?, ?> tiers = (Map<?, ?>) f.get("tiers");
             System.out.printf("%s: hot=%s ssd=%s hdd=%s, %s with a replica, %s bytes stored for %s%n", f.get("file"),
                 tiers.get("hot"), tiers.get("ssd"), tiers.get("hdd"), f.get("replicas"), f.get("storedBytes"),
@@ -87,6 +92,7 @@ public final class WhereCommand implements Callable<Integer> {
         f.put("replicas", others.getOrDefault("replicas", 0L));
         f.put("logicalBytes", others.getOrDefault("logical", 0L));
         f.put("storedBytes", others.getOrDefault("stored", 0L));
+        f.put("inlineBytes", others.getOrDefault("inline", 0L));
         if (blocks) {
             List<Map<String, Object>> runs = new ArrayList<>();
             String value = read(view, "tierfs.blocks");

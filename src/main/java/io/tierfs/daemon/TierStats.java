@@ -24,12 +24,22 @@ final class TierStats {
     /**
      * {total, free} bytes over all tiers; tiers that share a filesystem share its space, so that
      * filesystem is counted once (capped by the tiers' limits). A tier that is unavailable counts
-     * nothing; a filesystem that reports no size counts its tiers' configured capacities.
+     * nothing; a filesystem that reports no size counts its tiers' configured capacities. The
+     * metadata store's bytes (small files live there) are used space too: taken from the free
+     * space of the tiers on its filesystem before that filesystem's own free space caps it (which
+     * counts them already), or from the whole when no tier shares it.
      */
     long[] capacity() {
         Map<FileStore, long[]> byFs = new HashMap<>();
         long total = 0;
         long free = 0;
+        long metaBytes = blocks.meta().diskBytes();
+        FileStore metaFs = null;
+        try {
+            metaFs = Files.getFileStore(blocks.meta().location());
+        } catch (IOException e) {
+            // counted below, from the whole
+        }
         for (int t = 0; t < blocks.tierCount(); t++) {
             Tier tier = blocks.tier(t);
             if (tier.unavailableReason() != null) {
@@ -51,6 +61,12 @@ final class TierStats {
                 tier.checkHealth(); // counted as nothing until it is back
             }
         }
+        long[] sharing = metaFs == null ? null : byFs.get(metaFs);
+        if (sharing != null) {
+            sharing[1] = Math.max(0, sharing[1] - metaBytes);
+        } else {
+            free -= metaBytes;
+        }
         for (Map.Entry<FileStore, long[]> e : byFs.entrySet()) {
             try {
                 total += Math.min(e.getValue()[0], e.getKey().getTotalSpace());
@@ -59,7 +75,7 @@ final class TierStats {
                 // the filesystem went away between the two calls: its tiers report it next time
             }
         }
-        return new long[] {total, free};
+        return new long[] {total, Math.max(0, free)};
     }
 
     /** The volume's blocks, sealed and not, and what they take per codec and per content class. */

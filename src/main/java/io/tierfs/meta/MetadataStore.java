@@ -1,5 +1,7 @@
 package io.tierfs.meta;
 
+import java.nio.file.Path;
+
 /**
  * The one interface between tierfs and the engine that keeps its metadata: an ordered key-value
  * store with atomic batches. Every namespace change is one batch, so a crash leaves each change
@@ -34,6 +36,15 @@ public interface MetadataStore extends AutoCloseable {
         });
         return found[0];
     }
+
+    /**
+     * Where the store keeps its files, and about how many bytes they take there (the files, and
+     * what is logged but not yet in one): small files' bytes live here, so the volume's used space
+     * counts them.
+     */
+    Path location();
+
+    long diskBytes();
 
     @Override
     void close();

@@ -26,6 +26,7 @@ public final class RocksMetadataStore implements MetadataStore {
 
     private final Options options;
     private final RocksDB db;
+    private final Path dir;
     private final WriteOptions unsynced = new WriteOptions();
     private final WriteOptions synced = new WriteOptions().setSync(true);
     /** Unsynced commits made, and how many of them a sync has covered: a sync with none waiting is free. */
@@ -33,6 +34,7 @@ public final class RocksMetadataStore implements MetadataStore {
     private long syncedThrough;
 
     public RocksMetadataStore(Path dir) {
+        this.dir = dir;
         options = new Options()
             .setCreateIfMissing(true)
             .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
@@ -53,6 +55,20 @@ public final class RocksMetadataStore implements MetadataStore {
             return db.get(key);
         } catch (RocksDBException e) {
             throw new MetadataException("metadata read failed", e);
+        }
+    }
+
+    @Override
+    public Path location() {
+        return dir;
+    }
+
+    @Override
+    public long diskBytes() {
+        try {
+            return db.getLongProperty("rocksdb.total-sst-files-size") + db.getLongProperty("rocksdb.cur-size-all-mem-tables");
+        } catch (RocksDBException e) {
+            throw new MetadataException("metadata size unknown", e);
         }
     }
 

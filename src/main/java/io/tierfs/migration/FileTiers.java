@@ -9,11 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.logging.Logger;
 
 /**
- * user.tierfs.tiers ("hot=N ssd=N hdd=N replicas=N logical=BYTES stored=BYTES": where each block
- * of the file is read from now, how many of its blocks have a replica, and the bytes its blocks
- * hold and take on the ssd and hdd tiers, compressed and replicated as they are) and
- * user.tierfs.blocks (the same per run of blocks: "0-3:hot 4:ssd"), from the block map and the
- * hot tier; pins, handed to the migrator; and changes of a file's replicas, for the sealer.
+ * user.tierfs.tiers ("hot=N ssd=N hdd=N replicas=N logical=BYTES stored=BYTES inline=BYTES": where
+ * each block of the file is read from now, how many of its blocks have a replica, the bytes its
+ * blocks hold and take on the ssd and hdd tiers, compressed and replicated as they are, and the
+ * bytes of a small file kept in the metadata store instead of blocks) and user.tierfs.blocks (the
+ * same per run of blocks: "0-3:hot 4:ssd", or "0:inline"), from the block map and the hot tier;
+ * pins, handed to the migrator; and changes of a file's replicas, for the sealer.
  */
 public final class FileTiers implements TierAttributes {
     private static final Logger LOG = Logger.getLogger(FileTiers.class.getName());
@@ -30,6 +31,12 @@ public final class FileTiers implements TierAttributes {
 
     @Override
     public byte[] describe(Inode file, String name) {
+        byte[] inline = store.meta().get(Keys.inline(file.ino));
+        if (inline != null) { // the file's data while it exists, whatever block records are left
+            return (name.equals(TIERS)
+                ? "hot=0 ssd=0 hdd=0 replicas=0 logical=" + inline.length + " stored=" + inline.length + " inline=" + inline.length
+                : "0:inline").getBytes(StandardCharsets.US_ASCII);
+        }
         long[] counts = new long[6]; // hot, ssd, hdd, replicated, logical bytes, stored bytes
         StringBuilder runs = new StringBuilder();
         long[] run = {-1, -1}; // first index, last index of the run being built
@@ -55,7 +62,7 @@ public final class FileTiers implements TierAttributes {
         appendRun(runs, run, runTier[0]);
         String value = name.equals(TIERS)
             ? "hot=" + counts[0] + " ssd=" + counts[1] + " hdd=" + counts[2] + " replicas=" + counts[3]
-                + " logical=" + counts[4] + " stored=" + counts[5]
+                + " logical=" + counts[4] + " stored=" + counts[5] + " inline=0"
             : runs.toString();
         return value.getBytes(StandardCharsets.US_ASCII);
     }

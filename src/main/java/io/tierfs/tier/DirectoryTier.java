@@ -32,6 +32,8 @@ public final class DirectoryTier implements Tier {
 
     private final String name;
     private final Path root;
+    /** The first shard directory, whose presence each sync checks (made once: syncs are frequent). */
+    private final Path firstShard;
     private final int blockSize;
     private final long limitBytes;
     private final FileStore store;
@@ -80,6 +82,7 @@ public final class DirectoryTier implements Tier {
         throws IOException {
         this.name = name;
         this.root = root;
+        this.firstShard = root.resolve(shardName(0));
         this.blockSize = blockSize;
         this.limitBytes = limitBytes;
         Durable.createDirectories(root);
@@ -230,7 +233,7 @@ public final class DirectoryTier implements Tier {
         String nowGone = null;
         boolean nowReadOnly = false;
         try {
-            if (!identity.equals(identityOf(root)) || !Files.isDirectory(root.resolve(shardName(0)))) {
+            if (!identity.equals(identityOf(root)) || !Files.isDirectory(firstShard)) {
                 nowGone = "its directory " + root + " is not the one tierfs opened (removed and made again,"
                     + " or its filesystem unmounted)";
             } else {
@@ -258,7 +261,7 @@ public final class DirectoryTier implements Tier {
     void verifyPresent() throws NativeIOException {
         boolean same;
         try {
-            same = identity.equals(identityOf(root)) && Files.isDirectory(root.resolve(shardName(0)));
+            same = identity.equals(identityOf(root)) && Files.isDirectory(firstShard);
         } catch (IOException e) {
             same = false;
         }
