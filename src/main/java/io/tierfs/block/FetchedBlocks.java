@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * The last few whole blocks that reads fetched from the slow tier, kept for the migrator: a block
  * the policy moves up is copied from here, so its move costs the slow disk no read of its own.
+ * Reads of such a block in the second or two it stays here are served from here too, as a disk's
+ * own track buffer would: the read that earns a block its move up (the admission window's second
+ * read) then costs the disk nothing either.
  * A read of part of such a block reads all of it (one request of the disk arm either way: the
  * emulated disk counts requests, a real one pays ~1 ms of transfer per 128 KiB beside a ~8 ms
  * seek), and the promotion the placement policy decides a moment later finds it here.
@@ -83,13 +86,22 @@ public final class FetchedBlocks implements AutoCloseable {
      * holds it; the write stamp it was read at, or -1 (and {@code address} holds garbage) if none does.
      */
     long copy(long ino, long index, BlockRef ref, long address) {
+        return copy(ino, index, ref, 0, address, blockSize);
+    }
+
+    /**
+     * Copies {@code n} bytes at {@code offset} in block {@code index} of {@code ino}, as of
+     * {@code ref}, to {@code address} if a slot holds the block: a read served without the slow
+     * disk. The write stamp it was read at, or -1 (and {@code address} holds garbage) if none does.
+     */
+    long copy(long ino, long index, BlockRef ref, int offset, long address, int n) {
         for (int slot = 0; slot < slots; slot++) {
             long seq = sequence.get(slot);
             if ((seq & 1) != 0 || inos[slot] != ino || indexes[slot] != index || refs[slot] != ref) {
                 continue;
             }
             long stamp = stamps[slot];
-            Memory.IO.copyMemory(address(slot), address, blockSize);
+            Memory.IO.copyMemory(address(slot) + offset, address, n);
             VarHandle.acquireFence(); // the reads above are done before the sequence is read again
             if (sequence.get(slot) == seq) {
                 return stamp;

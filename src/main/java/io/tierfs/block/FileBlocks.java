@@ -126,7 +126,7 @@ public final class FileBlocks implements AutoCloseable {
                     store.countRead(files.length);
                     store.events().accessed(ino, index);
                 } else {
-                    if (!fetchWhole(ref, index, inBlock, address + done, n)) {
+                    if (!fetched(ref, index, inBlock, address + done, n) && !fetchWhole(ref, index, inBlock, address + done, n)) {
                         reads.readRun(ref, index, inBlock, address + done, n);
                     }
                     accessed(index, inBlock, n, ref.tier());
@@ -136,6 +136,21 @@ public final class FileBlocks implements AutoCloseable {
         } finally {
             epochs.exit(epoch);
         }
+    }
+
+    /**
+     * Reads part of a block of the last tier from {@link FetchedBlocks}, where a read of it put
+     * all of it a moment ago; false if it is not there, or a write to it began since (the bytes
+     * there are checked against the block's sums when fetched, and a block rewritten since has
+     * another ref).
+     */
+    private boolean fetched(BlockRef ref, long index, int inBlock, long address, int n) {
+        FetchedBlocks ring = store.fetched();
+        if (ring == null || ref.tier() != files.length - 1 || inBlock + n > blockSize) {
+            return false;
+        }
+        long stamp = ring.copy(ino, index, ref, inBlock, address, n);
+        return stamp >= 0 && writes.unwrittenSince(index, stamp);
     }
 
     /**

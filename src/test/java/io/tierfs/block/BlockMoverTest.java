@@ -152,6 +152,25 @@ class BlockMoverTest extends BlockStoreFixture {
         assertArrayEquals(data, read(0, 2 * BS));
     }
 
+    @Test
+    void aReadOfABlockAReadFetchedAMomentAgoIsServedFromThereUnlessAWriteCameSince() throws IOException {
+        store.keepFetchedBlocks(4L * BS);
+        byte[] data = NativeBuffer.pattern(6, BS);
+        write(0, data);
+        assertEquals(BS, mover.move(file, 0, HDD));
+        int hddReads = hdd.fileCalls("read");
+        assertArrayEquals(Arrays.copyOfRange(data, 10, 110), read(10, 100));
+        assertArrayEquals(Arrays.copyOfRange(data, 5000, 9000), read(5000, 4000));
+        assertEquals(hddReads + 1, hdd.fileCalls("read"), "the second read is served from what the first fetched");
+
+        byte[] patch = NativeBuffer.pattern(7, 50);
+        write(6000, patch);
+        System.arraycopy(patch, 0, data, 6000, patch.length);
+        assertArrayEquals(Arrays.copyOfRange(data, 5000, 9000), read(5000, 4000), "a write came since: the new bytes");
+        assertEquals(hddReads + 2, hdd.fileCalls("read"), "read from its tier again");
+        assertArrayEquals(data, read(0, BS));
+    }
+
     /** A writer rewrites a block over and over while the mover moves it back and forth: the last write stays. */
     @Test
     void aWriteRacingMovesIsNeverLost() throws Exception {
