@@ -157,7 +157,7 @@ public final class Namespace {
             long now = NanoClock.now();
             try (MetadataStore.Batch b = meta.newBatch()) {
                 b.delete(Keys.dirent(parent, name));
-                dropLink(b, child, dir, now);
+                dropLink(b, child, dir, now, true);
                 touch(dir, now);
                 inodes.put(b, dir);
                 meta.commit(b, false);
@@ -216,7 +216,7 @@ public final class Namespace {
                 b.delete(Keys.dirent(parent, name));
                 b.put(Keys.dirent(newParent, newName), direntValue(srcIno, src.mode()));
                 if (dst != null) {
-                    dropLink(b, dst, toDir, now);
+                    dropLink(b, dst, toDir, now, false);
                 }
                 synchronized (src) {
                     src.ctimeNanos = now;
@@ -270,9 +270,11 @@ public final class Namespace {
 
     /**
      * Drops one name of {@code child}, which lived in {@code dir}; an inode left without names
-     * becomes an orphan, or, unused and without blocks, is deleted in the same batch.
+     * becomes an orphan, or, with {@code retire}, unused and without blocks, is deleted in the same
+     * batch. Not for the file a rename replaces: its name never stops existing, so an open of it
+     * that raced the rename (looked up before, sent after) must find the old file, not ENOENT.
      */
-    private void dropLink(MetadataStore.Batch b, Inode child, Inode dir, long now) {
+    private void dropLink(MetadataStore.Batch b, Inode child, Inode dir, long now, boolean retire) {
         boolean isDir = FileMode.isDirectory(child.mode());
         synchronized (child) {
             child.nlink = isDir ? 0 : child.nlink - 1;
@@ -285,7 +287,7 @@ public final class Namespace {
         }
         if (child.nlink() > 0) {
             inodes.put(b, child);
-        } else if (!inodes.retireIfUnused(b, child)) {
+        } else if (!retire || !inodes.retireIfUnused(b, child)) {
             inodes.put(b, child);
             b.put(Keys.orphan(child.ino), new byte[0]);
         }
