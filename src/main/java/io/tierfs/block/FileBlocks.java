@@ -308,7 +308,7 @@ public final class FileBlocks implements AutoCloseable {
     /** Whether the file has no block record (looked up once, then kept up to date). */
     public synchronized boolean holdsNoBlocks() {
         if (blockRecords == UNKNOWN) {
-            blockRecords = store.meta().any(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino)) ? SOME : NONE;
+            blockRecords = store.meta().anyOf(Keys.BLOCK, ino) ? SOME : NONE;
         }
         return blockRecords == NONE;
     }

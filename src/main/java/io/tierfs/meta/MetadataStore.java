@@ -27,6 +27,11 @@ public interface MetadataStore extends AutoCloseable {
     /** Visits keys in [from, to) in order until the visitor returns false. */
     void scan(byte[] from, byte[] to, Visitor visitor);
 
+    /** Whether inode {@code ino} has any record of {@code kind} (a {@link Keys} kind with an inode prefix). */
+    default boolean anyOf(byte kind, long ino) {
+        return any(Keys.first(kind, ino), Keys.after(kind, ino));
+    }
+
     /** Whether any key lies in [from, to). */
     default boolean any(byte[] from, byte[] to) {
         boolean[] found = {false};

@@ -209,8 +209,8 @@ public final class Inodes {
      * In the batch that drops the last name of {@code i}: when no handle is open and the file has
      * no block, deletes its records there too. The kernel's remaining references need only the
      * inode in memory, so its forget costs no commit, and it needs no orphan record, as nothing of
-     * it is left to free (at most empty tier files of a file truncated to nothing, which
-     * {@link #unlinked} removes). Directories keep the orphan path.
+     * it is left to free (at most empty tier files of a file truncated to nothing, which the caller
+     * removes once {@link #unlinked} says so). Directories keep the orphan path.
      *
      * @return whether the records go in {@code b}; if not, the caller keeps the inode as an orphan
      */
@@ -233,29 +233,33 @@ public final class Inodes {
         if (!mayHaveTierFiles(i)) {
             return true;
         }
-        return i.blocks != null ? i.blocks.holdsNoBlocks() : !meta.any(Keys.first(Keys.BLOCK, i.ino), Keys.after(Keys.BLOCK, i.ino));
+        return i.blocks != null ? i.blocks.holdsNoBlocks() : !meta.anyOf(Keys.BLOCK, i.ino);
     }
 
-    /** Whether tier files of {@code i} may exist: not if it was made by this mount and never given a block. */
+    /**
+     * Whether tier files of {@code i} may exist: not if it was made by this mount and never given
+     * a block. Call holding this: a forget may close the block table meanwhile.
+     */
     private static boolean mayHaveTierFiles(Inode i) {
         return !i.withoutBlocks || (i.blocks != null && i.blocks.allocatedBlocks());
     }
 
-    /** After a change that may have dropped the last name of an unreferenced inode. */
-    void unlinked(Inode i) {
-        boolean retired;
-        synchronized (i) {
-            retired = i.retired;
-        }
-        boolean tierFiles = retired && mayHaveTierFiles(i);
+    /**
+     * After a change that may have dropped the last name of an unreferenced inode.
+     *
+     * @return whether {@code i} was retired with tier files that may be left (empty ones, of a file
+     *         truncated to nothing): the caller removes them ({@link #deleteTierFiles}) once it has
+     *         let its own locks go
+     */
+    boolean unlinked(Inode i) {
+        boolean tierFiles;
         Inode dead;
         synchronized (this) {
+            tierFiles = retiredNow(i) && mayHaveTierFiles(i);
             dead = releaseIfUnused(i);
         }
         deleteIfDead(dead);
-        if (tierFiles) {
-            deleteTierFiles(i.ino);
-        }
+        return tierFiles;
     }
 
     /**
@@ -332,7 +336,7 @@ public final class Inodes {
      * left (a file truncated to 0), which a crash would leave to the next unclean mount's sweep,
      * not a record to find them by. No sync: deleting a small file costs no fsync.
      */
-    private void deleteTierFiles(long ino) {
+    void deleteTierFiles(long ino) {
         try {
             blocks.deleteFile(ino);
         } catch (IOException | RuntimeException e) {

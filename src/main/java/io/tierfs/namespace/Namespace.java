@@ -136,10 +136,12 @@ public final class Namespace {
 
     public void unlink(long parent, byte[] name, boolean directory) {
         boolean commitPoint;
+        boolean tierFiles;
+        long childIno;
         tree.writeLock().lock();
         try {
             Inode dir = directory(parent);
-            long childIno = childOf(parent, name);
+            childIno = childOf(parent, name);
             if (childIno == 0) {
                 throw new FsException(Errno.ENOENT, "no such name");
             }
@@ -165,9 +167,12 @@ public final class Namespace {
             synchronized (child) {
                 commitPoint = child.fsynced;
             }
-            inodes.unlinked(child);
+            tierFiles = inodes.unlinked(child);
         } finally {
             tree.writeLock().unlock();
+        }
+        if (tierFiles) {
+            inodes.deleteTierFiles(childIno); // not under the tree's lock: file system calls
         }
         if (commitPoint) {
             // durable before the answer: SQLite's rollback journal (synchronous=FULL) commits a
@@ -242,7 +247,7 @@ public final class Namespace {
                 meta.commit(b, false);
             }
             if (dst != null) {
-                inodes.unlinked(dst);
+                inodes.unlinked(dst); // a replaced file is never retired (dropLink): no tier files to remove here
             }
         } finally {
             tree.writeLock().unlock();

@@ -187,7 +187,7 @@ public final class Recovery {
             meta.scan(Keys.all(Keys.INODE), Keys.allEnd(Keys.INODE), (k, v) -> {
                 Inode i = InodeCodec.decode(Keys.inoOf(k), v);
                 // after a crash an inode may hold inline bytes its record does not count yet
-                if ((i.blockCount != 0 || (unclean && FileMode.isRegular(i.mode))) && !hasBlocks(i.ino)) {
+                if ((i.blockCount != 0 || (unclean && FileMode.isRegular(i.mode))) && !meta.anyOf(Keys.BLOCK, i.ino)) {
                     byte[] inline = meta.get(Keys.inline(i.ino));
                     if (inline != null && unclean && inline.length > i.size) {
                         // a write's bytes whose new size the crash lost: a later truncate up must show zeros there
@@ -259,10 +259,6 @@ public final class Recovery {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private boolean hasBlocks(long ino) {
-        return meta.any(Keys.first(Keys.BLOCK, ino), Keys.after(Keys.BLOCK, ino));
     }
 
     /** Sets the block count of {@code i} to {@code counted}; -1 stands for inline bytes, counted as one block. */

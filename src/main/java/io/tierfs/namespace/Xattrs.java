@@ -291,7 +291,7 @@ public final class Xattrs {
     public boolean mayHave(Inode i) {
         synchronized (i) {
             if (i.mayHaveXattrs == null) {
-                i.mayHaveXattrs = meta.any(Keys.first(Keys.XATTR, i.ino), Keys.after(Keys.XATTR, i.ino));
+                i.mayHaveXattrs = meta.anyOf(Keys.XATTR, i.ino);
             }
             return i.mayHaveXattrs;
         }
