@@ -3,7 +3,7 @@
 # and over climbs into the hot tier (seen through user.tierfs.tiers) while every capacity holds;
 # a scan does not flush it; pins move files and stay; a pin that cannot fit is refused; a writer
 # racing the moves loses nothing; a clean remount keeps the hot set; the virtual attributes are
-# never listed or copied.
+# never listed or copied; a write replacing whole hot blocks drops their copies.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/native-test/lib.sh"
@@ -23,6 +23,22 @@ print([t for t in json.load(sys.stdin)["tiers"] if t["name"]==sys.argv[1]][0]["u
 # the subset: the first 4 MiB (32 blocks) of file b, read 4 KiB at a time with O_DIRECT
 read_subset() { fio --name=s --filename="$mnt/b" --rw=randread --bs=4k --direct=1 --size=4m --time_based \
   --runtime="$1" --output=/dev/null >/dev/null 2>&1; }
+
+# a write replacing whole hot blocks (on ssd, the volume still empty) drops their hot copies
+# instead of copying the stream into memory too; their next reads bring them back up
+read_h() { fio --name=h --filename="$mnt/h" --rw=randread --bs=4k --direct=1 --size=1m --time_based \
+  --runtime="$1" --output=/dev/null >/dev/null 2>&1; }
+head -c "$MiB" /dev/urandom > "$mnt/h" && sync
+read_h 3
+before="$(tiers "$mnt/h")"
+head -c "$MiB" /dev/urandom > "$work/h"
+dd if="$work/h" of="$mnt/h" bs=1M oflag=direct conv=notrunc status=none
+rewritten="$(tiers "$mnt/h")"
+read_h 3
+[[ "$before" == "hot=8 ssd=0 "* && "$rewritten" == "hot=0 ssd=8 "* && "$(count "$mnt/h" hot)" == 8 ]] && cmp -s "$work/h" "$mnt/h" \
+  && pass "a write replacing whole hot blocks drops their copies, and reads bring them back: $before, $rewritten, $(tiers "$mnt/h")" \
+  || fail "hot blocks rewritten whole" "$before, then $rewritten, then $(tiers "$mnt/h")"
+rm "$mnt/h"
 
 for f in a b c d e f; do head -c $((16 * MiB)) /dev/urandom > "$mnt/$f"; done
 sync

@@ -2,8 +2,9 @@ package io.tierfs.block;
 
 /**
  * What the data path tells placement about blocks: each access, each new block, and each hot copy
- * dropped outside the migrator (a file deleted, truncated or punched, or two writes racing). Called on the FUSE workers'
- * hot path, so an implementation must neither block nor allocate.
+ * dropped outside the migrator (a file deleted, truncated or punched, a block rewritten whole, or
+ * two writes racing). Called on the FUSE workers' hot path, so an implementation must neither block
+ * nor allocate.
  */
 public interface BlockEvents {
     BlockEvents NONE = new BlockEvents() {
@@ -22,6 +23,10 @@ public interface BlockEvents {
         @Override
         public void hotLost(long ino, long index) {
         }
+
+        @Override
+        public void hotRewritten(long ino, long index) {
+        }
     };
 
     /** Block {@code index} of {@code ino} was read, or written on a tier below the first. */
@@ -35,4 +40,7 @@ public interface BlockEvents {
 
     /** The hot copy of a block that still exists was dropped by the data path (two writes raced on it). */
     void hotLost(long ino, long index);
+
+    /** A write replaced the whole block, on the first directory tier, and dropped its hot copy instead of writing it too. */
+    void hotRewritten(long ino, long index);
 }

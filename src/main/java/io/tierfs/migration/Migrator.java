@@ -310,6 +310,7 @@ public final class Migrator implements AutoCloseable {
             executor.forget(key);
         });
         events.lost.drainTo(this::hotCopyLost);
+        events.rewritten.drainTo(this::hotCopyRewritten);
         events.created.drainTo(this::created);
         events.accesses.drainTo(this::accessed);
         for (long ino : pinnedFilesChanged) {
@@ -362,6 +363,24 @@ public final class Migrator implements AutoCloseable {
         if (level == hotLevel && !pending.containsKey(key) && !awaitingRead.containsKey(key)) {
             pending.put(key, hotLevel);
         }
+    }
+
+    /**
+     * A write replaced the whole block, on ssd, and dropped its hot copy rather than write it too:
+     * a pinned block gets a new copy at once; any other is new data on ssd, as a block just
+     * created, and its next reads bring it back up if it earns it.
+     */
+    private void hotCopyRewritten(long key) {
+        if (pins.any() && pins.tierOf(keys.inoOf(key)) >= 0) {
+            hotCopyLost(key);
+            return;
+        }
+        executor.hotOnSsd.remove(key);
+        pending.remove(key);
+        decidedAt.remove(key);
+        awaitingRead.remove(key);
+        readAgain.remove(key);
+        policy.insert(key, ssdLevel);
     }
 
     private void accessed(long key) {

@@ -19,6 +19,8 @@ final class PlacementEvents implements BlockEvents {
     final AccessBuffer dropped = new AccessBuffer(STRIPES, 1024);
     /** Blocks whose hot copy a write dropped: they are hot still, and get a new copy. */
     final AccessBuffer lost = new AccessBuffer(STRIPES, 1024);
+    /** Blocks whose hot copy a write replacing the whole block dropped. */
+    final AccessBuffer rewritten = new AccessBuffer(STRIPES, 1024);
 
     PlacementEvents(BlockKeys keys) {
         this.keys = keys;
@@ -53,6 +55,14 @@ final class PlacementEvents implements BlockEvents {
         long key = keys.pack(ino, index);
         if (key != BlockKeys.UNTRACKED) {
             lost.offer(key);
+        }
+    }
+
+    @Override
+    public void hotRewritten(long ino, long index) {
+        long key = keys.pack(ino, index);
+        if (key != BlockKeys.UNTRACKED) {
+            rewritten.offer(key);
         }
     }
 }

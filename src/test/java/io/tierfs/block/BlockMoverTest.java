@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tierfs.meta.Keys;
 import io.tierfs.testutil.NativeBuffer;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -64,6 +66,66 @@ class BlockMoverTest extends BlockStoreFixture {
         assertFalse(file.ref(0).hot());
         assertFalse(store.hot().holds(INO, 0));
         assertArrayEquals(data, read(0, 2 * BS), "the own tier had every write");
+    }
+
+    /**
+     * A write over hot blocks is one call of their tier; a block on ssd that it replaces whole
+     * loses its copy (placement is told), one it changes in part keeps it, written, and so does
+     * one whose own copy is on hdd, whose copy would cost the slow disk a read to make again.
+     */
+    @Test
+    void aWriteReplacingAWholeHotBlockOnSsdDropsItsCopyAndWritesTheOthers() throws IOException {
+        byte[] data = NativeBuffer.pattern(10, 4 * BS);
+        write(0, data);
+        assertEquals(BS, mover.move(file, 3, HDD));
+        for (long i = 0; i < 4; i++) {
+            assertEquals(BlockMover.Promotion.DONE, mover.promote(file, i));
+        }
+        List<Long> rewritten = new ArrayList<>();
+        store.setEvents(new BlockEvents() {
+            @Override
+            public void accessed(long ino, long index) {
+            }
+
+            @Override
+            public void created(long ino, long index, int tier) {
+            }
+
+            @Override
+            public void hotDropped(long ino, long index) {
+            }
+
+            @Override
+            public void hotLost(long ino, long index) {
+            }
+
+            @Override
+            public void hotRewritten(long ino, long index) {
+                rewritten.add(index);
+            }
+        });
+        int ssdWrites = ssd.fileCalls("write");
+        byte[] patch = NativeBuffer.pattern(11, 3 * BS - 100);
+        write(100, patch);
+        System.arraycopy(patch, 0, data, 100, patch.length);
+        assertEquals(ssdWrites + 1, ssd.fileCalls("write"), "one call of the tier for the three blocks");
+        assertEquals(List.of(1L, 2L), rewritten, "blocks 1 and 2 were replaced whole");
+        assertTrue(file.ref(0).hot() && store.hot().holds(INO, 0), "block 0 was written in part: its copy stays");
+        assertFalse(file.ref(1).hot() || store.hot().holds(INO, 1) || file.ref(2).hot() || store.hot().holds(INO, 2));
+        try (NativeBuffer b = NativeBuffer.garbage(BS)) {
+            assertTrue(store.hot().read(INO, 0, 0, b.address, BS));
+            assertArrayEquals(Arrays.copyOf(data, BS), b.bytes(), "the copy left has the write's bytes");
+        }
+        byte[] whole = NativeBuffer.pattern(12, BS);
+        write(3L * BS, whole);
+        System.arraycopy(whole, 0, data, 3 * BS, BS);
+        assertTrue(file.ref(3).hot(), "own copy on hdd: the hot copy is written, not dropped");
+        try (NativeBuffer b = NativeBuffer.garbage(BS)) {
+            assertTrue(store.hot().read(INO, 3, 0, b.address, BS));
+            assertArrayEquals(whole, b.bytes());
+        }
+        assertEquals(List.of(1L, 2L), rewritten);
+        assertArrayEquals(data, read(0, 4 * BS));
     }
 
     @Test

@@ -250,6 +250,40 @@ class MigratorTest {
         }
     }
 
+    /**
+     * A write replacing a hot block on ssd whole drops its copy: the block stays on ssd until a
+     * read brings it up again, unless it is pinned hot, which gets a new copy at once.
+     */
+    @Test
+    void aHotBlockOnSsdRewrittenWholeComesBackUpWithItsNextReadOrAtOnceIfPinned() throws IOException {
+        Inode f = file("f", 2);
+        for (int round = 0; round < 3; round++) {
+            read(f, 0);
+            settle();
+        }
+        assertTrue(hot(f, 0) && tierOf(f, 0) == 0, "read most, on ssd: hot");
+        write(f, 0, NativeBuffer.pattern(3, BS));
+        assertTrue(!hot(f, 0), "its copy went with the write");
+        settle();
+        assertTrue(!hot(f, 0), "not read since: it stays on ssd alone");
+        read(f, 0);
+        settle();
+        assertTrue(hot(f, 0), "read again: up again");
+
+        Inode pinned = file("pinned", 2);
+        xattrs.set(pinned, TierAttributes.PIN.getBytes(StandardCharsets.US_ASCII), "hot".getBytes(StandardCharsets.US_ASCII), 0);
+        settle();
+        assertTrue(hot(pinned, 1));
+        byte[] whole = NativeBuffer.pattern(4, BS);
+        write(pinned, BS, whole);
+        settle();
+        assertTrue(hot(pinned, 1), "pinned hot: a new copy at once");
+        try (NativeBuffer b = new NativeBuffer(BS)) {
+            assertTrue(store.hot().read(pinned.ino, 1, 0, b.address, BS));
+            assertArrayEquals(whole, b.bytes(), "with the write's bytes");
+        }
+    }
+
     private void write(Inode f, long offset, byte[] data) throws IOException {
         FileBlocks b = inodes.open(f);
         try (NativeBuffer buf = NativeBuffer.of(data)) {
