@@ -7,40 +7,27 @@ package io.tierfs.block;
  * nor allocate.
  */
 public interface BlockEvents {
+    /** Tells no one: what the data path reports where no migrator listens (each report is a no-op by default). */
     BlockEvents NONE = new BlockEvents() {
-        @Override
-        public void accessed(long ino, long index) {
-        }
-
-        @Override
-        public void created(long ino, long index, int tier) {
-        }
-
-        @Override
-        public void hotDropped(long ino, long index) {
-        }
-
-        @Override
-        public void hotLost(long ino, long index) {
-        }
-
-        @Override
-        public void hotRewritten(long ino, long index) {
-        }
     };
 
     /** Block {@code index} of {@code ino} was read, or written on a tier below the first. */
-    void accessed(long ino, long index);
+    default void accessed(long ino, long index) {
+    }
 
     /** A new block was placed on directory tier {@code tier}. */
-    void created(long ino, long index, int tier);
+    default void created(long ino, long index, int tier) {
+    }
 
     /** The hot copy of a block went away (its data was freed). */
-    void hotDropped(long ino, long index);
+    default void hotDropped(long ino, long index) {
+    }
 
     /** The hot copy of a block that still exists was dropped by the data path (two writes raced on it). */
-    void hotLost(long ino, long index);
+    default void hotLost(long ino, long index) {
+    }
 
     /** A write replaced the whole block, on the first directory tier, and dropped its hot copy instead of writing it too. */
-    void hotRewritten(long ino, long index);
+    default void hotRewritten(long ino, long index) {
+    }
 }

@@ -84,22 +84,6 @@ class BlockMoverTest extends BlockStoreFixture {
         List<Long> rewritten = new ArrayList<>();
         store.setEvents(new BlockEvents() {
             @Override
-            public void accessed(long ino, long index) {
-            }
-
-            @Override
-            public void created(long ino, long index, int tier) {
-            }
-
-            @Override
-            public void hotDropped(long ino, long index) {
-            }
-
-            @Override
-            public void hotLost(long ino, long index) {
-            }
-
-            @Override
             public void hotRewritten(long ino, long index) {
                 rewritten.add(index);
             }
