@@ -575,7 +575,7 @@ public final class FileBlocks implements AutoCloseable {
      */
     private void writeInPlace(BlockRef ref, long index, int inBlock, long address, int n) throws IOException {
         long last = index + (inBlock + n - 1) / blockSize;
-        boolean hotCopies = anyHot(index, last);
+        boolean hotCopies = hot != null && anyHot(index, last);
         boolean counted = hotCopies || counted(ref);
         if (counted) {
             writes.begin(index, last);
@@ -605,11 +605,17 @@ public final class FileBlocks implements AutoCloseable {
 
     private boolean anyHot(long first, long last) {
         for (long i = first; i <= last; i++) {
-            if (table.get(i).hot()) {
+            if (isHot(i)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether block {@code index} has a hot copy now (a block a racing truncate took has none). */
+    private boolean isHot(long index) {
+        BlockRef ref = table.get(index);
+        return ref != null && ref.hot();
     }
 
     /**
@@ -626,7 +632,7 @@ public final class FileBlocks implements AutoCloseable {
         for (long i = index; done < n; i++) {
             int from = i == index ? inBlock : 0;
             int length = Math.min(n - done, blockSize - from);
-            if (table.get(i).hot()) {
+            if (isHot(i)) {
                 if (length == blockSize && tier == 0) {
                     dropRewrittenHotCopy(i);
                 } else {

@@ -303,10 +303,7 @@ public final class Migrator implements AutoCloseable {
         events.dropped.drainTo(key -> {
             pinnedFileChanged(key);
             policy.remove(key);
-            pending.remove(key);
-            decidedAt.remove(key);
-            awaitingRead.remove(key);
-            readAgain.remove(key);
+            forgetDecision(key);
             executor.forget(key);
         });
         events.lost.drainTo(this::hotCopyLost);
@@ -376,11 +373,16 @@ public final class Migrator implements AutoCloseable {
             return;
         }
         executor.hotOnSsd.remove(key);
+        forgetDecision(key);
+        policy.insert(key, ssdLevel);
+    }
+
+    /** Drops any move decided for the block and not made yet. */
+    private void forgetDecision(long key) {
         pending.remove(key);
         decidedAt.remove(key);
         awaitingRead.remove(key);
         readAgain.remove(key);
-        policy.insert(key, ssdLevel);
     }
 
     private void accessed(long key) {

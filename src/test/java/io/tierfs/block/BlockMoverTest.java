@@ -175,10 +175,7 @@ class BlockMoverTest extends BlockStoreFixture {
 
     @Test
     void aBlockComesUpWithTheBytesAReadFetchedUnlessAWriteCameSince() throws IOException {
-        store.keepFetchedBlocks(4L * BS);
-        byte[] data = NativeBuffer.pattern(4, 2 * BS);
-        write(0, data);
-        assertEquals(BS, mover.move(file, 1, HDD));
+        byte[] data = blocksWithOneOnHdd(4, 2, 1);
         int hddReads = hdd.fileCalls("read");
         assertArrayEquals(Arrays.copyOfRange(data, BS + 10, BS + 110), read(BS + 10, 100));
         assertEquals(BS, mover.move(file, 1, SSD));
@@ -200,10 +197,7 @@ class BlockMoverTest extends BlockStoreFixture {
 
     @Test
     void aReadOfABlockAReadFetchedAMomentAgoIsServedFromThereUnlessAWriteCameSince() throws IOException {
-        store.keepFetchedBlocks(4L * BS);
-        byte[] data = NativeBuffer.pattern(6, BS);
-        write(0, data);
-        assertEquals(BS, mover.move(file, 0, HDD));
+        byte[] data = blocksWithOneOnHdd(6, 1, 0);
         int hddReads = hdd.fileCalls("read");
         assertArrayEquals(Arrays.copyOfRange(data, 10, 110), read(10, 100));
         assertArrayEquals(Arrays.copyOfRange(data, 5000, 9000), read(5000, 4000));

@@ -1,5 +1,7 @@
 package io.tierfs.block;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.tierfs.meta.Keys;
 import io.tierfs.meta.RocksMetadataStore;
 import io.tierfs.testutil.FaultyTier;
@@ -70,6 +72,18 @@ abstract class BlockStoreFixture {
             file.read(offset, b.address, length);
             return b.bytes();
         }
+    }
+
+    /**
+     * With reads of hdd blocks kept in {@link FetchedBlocks}: writes {@code blocks} blocks of
+     * pattern {@code seed} and moves block {@code onHdd} to hdd. Returns the bytes written.
+     */
+    byte[] blocksWithOneOnHdd(int seed, int blocks, long onHdd) throws IOException {
+        store.keepFetchedBlocks(8L * BS);
+        byte[] data = NativeBuffer.pattern(seed, blocks * BS);
+        write(0, data);
+        assertEquals(BS, mover.move(file, onHdd, HDD));
+        return data;
     }
 
     int tierInStore(long index) {

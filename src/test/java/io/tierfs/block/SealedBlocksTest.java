@@ -193,10 +193,7 @@ class SealedBlocksTest extends BlockStoreFixture {
 
     @Test
     void aFlippedByteOnHddIsCaughtByTheWholeBlockFetch() throws IOException {
-        store.keepFetchedBlocks(8L * BS);
-        byte[] data = NativeBuffer.pattern(12, BS);
-        write(0, data);
-        assertEquals(BS, mover.move(file, 0, HDD));
+        byte[] data = blocksWithOneOnHdd(12, 1, 0);
         flipByte(HDD, 0, 12000);
         assertThrows(NativeIOException.class, () -> read(100, 10),
             "a read of part of an hdd block fetches all of it, and checks all of it");
