@@ -1,6 +1,8 @@
 package io.tierfs.namespace;
 
 import java.time.Instant;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Wall-clock time in nanoseconds without allocating (Instant.now() allocates, and writes stamp
@@ -14,11 +16,31 @@ public final class NanoClock {
      * fields, a reader could pair a new wall time with an old monotonic one and stamp a time up to
      * a second ahead (a utimensat(UTIME_NOW) came out later than the clock read after it).
      */
-    private record Anchor(long wall, long mono) {
+    record Anchor(long wall, long mono) {
+        /** Longest a wall-clock read may take between its two monotonic reads to be trusted. */
+        static final long MAX_READ_NANOS = 50_000;
+        static final int ATTEMPTS = 5;
+
         static Anchor now() {
-            long mono = System.nanoTime();
-            Instant t = Instant.now();
-            return new Anchor(t.getEpochSecond() * 1_000_000_000L + t.getNano(), mono);
+            return read(System::nanoTime, Instant::now);
+        }
+
+        /**
+         * The wall clock read between two monotonic reads, paired with their midpoint; read again
+         * when the two lie far apart. A thread preempted between the reads (a loaded 2-core
+         * machine) paired a wall time with a monotonic one taken milliseconds earlier, and every
+         * stamp for the next second came out that far ahead of the clock: the POSIX suite's
+         * utimensat(UTIME_NOW) saw an atime later than the clock read after it.
+         */
+        static Anchor read(LongSupplier mono, Supplier<Instant> wall) {
+            for (int attempt = 1; ; attempt++) {
+                long before = mono.getAsLong();
+                Instant t = wall.get();
+                long after = mono.getAsLong();
+                if (after - before <= MAX_READ_NANOS || attempt == ATTEMPTS) {
+                    return new Anchor(t.getEpochSecond() * 1_000_000_000L + t.getNano(), before + (after - before) / 2);
+                }
+            }
         }
     }
 
@@ -29,12 +51,12 @@ public final class NanoClock {
 
     public static long now() {
         Anchor a = anchor;
-        long elapsed = System.nanoTime() - a.mono();
-        if (elapsed > REANCHOR_NANOS) {
+        long mono = System.nanoTime();
+        if (mono - a.mono() > REANCHOR_NANOS) {
             a = Anchor.now(); // once a second: the only allocation
             anchor = a;
-            return a.wall();
+            mono = System.nanoTime();
         }
-        return a.wall() + elapsed;
+        return a.wall() + (mono - a.mono());
     }
 }
