@@ -186,7 +186,17 @@ public final class BlockStore implements AutoCloseable {
     }
 
     public FileBlocks open(long ino, java.util.function.LongConsumer blockCountChange) {
-        return new FileBlocks(this, ino, blockCountChange);
+        return new FileBlocks(this, ino, blockCountChange, false);
+    }
+
+    /**
+     * Opens the block table of a file known to have no block record and no inline bytes (made by
+     * this mount, its table never opened before): it reads nothing from the metadata store, where
+     * a new file's first write looked for records it cannot have (a RocksDB iterator, half the
+     * cost of writing a small file; perf, BENCHMARKS.md "Small files").
+     */
+    public FileBlocks openNew(long ino, java.util.function.LongConsumer blockCountChange) {
+        return new FileBlocks(this, ino, blockCountChange, true);
     }
 
     /**

@@ -28,6 +28,8 @@ final class BlockTable {
     private final HotTier hot;
     private final long ino;
     private final int loadedWriteTick;
+    /** The file had no block record when the table opened: pages start empty, nothing is loaded. */
+    private final boolean empty;
     private volatile Page[] pages;
     private final ConcurrentHashMap<Long, Page> farPages = new ConcurrentHashMap<>();
 
@@ -42,12 +44,16 @@ final class BlockTable {
         }
     }
 
-    /** @param loadedWriteTick the tick of the file's last write before this table, for every block loaded */
-    BlockTable(MetadataStore meta, HotTier hot, long ino, int loadedWriteTick) {
+    /**
+     * @param loadedWriteTick the tick of the file's last write before this table, for every block loaded
+     * @param empty the file has no block record yet: every record it gets is set here, none is loaded
+     */
+    BlockTable(MetadataStore meta, HotTier hot, long ino, int loadedWriteTick, boolean empty) {
         this.meta = meta;
         this.hot = hot;
         this.ino = ino;
         this.loadedWriteTick = loadedWriteTick;
+        this.empty = empty;
         this.pages = new Page[0];
     }
 
@@ -106,12 +112,9 @@ final class BlockTable {
         }
         Page page = new Page(loadedWriteTick);
         long base = p << PAGE_BITS;
-        meta.scan(Keys.block(ino, base), Keys.block(ino, base + PAGE_SIZE), (k, v) -> {
-            long index = Keys.blockIndexOf(k);
-            BlockRef ref = BlockRef.decode(v);
-            page.set((int) (index - base), hot != null && hot.holds(ino, index) ? ref.withHot(true) : ref);
-            return true;
-        });
+        if (!empty) {
+            loadRecords(page, base);
+        }
         if (p >= DIRECT_PAGES) {
             farPages.put(p, page);
             return page;
@@ -121,5 +124,14 @@ final class BlockTable {
         grown[i] = page;
         pages = grown;
         return page;
+    }
+
+    private void loadRecords(Page page, long base) {
+        meta.scan(Keys.block(ino, base), Keys.block(ino, base + PAGE_SIZE), (k, v) -> {
+            long index = Keys.blockIndexOf(k);
+            BlockRef ref = BlockRef.decode(v);
+            page.set((int) (index - base), hot != null && hot.holds(ino, index) ? ref.withHot(true) : ref);
+            return true;
+        });
     }
 }

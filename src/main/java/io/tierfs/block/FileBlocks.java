@@ -63,7 +63,7 @@ public final class FileBlocks implements AutoCloseable {
      * under this; a write reads it without the lock only to skip {@link #writeInline} (a stale
      * value sends it there, where the lock decides).
      */
-    private byte blockRecords = UNKNOWN;
+    private byte blockRecords;
     private static final byte UNKNOWN = 0, NONE = 1, SOME = 2;
     /** Whether this table gave the file a new block (see {@link #allocatedBlocks}). Guarded by this. */
     private boolean allocated;
@@ -85,7 +85,8 @@ public final class FileBlocks implements AutoCloseable {
      */
     private static final int UNSEAL_GROUP = 64;
 
-    FileBlocks(BlockStore store, long ino, LongConsumer blockCountChange) {
+    /** @param empty the file has no block record and no inline bytes in the store ({@link BlockStore#openNew}) */
+    FileBlocks(BlockStore store, long ino, LongConsumer blockCountChange, boolean empty) {
         this.store = store;
         this.ino = ino;
         this.blockCountChange = blockCountChange;
@@ -93,14 +94,15 @@ public final class FileBlocks implements AutoCloseable {
         this.hot = store.hot();
         this.epochs = store.epochs();
         this.seals = store.seals();
-        this.table = new BlockTable(store.meta(), hot, ino, seals.lastWriteOfDropped(ino));
+        this.table = new BlockTable(store.meta(), hot, ino, seals.lastWriteOfDropped(ino), empty);
         this.files = new TierFile[store.tierCount()];
         for (int t = 0; t < files.length; t++) {
             files[t] = store.tier(t).open(ino);
         }
         this.holes = new HoleSeeker(store.meta(), ino, blockSize, tier -> files[tier]);
         this.reads = new VerifiedReads(this, table, files, store, ino);
-        this.inline = new InlineData(store.meta(), ino);
+        this.inline = new InlineData(store.meta(), ino, empty);
+        this.blockRecords = empty ? NONE : UNKNOWN;
     }
 
     /**

@@ -26,10 +26,11 @@ final class InlineData {
     /** The file's bytes from offset 0, or null when its data lives in blocks. */
     private volatile byte[] bytes;
 
-    InlineData(MetadataStore meta, long ino) {
+    /** @param none the file is known to have no inline bytes: the store is not asked */
+    InlineData(MetadataStore meta, long ino, boolean none) {
         this.meta = meta;
         this.key = Keys.inline(ino);
-        this.bytes = meta.get(key);
+        this.bytes = none ? null : meta.get(key);
     }
 
     boolean active() {

@@ -42,6 +42,11 @@ public final class Inode {
      */
     boolean withoutBlocks;
     /**
+     * Made by this mount and its block table never opened: it has neither block records nor
+     * inline bytes, so its table opens without asking the store. Guarded by Inodes.
+     */
+    boolean fresh;
+    /**
      * Its last name went while nothing held it open and it had no block, and its records went with
      * the name ({@link Inodes#retireIfUnused}): it lives on in memory only, for the kernel's
      * remaining references, and no record of it may be written again. Guarded by this.

@@ -100,6 +100,7 @@ public final class Inodes {
     Inode allocate(int mode, int uid, int gid, long now) {
         Inode i = new Inode(nextIno.getAndIncrement());
         i.withoutBlocks = true;
+        i.fresh = true;
         i.mayHaveXattrs = Boolean.FALSE; // until it inherits some (Xattrs#inherit)
         i.hasCapability = Boolean.FALSE;
         i.xattrListBytes = 0;
@@ -190,7 +191,8 @@ public final class Inodes {
 
     public synchronized FileBlocks blocksOf(Inode i) {
         if (i.blocks == null) {
-            i.blocks = blocks.open(i.ino, i::blocksAdded);
+            i.blocks = i.fresh ? blocks.openNew(i.ino, i::blocksAdded) : blocks.open(i.ino, i::blocksAdded);
+            i.fresh = false;
             if (evictedUnsynced.remove(i.ino)) {
                 i.blocks.assumeUnsynced();
                 synchronized (i) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tierfs.meta.Keys;
+import io.tierfs.meta.MetadataStore;
 import io.tierfs.meta.RocksMetadataStore;
 import io.tierfs.namespace.FsException;
 import io.tierfs.nativeio.Errno;
@@ -341,6 +342,36 @@ class FileBlocksTest {
         write(again, 10, NativeBuffer.pattern(4, 10));
         assertEquals(1, refIndexes(INO).length, "a block, once the file has one, stays the file's home");
         assertNull(meta.get(Keys.inline(INO)));
+    }
+
+    @Test
+    void aNewFilesTableAsksTheStoreForNothingAndKeepsWhatItWrites() throws IOException {
+        openStore(0, 0);
+        // records a file made by this mount cannot have: a table opened as new does not look
+        try (MetadataStore.Batch b = meta.newBatch()) {
+            b.put(Keys.inline(INO), NativeBuffer.pattern(9, 50));
+            b.put(Keys.block(INO, 3), BlockRef.unsealed(0, BS).encode());
+            meta.commit(b, false);
+        }
+        FileBlocks f = store.openNew(INO, blockCount::addAndGet);
+        opened.add(f);
+        assertZeros(read(f, 0, 4 * BS), "no inline bytes and no block were read");
+        assertTrue(f.holdsNoBlocks());
+
+        try (MetadataStore.Batch b = meta.newBatch()) { // the planted records go again
+            b.delete(Keys.inline(INO));
+            b.delete(Keys.block(INO, 3));
+            meta.commit(b, false);
+        }
+        byte[] head = NativeBuffer.pattern(1, 100);
+        write(f, 0, head);
+        assertArrayEquals(head, meta.get(Keys.inline(INO)), "a small first write goes inline");
+        byte[] tail = NativeBuffer.pattern(2, BS);
+        write(f, 2 * BS, tail);
+        assertArrayEquals(new long[] {0, 2}, refIndexes(INO), "spilled into block 0, and block 2 written");
+        FileBlocks again = reopen(f, INO);
+        assertArrayEquals(head, read(again, 0, 100));
+        assertArrayEquals(tail, read(again, 2 * BS, BS));
     }
 
     @Test
