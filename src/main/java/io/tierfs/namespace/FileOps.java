@@ -36,12 +36,15 @@ public final class FileOps {
     public void setattr(Inode i, int toSet, int mode, int uid, int gid, long size, long atime, long mtime)
         throws IOException {
         long now = NanoClock.now();
-        if (onlyCtimeChanges(i, toSet, mtime)) {
-            // with the writeback cache the kernel sends its times after each rename and unlink of
-            // a file, the mtime unchanged. Kept like the times a write changes, until the file's
-            // release, its fsync or its eviction, rather than committed now: one commit less per
-            // name change (a kill -9 may lose that ctime, no more).
+        if (keptUntilRelease(i, toSet, mode, uid, gid, mtime)) {
+            // Times are kept like the times a write changes, until the file's release, its fsync
+            // or its eviction, rather than committed now (a kill -9 may lose them, no more): with
+            // the writeback cache the kernel sends its times after each rename and unlink (mtime
+            // unchanged) and before a utimens (its own mtime), and tar sets the times and the
+            // owner it already has on each file it unpacks, while the file is open: one commit
+            // for the file instead of four.
             synchronized (i) {
+                setTimes(i, toSet, atime, mtime, now);
                 i.ctimeNanos = now;
                 i.attributesDirty = true;
             }
@@ -60,16 +63,7 @@ public final class FileOps {
             if ((toSet & SET_GID) != 0) {
                 i.gid = gid;
             }
-            if ((toSet & SET_ATIME_NOW) != 0) {
-                i.atimeNanos = now;
-            } else if ((toSet & SET_ATIME) != 0) {
-                i.atimeNanos = atime;
-            }
-            if ((toSet & SET_MTIME_NOW) != 0) {
-                i.mtimeNanos = now;
-            } else if ((toSet & SET_MTIME) != 0) {
-                i.mtimeNanos = mtime;
-            }
+            setTimes(i, toSet, atime, mtime, now);
             if ((toSet & SET_DROP_SETID) != 0) {
                 i.mode = FileMode.withoutSetId(i.mode, (toSet & SET_DROP_LOCK_MARK) != 0);
             }
@@ -79,12 +73,38 @@ public final class FileOps {
         inodes.persistIfDirty(i, false);
     }
 
-    private static boolean onlyCtimeChanges(Inode i, int toSet, long mtime) {
-        if ((toSet & ~SET_MTIME) != 0) {
+    /**
+     * Whether the change is one of times alone, on an open file (its release commits them), or
+     * leaves everything but ctime as it is (a chmod or chown to what the file has already; the
+     * kernel's times after a rename). A change of mode, owner or size is committed at once.
+     */
+    private boolean keptUntilRelease(Inode i, int toSet, int mode, int uid, int gid, long mtime) {
+        if ((toSet & (SET_SIZE | SET_DROP_SETID)) != 0) {
             return false;
         }
+        boolean timesOnly = (toSet & ~(SET_ATIME | SET_MTIME | SET_ATIME_NOW | SET_MTIME_NOW)) == 0;
+        if (timesOnly && inodes.isOpen(i)) {
+            return true;
+        }
         synchronized (i) {
-            return (toSet & SET_MTIME) == 0 || mtime == i.mtimeNanos;
+            return (toSet & (SET_ATIME | SET_ATIME_NOW | SET_MTIME_NOW)) == 0
+                && ((toSet & SET_MTIME) == 0 || mtime == i.mtimeNanos)
+                && ((toSet & SET_MODE) == 0 || (mode & FileMode.PERMISSION_BITS) == (i.mode & FileMode.PERMISSION_BITS))
+                && ((toSet & SET_UID) == 0 || uid == i.uid)
+                && ((toSet & SET_GID) == 0 || gid == i.gid);
+        }
+    }
+
+    private static void setTimes(Inode i, int toSet, long atime, long mtime, long now) {
+        if ((toSet & SET_ATIME_NOW) != 0) {
+            i.atimeNanos = now;
+        } else if ((toSet & SET_ATIME) != 0) {
+            i.atimeNanos = atime;
+        }
+        if ((toSet & SET_MTIME_NOW) != 0) {
+            i.mtimeNanos = now;
+        } else if ((toSet & SET_MTIME) != 0) {
+            i.mtimeNanos = mtime;
         }
     }
 

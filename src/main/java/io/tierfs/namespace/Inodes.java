@@ -180,6 +180,11 @@ public final class Inodes {
         return blocksOf(i);
     }
 
+    /** Whether a handle is open on the file: its release persists what changed meanwhile. */
+    public synchronized boolean isOpen(Inode i) {
+        return i.opens > 0;
+    }
+
     public void close(Inode i) {
         Inode dead;
         synchronized (this) {

@@ -435,6 +435,33 @@ class NamespaceTest {
     }
 
     @Test
+    void timesOnAnOpenFileAndChangesToWhatItHasWaitForItsReleaseAModeChangeDoesNot() throws IOException {
+        Inode f = v.mkfile(ROOT, "f");
+        v.inodes.open(f);
+        long storedMtime = v.stored(f.ino).mtimeNanos;
+        v.files.setattr(f, FileOps.SET_MTIME, 0, 0, 0, 0, 0, 5L); // tar's utimens on the open file
+        v.files.setattr(f, FileOps.SET_UID | FileOps.SET_GID, 0, f.uid, f.gid, 0, 0, 0); // chown to its owner
+        assertEquals(5L, TestVolume.attrs(f).mtimeNanos, "the new time shows at once");
+        assertEquals(storedMtime, v.stored(f.ino).mtimeNanos, "and waits for the release");
+
+        v.files.setattr(f, FileOps.SET_MODE, 0640, 0, 0, 0, 0, 0);
+        assertEquals(FileMode.S_IFREG | 0640, v.stored(f.ino).mode, "a chmod is committed at once");
+        assertEquals(5L, v.stored(f.ino).mtimeNanos, "with the times kept until then");
+
+        v.files.setattr(f, FileOps.SET_ATIME | FileOps.SET_MTIME, 0, 0, 0, 0, 7L, 8L);
+        assertEquals(5L, v.stored(f.ino).mtimeNanos);
+        v.inodes.persistIfDirty(f, false); // what the release does
+        v.inodes.close(f);
+        assertEquals(7L, v.stored(f.ino).atimeNanos);
+        assertEquals(8L, v.stored(f.ino).mtimeNanos);
+
+        v.files.setattr(f, FileOps.SET_MTIME, 0, 0, 0, 0, 0, 9L);
+        assertEquals(9L, v.stored(f.ino).mtimeNanos, "a file nobody has open commits its new times at once");
+        v.files.setattr(f, FileOps.SET_MODE, 0640, 0, 0, 0, 0, 0);
+        assertEquals(9L, v.stored(f.ino).mtimeNanos, "a chmod to its mode changes nothing but ctime");
+    }
+
+    @Test
     void setattrModeOwnersAndTimes() throws IOException {
         Inode f = v.mkfile(ROOT, "f");
         long before = TestVolume.attrs(f).ctimeNanos;
