@@ -22,7 +22,14 @@ public interface LibC {
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
 
+    int O_EXCL = 0200;
+    int AT_FDCWD = -100;
+    /** renameat2: fail with EEXIST rather than replace the target. */
+    int RENAME_NOREPLACE = 1;
+
     int open(@In String path, int flags, int mode);
+
+    int renameat2(int oldDirFd, @In String oldPath, int newDirFd, @In String newPath, int flags);
 
     int close(int fd);
 

@@ -47,6 +47,7 @@ public final class DirectoryTier implements Tier {
     private volatile boolean uncachedReads;
     /** Shards a file was deleted from since the last {@link #syncDeletes}. Guarded by itself. */
     private final BitSet unsyncedDeletes = new BitSet(SHARDS);
+    private final SpareFiles spares;
 
     /**
      * Opens the tier in {@code root}, creating its directories if need be.
@@ -97,6 +98,7 @@ public final class DirectoryTier implements Tier {
         this.store = Files.getFileStore(root);
         this.features = restrict.apply(TierProbe.probe(name, root, limitBytes, "--" + name + "-capacity"));
         this.identity = identityOf(root);
+        this.spares = new SpareFiles(root, name);
     }
 
     /**
@@ -116,6 +118,11 @@ public final class DirectoryTier implements Tier {
     /** Made once: a tier file's path is built for every file opened (formatting it was a tenth of a new file's write). */
     private static final String[] SHARD_NAMES = java.util.stream.IntStream.range(0, SHARDS)
         .mapToObj(DirectoryTier::shardName).toArray(String[]::new);
+
+    /** Makes {@code path} a new, empty tier file from a spare one; false if the caller must create it. */
+    boolean takeSpare(String path) {
+        return spares.takeInto(path);
+    }
 
     Path pathOf(long ino) {
         return root.resolve(SHARD_NAMES[shardOf(ino)]).resolve(Long.toString(ino));
@@ -359,6 +366,7 @@ public final class DirectoryTier implements Tier {
     @Override
     public void close() {
         // Each TierFile owns its descriptor; the tier itself holds none.
+        spares.close();
         if (zeros != 0) {
             Memory.free(zeros);
             zeros = 0;

@@ -49,7 +49,11 @@ final class DirectoryTierFile implements TierFile {
                 if (!create) {
                     return -1;
                 }
-                f = C.open(path.toString(), LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC, 0600);
+                String p = path.toString();
+                f = tier.takeSpare(p) ? C.open(p, LibC.O_RDWR | LibC.O_CLOEXEC, 0) : -1;
+                if (f < 0) {
+                    f = C.open(p, LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC, 0600);
+                }
                 created = true;
             }
             if (f < 0) {
