@@ -22,14 +22,13 @@ public interface LibC {
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
 
-    int O_EXCL = 0200;
-    int AT_FDCWD = -100;
-    /** renameat2: fail with EEXIST rather than replace the target. */
-    int RENAME_NOREPLACE = 1;
+    /** An unnamed file in the directory opened, linked into place later (with its O_DIRECTORY bit). */
+    int O_TMPFILE = 020200000;
+    int AT_FDCWD = -100, AT_SYMLINK_FOLLOW = 0x400, AT_EMPTY_PATH = 0x1000;
 
     int open(@In String path, int flags, int mode);
 
-    int renameat2(int oldDirFd, @In String oldPath, int newDirFd, @In String newPath, int flags);
+    int linkat(int oldDirFd, @In String oldPath, int newDirFd, @In String newPath, int flags);
 
     int close(int fd);
 

@@ -98,7 +98,7 @@ public final class DirectoryTier implements Tier {
         this.store = Files.getFileStore(root);
         this.features = restrict.apply(TierProbe.probe(name, root, limitBytes, "--" + name + "-capacity"));
         this.identity = identityOf(root);
-        this.spares = new SpareFiles(root, name);
+        this.spares = new SpareFiles(root.toString(), name);
     }
 
     /**
@@ -119,9 +119,13 @@ public final class DirectoryTier implements Tier {
     private static final String[] SHARD_NAMES = java.util.stream.IntStream.range(0, SHARDS)
         .mapToObj(DirectoryTier::shardName).toArray(String[]::new);
 
-    /** Makes {@code path} a new, empty tier file from a spare one; false if the caller must create it. */
-    boolean takeSpare(String path) {
+    /** Makes {@code path} a new, empty tier file from a spare one: its descriptor, or -1 if the caller must create it. */
+    int takeSpare(String path) {
         return spares.takeInto(path);
+    }
+
+    SpareFiles spares() {
+        return spares;
     }
 
     Path pathOf(long ino) {
@@ -266,6 +270,9 @@ public final class DirectoryTier implements Tier {
         }
         gone = nowGone;
         readOnly = nowReadOnly;
+        if (nowGone != null || nowReadOnly) {
+            spares.discard();
+        }
     }
 
     /** Throws EIO if the tier's directory is no longer the one it opened (one stat; for syncs). */

@@ -50,7 +50,7 @@ final class DirectoryTierFile implements TierFile {
                     return -1;
                 }
                 String p = path.toString();
-                f = tier.takeSpare(p) ? C.open(p, LibC.O_RDWR | LibC.O_CLOEXEC, 0) : -1;
+                f = tier.takeSpare(p);
                 if (f < 0) {
                     f = C.open(p, LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC, 0600);
                 }

@@ -2,59 +2,50 @@ package io.tierfs.tier;
 
 import io.tierfs.nativeio.Errno;
 import io.tierfs.nativeio.LibC;
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Empty files made ahead of need in a directory tier's {@code .spare} directory, so that a new tier
- * file is a rename (4-5 us on this host's ext4) rather than a create in its shard (about 120 us,
- * most of it ext4 looking for a free inode near the shard; measured in BENCHMARKS.md "Small files").
- * A background thread, started by the first take, keeps {@value #LOW} to {@value #HIGH} of them.
+ * New, empty tier files made ahead of need: unnamed files ({@code O_TMPFILE}) that a background
+ * thread opens in the tier's directory and a new tier file links into its shard. Making a file in a
+ * shard cost about 120 us on this host's ext4, most of it finding a free inode, all of it on the
+ * path of the write that needed the file; a link of a made one costs a few (BENCHMARKS.md, "Small
+ * files"). The thread, started by the first take, keeps {@value #LOW} to {@value #HIGH} open.
  *
- * <p>A spare is renamed with {@code RENAME_NOREPLACE}, so an existing tier file is never replaced;
- * a take finds none when the pool is empty, the target exists or the filesystem cannot rename
- * that way (then never again), and the caller creates the file in place as before. Spares are
- * empty, and the recovery sweep reads the shard directories only: spares a crash left are simply
- * used by the next mount.
+ * <p>A link never replaces a name: a take whose target exists gives the file back and finds none.
+ * Nothing of a spare is on disk until it is linked (a crash leaves none behind, the filesystem
+ * frees unnamed files itself), and a filesystem without unnamed files (vfat) makes them in place.
  */
 final class SpareFiles implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SpareFiles.class.getName());
     private static final LibC C = LibC.INSTANCE;
-    static final int LOW = 64, HIGH = 256;
+    static final int LOW = 32, HIGH = 128;
 
-    private final Path dir;
+    private final String dir;
     private final String tierName;
-    /** Paths of the spares ready to take. Guarded by this. */
-    private final ArrayDeque<String> ready = new ArrayDeque<>();
-    /** The number in the next spare's name. Guarded by this. */
-    private long nextNumber;
+    /** Descriptors of the spares ready to take. Guarded by this. */
+    private final ArrayDeque<Integer> ready = new ArrayDeque<>();
     private Thread filler;
     private boolean wanted;
     private boolean closed;
     private volatile boolean unusable;
+    private volatile boolean byDescriptor = true;
 
-    /** Takes the spares a previous mount left, if any; makes nothing until the first take. */
-    SpareFiles(Path tierRoot, String tierName) {
-        this.dir = tierRoot.resolve(".spare");
+    SpareFiles(String dir, String tierName) {
+        this.dir = dir;
         this.tierName = tierName;
-        adoptLeftovers();
     }
 
     /**
-     * Renames a spare to {@code target}; false if there was none to take or it could not go there
-     * (the caller then makes the file itself).
+     * Links a spare at {@code target}, a path that did not exist: its descriptor, open read-write,
+     * or -1 if there was none to take or it could not go there (the caller then makes the file).
      */
-    boolean takeInto(String target) {
-        String spare;
+    int takeInto(String target) {
+        Integer spare;
         synchronized (this) {
             if (unusable || closed) {
-                return false;
+                return -1;
             }
             spare = ready.pollFirst();
             if (ready.size() < LOW && !wanted) {
@@ -69,21 +60,57 @@ final class SpareFiles implements AutoCloseable {
             }
         }
         if (spare == null) {
-            return false;
+            return -1;
         }
-        if (C.renameat2(LibC.AT_FDCWD, spare, LibC.AT_FDCWD, target, LibC.RENAME_NOREPLACE) == 0) {
-            return true;
+        if (link(spare, target) == 0) {
+            return spare;
         }
         int errno = LibC.errno();
         if (errno == Errno.EEXIST) {
-            synchronized (this) {
-                ready.addFirst(spare);
+            giveBack(spare);
+        } else if (errno == Errno.EXDEV) {
+            C.close(spare); // made before the tier's filesystem was replaced: so were the others
+            discard();
+        } else {
+            C.close(spare);
+            if (errno != Errno.ENOSPC && errno != Errno.EROFS && errno != Errno.EIO && errno != Errno.ENOENT) {
+                unusable = true;
+                LOG.info("the " + tierName + " tier cannot link unnamed files (errno " + errno
+                    + "): its new files are made in place");
             }
-        } else if (errno == Errno.EINVAL || errno == Errno.ENOSYS) {
-            unusable = true;
-            LOG.info("the " + tierName + " tier's filesystem cannot rename without replacing: its new files are made in place");
         }
-        return false;
+        return -1;
+    }
+
+    /**
+     * Links by descriptor where the daemon may (root: CAP_DAC_READ_SEARCH), else through /proc,
+     * which costs a path walk more.
+     */
+    private int link(int fd, String target) {
+        if (byDescriptor) {
+            if (C.linkat(fd, "", LibC.AT_FDCWD, target, LibC.AT_EMPTY_PATH) == 0) {
+                return 0;
+            }
+            if (LibC.errno() != Errno.ENOENT) {
+                return -1;
+            }
+        }
+        // ENOENT: not allowed to link by descriptor, or the target's directory is gone
+        int r = C.linkat(LibC.AT_FDCWD, "/proc/self/fd/" + fd, LibC.AT_FDCWD, target, LibC.AT_SYMLINK_FOLLOW);
+        if (r == 0) {
+            byDescriptor = false;
+        }
+        return r;
+    }
+
+    private void giveBack(int spare) {
+        synchronized (this) {
+            if (!closed) {
+                ready.addFirst(spare);
+                return;
+            }
+        }
+        C.close(spare);
     }
 
     /** Spares ready now (for tests). */
@@ -92,17 +119,7 @@ final class SpareFiles implements AutoCloseable {
     }
 
     private void fill() {
-        try {
-            if (!Files.isDirectory(dir)) {
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
-        } catch (IOException e) {
-            LOG.log(Level.FINE, "no spare files for the " + tierName + " tier: " + e);
-            unusable = true;
-            return;
-        }
         while (true) {
-            String path;
             synchronized (this) {
                 while (!wanted && !closed) {
                     try {
@@ -118,53 +135,36 @@ final class SpareFiles implements AutoCloseable {
                     wanted = false;
                     continue;
                 }
-                path = dir.resolve("s" + nextNumber++).toString();
             }
-            int fd = C.open(path, LibC.O_RDWR | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC, 0600);
+            int fd = C.open(dir, LibC.O_TMPFILE | LibC.O_RDWR | LibC.O_CLOEXEC, 0600);
             if (fd < 0) {
                 int errno = LibC.errno();
-                if (errno != Errno.EEXIST) {
-                    // full, read-only or gone: new files are made in place (which reports why) until
-                    // the next take that finds the pool low tries again
-                    LOG.log(Level.FINE, "no spare file in " + dir + ": errno " + errno);
-                    synchronized (this) {
-                        wanted = false;
-                    }
+                if (errno == Errno.EOPNOTSUPP || errno == Errno.EISDIR || errno == Errno.EINVAL) {
+                    unusable = true;
+                    LOG.info("the " + tierName + " tier's filesystem has no unnamed files: its new files are made in place");
+                    return;
+                }
+                // full, read-only or gone: new files are made in place (which reports why) until a
+                // take that finds the pool low tries again
+                LOG.log(Level.FINE, "no spare file in " + dir + ": errno " + errno);
+                synchronized (this) {
+                    wanted = false;
                 }
                 continue;
             }
+            giveBack(fd);
+        }
+    }
+
+    /**
+     * Closes the spares made so far (the tier's directory is gone or read-only: they must not keep
+     * its filesystem busy); the next take that finds the pool low makes new ones.
+     */
+    synchronized void discard() {
+        for (Integer fd : ready) {
             C.close(fd);
-            synchronized (this) {
-                ready.addLast(path);
-            }
         }
-    }
-
-    private void adoptLeftovers() {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        long highest = -1;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "s*")) {
-            for (Path f : files) {
-                long n = numberOf(f.getFileName().toString());
-                if (n >= 0 && Files.size(f) == 0) {
-                    highest = Math.max(highest, n);
-                    ready.addLast(f.toString());
-                }
-            }
-        } catch (IOException e) {
-            LOG.log(Level.FINE, "the " + tierName + " tier's spare files are not readable: " + e);
-        }
-        nextNumber = highest + 1;
-    }
-
-    private static long numberOf(String name) {
-        try {
-            return Long.parseLong(name.substring(1));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        ready.clear();
     }
 
     @Override
@@ -182,5 +182,6 @@ final class SpareFiles implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        discard();
     }
 }

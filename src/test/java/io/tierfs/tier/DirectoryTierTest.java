@@ -55,45 +55,33 @@ class DirectoryTierTest extends TierContractTest {
     }
 
     @Test
-    void newTierFilesAreSpareFilesRenamedIntoPlaceWhichAMountMakesAheadAndTheNextOneUses() throws Exception {
+    void newTierFilesAreSpareUnnamedFilesLinkedIntoPlaceAndNeverReplaceOne() throws Exception {
         write(open(tier, 1), 0, 0, NativeBuffer.pattern(1, 10)); // made in place: its take starts the pool
-        Path spares = tierDir().resolve(".spare");
+        SpareFiles spares = dirTier().spares();
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (count(spares) < SpareFiles.HIGH && System.nanoTime() < deadline) {
+        while (spares.ready() < SpareFiles.HIGH && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertEquals(SpareFiles.HIGH, count(spares), "the pool fills up to its high mark");
+        assertEquals(SpareFiles.HIGH, spares.ready(), "the pool fills up to its high mark");
+        try (var entries = Files.list(tierDir())) {
+            assertEquals(256, entries.count(), "spares have no name: the tier directory holds its shards only");
+        }
 
         TierFile f = open(tier, 2);
         write(f, 1, 5, NativeBuffer.pattern(2, 100));
-        assertEquals(SpareFiles.HIGH - 1, count(spares), "the new tier file was a spare");
+        assertEquals(SpareFiles.HIGH - 1, spares.ready(), "the new tier file was a spare");
         assertArrayEquals(NativeBuffer.pattern(2, 100), read(f, 1, 5, 100));
         assertTrue(PosixFilePermissions.fromString("rw-------").containsAll(
             Files.getPosixFilePermissions(dirTier().pathOf(2))));
         long[] stored = tier.storedInodes();
         java.util.Arrays.sort(stored);
-        assertArrayEquals(new long[] {1, 2}, stored, "spares are not tier files");
+        assertArrayEquals(new long[] {1, 2}, stored);
 
         Path existing = dirTier().pathOf(3);
         Files.write(existing, NativeBuffer.pattern(3, 10));
-        assertFalse(dirTier().takeSpare(existing.toString()), "a tier file is never replaced");
+        assertEquals(-1, dirTier().takeSpare(existing.toString()), "a tier file is never replaced");
         assertArrayEquals(NativeBuffer.pattern(3, 10), Files.readAllBytes(existing));
-        assertEquals(SpareFiles.HIGH - 1, count(spares));
-
-        closeAllFiles();
-        close(tier);
-        Tier again = track(newTier(tierDir(), BS, 0));
-        write(open(again, 4), 0, 0, NativeBuffer.pattern(4, 10));
-        assertEquals(SpareFiles.HIGH - 2, count(spares), "the next mount takes the spares left");
-    }
-
-    private static long count(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (var files = Files.list(dir)) {
-            return files.count();
-        }
+        assertEquals(SpareFiles.HIGH - 1, spares.ready(), "the spare is kept");
     }
 
     @Test
