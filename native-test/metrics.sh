@@ -208,4 +208,12 @@ for _ in $(seq 20); do [[ "$(alert_state ssd-check)" == ok ]] && break; sleep 0.
 [[ "$(alert_state ssd-check)" == ok ]] && grep -q 'ended by reload' <<< "$("$TIERFS" alerts "$mnt")" \
   && pass "SIGHUP reloads too; a firing alert it changes is ended by the reload" || fail "SIGHUP" "$(alert_state ssd-check)"
 tierfs_unmount "$mnt"
+
+# a daemon that inherited SIGHUP ignored (started under nohup, as scripts do) still takes reloads
+mkdir -p "$work/nohup-mnt"
+MOUNTS_MADE+=("$work/nohup-mnt")
+nohup "$TIERFS" mount --data "$work/nohup-data" --metrics off --config "$conf" "$work/nohup-mnt" >/dev/null 2>&1
+out="$("$TIERFS" reload "$work/nohup-mnt" 2>&1)"
+[[ "$out" == reloaded:* ]] && pass "a daemon started under nohup answers reloads ($out)" || fail "reload under nohup" "$out"
+tierfs_unmount "$work/nohup-mnt"
 summary

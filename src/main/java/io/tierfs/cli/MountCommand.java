@@ -7,6 +7,7 @@ import io.tierfs.daemon.Mounts;
 import io.tierfs.daemon.Preflight;
 import io.tierfs.daemon.VolumeException;
 import io.tierfs.metrics.MetricsEndpoint;
+import io.tierfs.nativeio.LibC;
 import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -184,7 +185,10 @@ public final class MountCommand implements Callable<Integer> {
                 // left to the JVM's shutdown hook, which stops the daemon as well
             }
         }
-        // SIGHUP, as daemons take it (and `tierfs reload` sends it): read the config file's alert rules again
+        // SIGHUP, as daemons take it (and `tierfs reload` sends it): read the config file's alert
+        // rules again. Also when the daemon inherited it ignored (started under nohup): the JVM
+        // would keep it so, and every reload would go unanswered.
+        LibC.INSTANCE.signal(LibC.SIGHUP, LibC.SIG_DFL);
         sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> daemon.reload());
     }
 

@@ -83,6 +83,12 @@ public interface LibC {
 
     int kill(int pid, int sig);
 
+    /** SIG_DFL, for {@link #signal}. */
+    long SIG_DFL = 0;
+
+    /** Sets a signal's disposition; the previous one, or -1. */
+    long signal(int sig, long handler);
+
     long sendto(int fd, @In byte[] buf, long len, int flags, @In byte[] addr, int addrlen);
 
     static int errno() {
