@@ -124,6 +124,7 @@ public final class DirectoryTier implements Tier {
         return spares.takeInto(path);
     }
 
+    /** Its spare files (for tests). */
     SpareFiles spares() {
         return spares;
     }
@@ -372,7 +373,7 @@ public final class DirectoryTier implements Tier {
 
     @Override
     public void close() {
-        // Each TierFile owns its descriptor; the tier itself holds none.
+        // Each TierFile owns its descriptor; the tier holds only its spares'.
         spares.close();
         if (zeros != 0) {
             Memory.free(zeros);
