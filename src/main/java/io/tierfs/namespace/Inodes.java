@@ -299,6 +299,9 @@ public final class Inodes {
             }
         }
         cache.remove(i.ino);
+        // out of the cache the object may still be in a caller's hands, while a new one loaded
+        // for the same file gets blocks: a table it opens must read them from the store
+        i.fresh = false;
         if (i.blocks != null) {
             i.withoutBlocks &= !i.blocks.allocatedBlocks();
             i.blocks.close();

@@ -457,8 +457,30 @@ class NamespaceTest {
 
         v.files.setattr(f, FileOps.SET_MTIME, 0, 0, 0, 0, 0, 9L);
         assertEquals(9L, v.stored(f.ino).mtimeNanos, "a file nobody has open commits its new times at once");
-        v.files.setattr(f, FileOps.SET_MODE, 0640, 0, 0, 0, 0, 0);
-        assertEquals(9L, v.stored(f.ino).mtimeNanos, "a chmod to its mode changes nothing but ctime");
+        long storedCtime = v.stored(f.ino).ctimeNanos;
+        v.files.setattr(f, FileOps.SET_MODE | FileOps.SET_UID, 0640, f.uid, 0, 0, 0, 0);
+        assertTrue(TestVolume.attrs(f).ctimeNanos > storedCtime, "a chmod and chown to what it has moves ctime");
+        assertEquals(storedCtime, v.stored(f.ino).ctimeNanos, "and nothing else: no commit for it");
+        v.files.setattr(f, FileOps.SET_MODE, 0600, 0, 0, 0, 0, 0);
+        assertEquals(FileMode.S_IFREG | 0600, v.stored(f.ino).mode, "a chmod that changes the mode is committed at once");
+    }
+
+    @Test
+    void anInodeOutOfTheCacheOpensItsTableFromTheStoreThoughItWasMadeByThisMount() throws IOException {
+        Inode first = v.mkfile(ROOT, "f");
+        long ino = first.ino;
+        v.inodes.forget(ino, 1); // evicted before any table was opened for it
+        Inode loaded = v.inodes.acquire(ino);
+        assertTrue(first != loaded, "loaded again as another object");
+        v.write(loaded, 0, n("written through the loaded inode"));
+        FileBlocks stale = v.inodes.blocksOf(first); // a caller that kept the first object
+        try (NativeBuffer b = NativeBuffer.garbage(8)) {
+            stale.read(0, b.address, 8);
+            assertArrayEquals(n("written "), b.bytes(), "its bytes come from the store, not an empty table");
+        } finally {
+            stale.close();
+        }
+        v.inodes.forget(ino, 1);
     }
 
     @Test
