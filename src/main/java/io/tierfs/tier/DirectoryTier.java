@@ -29,6 +29,9 @@ import java.util.logging.Logger;
 public final class DirectoryTier implements Tier {
     private static final Logger LOG = Logger.getLogger(DirectoryTier.class.getName());
     private static final int SHARDS = 256;
+    /** The shard directories' names, "00" to "ff", made once: a path is built for every tier file opened. */
+    private static final String[] SHARD_NAMES = java.util.stream.IntStream.range(0, SHARDS)
+        .mapToObj(i -> String.format("%02x", i)).toArray(String[]::new);
 
     private final String name;
     private final Path root;
@@ -83,13 +86,13 @@ public final class DirectoryTier implements Tier {
         throws IOException {
         this.name = name;
         this.root = root;
-        this.firstShard = root.resolve(shardName(0));
+        this.firstShard = root.resolve(SHARD_NAMES[0]);
         this.blockSize = blockSize;
         this.limitBytes = limitBytes;
         Durable.createDirectories(root);
         Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
         for (int i = 0; i < SHARDS; i++) {
-            Path shard = root.resolve(shardName(i));
+            Path shard = root.resolve(SHARD_NAMES[i]);
             if (!Files.isDirectory(shard)) {
                 Files.createDirectory(shard, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
@@ -111,13 +114,6 @@ public final class DirectoryTier implements Tier {
         return features.filesystem().startsWith("fuse") ? a.get("dev") : a.get("dev") + ":" + a.get("ino");
     }
 
-    private static String shardName(int i) {
-        return String.format("%02x", i);
-    }
-
-    /** Made once: a tier file's path is built for every file opened (formatting it was a tenth of a new file's write). */
-    private static final String[] SHARD_NAMES = java.util.stream.IntStream.range(0, SHARDS)
-        .mapToObj(DirectoryTier::shardName).toArray(String[]::new);
 
     /** Makes {@code path} a new, empty tier file from a spare one: its descriptor, or -1 if the caller must create it. */
     int takeSpare(String path) {
@@ -177,7 +173,7 @@ public final class DirectoryTier implements Tier {
         }
         for (int i = shards.nextSetBit(0); i >= 0; i = shards.nextSetBit(i + 1)) {
             try {
-                Durable.syncDirectory(root.resolve(shardName(i)));
+                Durable.syncDirectory(root.resolve(SHARD_NAMES[i]));
             } catch (IOException e) {
                 shards.clear(0, i); // those are durable; this one and the rest are not
                 synchronized (unsyncedDeletes) {
@@ -193,7 +189,7 @@ public final class DirectoryTier implements Tier {
         long[] inodes = new long[64];
         int n = 0;
         for (int i = 0; i < SHARDS; i++) {
-            try (DirectoryStream<Path> files = Files.newDirectoryStream(root.resolve(shardName(i)))) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(root.resolve(SHARD_NAMES[i]))) {
                 for (Path f : files) {
                     if (n == inodes.length) {
                         inodes = Arrays.copyOf(inodes, n * 2);
