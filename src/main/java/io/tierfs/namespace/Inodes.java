@@ -31,6 +31,7 @@ public final class Inodes {
     private final BlockStore blocks;
     private final Reclaimer reclaimer;
     private final ConcurrentHashMap<Long, Inode> cache = new ConcurrentHashMap<>();
+    private final DirectoryNames names = new DirectoryNames();
     /**
      * Inodes dropped from memory while some of their writes were not yet durable. A later fsync
      * must still make those durable, though it comes through a fresh block table.
@@ -46,6 +47,15 @@ public final class Inodes {
     /** Set by shutdown: inodes released from then on are left to recovery. Guarded by this. */
     private boolean closing;
     private final AtomicLong nextIno;
+    /**
+     * Inode numbers below this are covered by the stored {@code next-inode} record, which is
+     * written once per {@link #INO_RESERVATION} new inodes rather than with each. Guarded by this.
+     */
+    private long reservedIno;
+    /** The reservation put in the batch of a create not yet committed, or 0. Guarded by this. */
+    private long pendingReservation;
+    /** Numbers reserved at a time: a restart skips at most this many, of 2^63. */
+    static final long INO_RESERVATION = 1024;
 
     public Inodes(MetadataStore meta, BlockStore blocks) {
         this.meta = meta;
@@ -53,10 +63,16 @@ public final class Inodes {
         this.reclaimer = new Reclaimer(meta, blocks);
         byte[] next = meta.get(Keys.NEXT_INODE);
         this.nextIno = new AtomicLong(next == null ? ROOT + 1 : ByteBuffer.wrap(next).getLong());
+        this.reservedIno = nextIno.get();
     }
 
     public MetadataStore meta() {
         return meta;
+    }
+
+    /** The names of the directories made by this mount that the kernel holds. */
+    DirectoryNames names() {
+        return names;
     }
 
     /** Creates the root directory of a new volume. */
@@ -70,8 +86,7 @@ public final class Inodes {
         root.parent = ROOT;
         root.atimeNanos = root.mtimeNanos = root.ctimeNanos = now;
         try (MetadataStore.Batch b = meta.newBatch()) {
-            put(b, root);
-            putNextIno(b);
+            put(b, root); // no next-inode record: until one is stored, numbers start after the root
             meta.commit(b, true);
         }
     }
@@ -115,6 +130,7 @@ public final class Inodes {
     synchronized void created(Inode i) {
         i.lookups = 1;
         cache.put(i.ino, i);
+        reservationCommitted();
     }
 
     void put(MetadataStore.Batch batch, Inode i) {
@@ -125,8 +141,25 @@ public final class Inodes {
         }
     }
 
-    void putNextIno(MetadataStore.Batch batch) {
-        batch.put(Keys.NEXT_INODE, ByteBuffer.allocate(8).putLong(nextIno.get()).array());
+    /**
+     * Adds to the batch that commits a new inode the numbers it may use, when the numbers reserved
+     * are used up: the stored record stays above every number handed out, so a crash never hands
+     * one out twice. Call {@link #reservationCommitted} once the batch is committed.
+     */
+    synchronized void putNextIno(MetadataStore.Batch batch) {
+        long next = nextIno.get();
+        if (next > reservedIno) {
+            pendingReservation = next - 1 + INO_RESERVATION;
+            batch.put(Keys.NEXT_INODE, ByteBuffer.allocate(8).putLong(pendingReservation).array());
+        }
+    }
+
+    /** The batch {@link #putNextIno} added to is committed (a failed one leaves the next create to reserve again). */
+    private synchronized void reservationCommitted() {
+        if (pendingReservation != 0) {
+            reservedIno = pendingReservation;
+            pendingReservation = 0;
+        }
     }
 
     /** Commits the inode's record if the data path changed it. */
@@ -299,6 +332,9 @@ public final class Inodes {
             }
         }
         cache.remove(i.ino);
+        if (FileMode.isDirectory(i.mode())) {
+            names.forget(i.ino); // the kernel forgot it: its names are not asked for soon
+        }
         // out of the cache the object may still be in a caller's hands, while a new one loaded
         // for the same file gets blocks: a table it opens must read them from the store
         i.fresh = false;

@@ -20,12 +20,14 @@ public final class Namespace {
     private final Inodes inodes;
     private final Xattrs xattrs;
     private final MetadataStore meta;
+    private final DirectoryNames names;
     private final ReentrantReadWriteLock tree = new ReentrantReadWriteLock();
 
     public Namespace(Inodes inodes, Xattrs xattrs) {
         this.inodes = inodes;
         this.xattrs = xattrs;
         this.meta = inodes.meta();
+        this.names = inodes.names();
     }
 
     public Inode lookup(long parent, byte[] name) {
@@ -94,6 +96,10 @@ public final class Namespace {
                 meta.commit(b, false);
             }
             inodes.created(child);
+            names.added(parent, name, child.ino);
+            if (isDir) {
+                names.born(child.ino);
+            }
             xattrs.inherited(child, inherited);
             return child;
         } finally {
@@ -128,6 +134,7 @@ public final class Namespace {
                 inodes.put(b, dir);
                 meta.commit(b, false);
             }
+            names.added(newParent, newName, target.ino);
             return inodes.acquire(target.ino);
         } finally {
             tree.writeLock().unlock();
@@ -163,6 +170,10 @@ public final class Namespace {
                 touch(dir, now);
                 inodes.put(b, dir);
                 meta.commit(b, false);
+            }
+            names.removed(parent, name);
+            if (isDir) {
+                names.forget(childIno);
             }
             synchronized (child) {
                 commitPoint = child.fsynced;
@@ -227,6 +238,11 @@ public final class Namespace {
                     src.ctimeNanos = now;
                     if (srcIsDir) {
                         src.parent = newParent;
+                    } else {
+                        // a file's new ctime is kept like the times a write changes (committed at
+                        // its release, fsync or eviction): POSIX lets a rename leave it as it was,
+                        // and a record fewer is a fifth of the commit
+                        src.attributesDirty = true;
                     }
                 }
                 if (srcIsDir && fromDir != toDir) {
@@ -239,12 +255,19 @@ public final class Namespace {
                 }
                 touch(fromDir, now);
                 touch(toDir, now);
-                inodes.put(b, src);
+                if (srcIsDir) {
+                    inodes.put(b, src);
+                }
                 inodes.put(b, fromDir);
                 if (toDir != fromDir) {
                     inodes.put(b, toDir);
                 }
                 meta.commit(b, false);
+            }
+            names.removed(parent, name);
+            names.added(newParent, newName, srcIno);
+            if (dst != null && FileMode.isDirectory(dst.mode())) {
+                names.forget(dstIno);
             }
             if (dst != null) {
                 inodes.unlinked(dst); // a replaced file is never retired (dropLink): no tier files to remove here
@@ -312,6 +335,10 @@ public final class Namespace {
     }
 
     private boolean isEmpty(long dirIno) {
+        Boolean known = names.isEmpty(dirIno);
+        if (known != null) {
+            return known;
+        }
         return !meta.any(Keys.first(Keys.DIRENT, dirIno), Keys.after(Keys.DIRENT, dirIno));
     }
 
@@ -352,6 +379,10 @@ public final class Namespace {
     }
 
     private long childOf(long parent, byte[] name) {
+        long known = names.find(parent, name);
+        if (known != DirectoryNames.UNKNOWN) {
+            return known;
+        }
         byte[] v = meta.get(Keys.dirent(parent, name));
         return v == null ? 0 : ByteBuffer.wrap(v).getLong();
     }

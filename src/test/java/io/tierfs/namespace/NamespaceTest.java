@@ -20,12 +20,14 @@ import io.tierfs.nativeio.NativeIOException;
 import io.tierfs.testutil.NativeBuffer;
 import io.tierfs.testutil.FaultyTier;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -230,7 +232,99 @@ class NamespaceTest {
         assertEquals(2, d.nlink(), "a hard link is no subdirectory");
     }
 
+    @Test
+    void theNamesOfDirectoriesMadeByThisMountAreHeldAndAgreeWithTheStoreThroughEveryChange() {
+        Inode a = v.mkdir(ROOT, "a");
+        Inode b = v.mkdir(ROOT, "b");
+        long[] dirs = {ROOT, a.ino, b.ino};
+        String[] pool = {"f0", "f1", "f2", "f3", "f4", "f5"};
+        DirectoryNames held = v.inodes.names();
+        Random rnd = new Random(25);
+        int changes = 0;
+        for (int step = 0; step < 3000; step++) {
+            long d1 = dirs[rnd.nextInt(dirs.length)];
+            long d2 = dirs[rnd.nextInt(dirs.length)];
+            String n1 = pool[rnd.nextInt(pool.length)];
+            String n2 = pool[rnd.nextInt(pool.length)];
+            try {
+                switch (rnd.nextInt(6)) {
+                    case 0 -> v.mkfile(d1, n1);
+                    case 1 -> v.mkdir(d1, n1);
+                    case 2 -> v.ns.rename(d1, n(n1), d2, n(n2));
+                    case 3 -> v.ns.unlink(d1, n(n1), false);
+                    case 4 -> v.ns.unlink(d1, n(n1), true);
+                    default -> v.ns.link(lookupIno(d1, n1), d2, n(n2));
+                }
+                changes++;
+            } catch (FsException refused) {
+                // EEXIST, ENOENT, EISDIR, ENOTEMPTY...: decided from the names held, checked below
+            }
+            for (long d : dirs) {
+                for (String name : pool) {
+                    long inStore = storedChild(d, name);
+                    long answered = held.find(d, n(name));
+                    if (d == ROOT) {
+                        assertEquals(DirectoryNames.UNKNOWN, answered, "the root was made before this Namespace");
+                    } else {
+                        assertEquals(inStore, answered, "step " + step + ": " + d + "/" + name);
+                    }
+                    assertEquals(inStore, inStore == 0 ? 0 : lookupIno(d, name), "lookup agrees with the store");
+                }
+            }
+        }
+        assertTrue(changes > 1000, "most steps changed something: " + changes);
+
+        v.inodes.forget(b.ino, 1); // the kernel forgets b: its names leave memory, the store answers
+        assertEquals(DirectoryNames.UNKNOWN, held.find(b.ino, n("f0")));
+        for (String name : pool) {
+            long inStore = storedChild(b.ino, name);
+            assertEquals(inStore, inStore == 0 ? 0 : lookupIno(b.ino, name));
+        }
+    }
+
+    private long storedChild(long dirIno, String name) {
+        byte[] v = this.v.meta.get(Keys.dirent(dirIno, n(name)));
+        return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+    }
+
     // ---------------------------------------------------------------- rename
+
+    @Test
+    void aRenamedFilesNewCtimeIsCommittedWhenItLeavesMemoryItsNameAtOnce() throws Exception {
+        Inode f = v.mkfile(ROOT, "a");
+        long before = v.stored(f.ino).ctimeNanos;
+        Thread.sleep(2);
+        v.ns.rename(ROOT, n("a"), ROOT, n("b"));
+        assertTrue(v.hasKey(Keys.dirent(ROOT, n("b"))), "the name is committed with the rename");
+        assertTrue(TestVolume.attrs(f).ctimeNanos > before, "stat shows the rename's ctime");
+        assertEquals(before, v.stored(f.ino).ctimeNanos, "not committed with the rename: POSIX allows a crash to lose it");
+        v.inodes.forget(f.ino, 1);
+        assertEquals(TestVolume.attrs(f).ctimeNanos, v.stored(f.ino).ctimeNanos, "committed when the inode leaves memory");
+    }
+
+    @Test
+    void inodeNumbersAreReservedAThousandAtATimeAndNeverHandedOutAgainAfterARestart() throws IOException {
+        long first = v.mkfile(ROOT, "first").ino;
+        long stored = storedNextIno();
+        assertEquals(first + Inodes.INO_RESERVATION, stored, "the first create reserves the numbers after it");
+        long last = first;
+        for (int k = 1; k < Inodes.INO_RESERVATION; k++) {
+            last = v.mkfile(ROOT, "f" + k).ino;
+        }
+        assertEquals(stored - 1, last);
+        assertEquals(stored, storedNextIno(), "no record while reserved numbers last");
+        long over = v.mkfile(ROOT, "over").ino;
+        assertEquals(stored, over, "numbers stay dense while the volume is mounted");
+        assertEquals(over + Inodes.INO_RESERVATION, storedNextIno(), "the create past the reservation reserves more");
+        v.close();
+        v = TestVolume.open(dir, tiers);
+        long afterRestart = v.mkfile(ROOT, "new").ino;
+        assertTrue(afterRestart > over, "a restart skips what was reserved, never reuses a number: " + afterRestart);
+    }
+
+    private long storedNextIno() {
+        return ByteBuffer.wrap(v.meta.get(Keys.NEXT_INODE)).getLong();
+    }
 
     @Test
     void renameFileOverFile() throws Exception {
@@ -1022,9 +1116,10 @@ class NamespaceTest {
         assertEquals(c.ino, names(c.ino).get("."));
         assertEquals(a.ino, names(c.ino).get(".."));
 
-        // Inode numbers are never reused.
+        // Inode numbers are never reused (the rest of the reserved ones are skipped).
         Inode fresh = v.mkfile(ROOT, "fresh");
-        assertEquals(lastIno + 1, fresh.ino);
+        assertEquals(ROOT + 1 + Inodes.INO_RESERVATION, fresh.ino);
+        assertTrue(fresh.ino > lastIno);
         // And the reopened volume takes changes as before.
         v.ns.rename(a.ino, n("c"), ROOT, n("c"));
         assertEquals(ROOT, names(c.ino).get(".."));
