@@ -310,6 +310,7 @@ class NamespaceTest {
         long last = first;
         for (int k = 1; k < Inodes.INO_RESERVATION; k++) {
             last = v.mkfile(ROOT, "f" + k).ino;
+            assertTrue(storedNextIno() > last, "the stored record lies above every number handed out");
         }
         assertEquals(stored - 1, last);
         assertEquals(stored, storedNextIno(), "no record while reserved numbers last");

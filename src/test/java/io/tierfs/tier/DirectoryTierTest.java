@@ -58,11 +58,7 @@ class DirectoryTierTest extends TierContractTest {
     void newTierFilesAreSpareUnnamedFilesLinkedIntoPlaceAndNeverReplaceOne() throws Exception {
         write(open(tier, 1), 0, 0, NativeBuffer.pattern(1, 10)); // made in place: its take starts the pool
         SpareFiles spares = dirTier().spares();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (spares.ready() < SpareFiles.HIGH && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertEquals(SpareFiles.HIGH, spares.ready(), "the pool fills up to its high mark");
+        awaitSpares(spares, SpareFiles.HIGH);
         try (var entries = Files.list(tierDir())) {
             assertEquals(256, entries.count(), "spares have no name: the tier directory holds its shards only");
         }
@@ -82,6 +78,57 @@ class DirectoryTierTest extends TierContractTest {
         assertEquals(-1, dirTier().takeSpare(existing.toString()), "a tier file is never replaced");
         assertArrayEquals(NativeBuffer.pattern(3, 10), Files.readAllBytes(existing));
         assertEquals(SpareFiles.HIGH - 1, spares.ready(), "the spare is kept");
+    }
+
+    @Test
+    void aTierThatTurnsUnavailableClosesItsSparesAndMakesNewOnesOnceBack() throws Exception {
+        write(open(tier, 1), 0, 0, NativeBuffer.pattern(1, 10)); // starts the pool
+        SpareFiles spares = dirTier().spares();
+        awaitSpares(spares, SpareFiles.HIGH);
+        assertEquals(SpareFiles.HIGH, unnamedFilesOpenIn(tierDir()));
+        Path shard = tierDir().resolve("00");
+        Path away = tierDir().resolve("00.away");
+        Files.move(shard, away);
+        try {
+            tier.checkHealth();
+            assertEquals(0, spares.ready(), "an unavailable tier keeps no spare");
+            assertEquals(0, unnamedFilesOpenIn(tierDir()), "their descriptors are closed: nothing keeps its filesystem busy");
+        } finally {
+            Files.move(away, shard);
+        }
+        tier.checkHealth();
+        write(open(tier, 2), 0, 0, NativeBuffer.pattern(2, 10)); // made in place; its take refills the pool
+        awaitSpares(spares, SpareFiles.HIGH);
+        TierFile f = open(tier, 3);
+        write(f, 0, 0, NativeBuffer.pattern(3, 10));
+        assertEquals(SpareFiles.HIGH - 1, spares.ready(), "new tier files are spares again");
+        assertArrayEquals(NativeBuffer.pattern(3, 10), read(f, 0, 0, 10));
+    }
+
+    private static void awaitSpares(SpareFiles spares, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (spares.ready() < n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(n, spares.ready(), "the pool fills up to its high mark");
+    }
+
+    /** Descriptors of this process on unnamed files made in {@code dir} (shown as "dir/#INO (deleted)"). */
+    private static long unnamedFilesOpenIn(Path dir) throws IOException {
+        long n = 0;
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith(dir + "/#") && target.endsWith(" (deleted)")) {
+                        n++;
+                    }
+                } catch (IOException gone) {
+                    // the directory stream's own descriptor, closed meanwhile
+                }
+            }
+        }
+        return n;
     }
 
     @Test
