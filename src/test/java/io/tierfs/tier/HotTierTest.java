@@ -47,6 +47,73 @@ class HotTierTest extends TierContractTest {
         }
     }
 
+    /**
+     * Reads and writes find a copy's bytes without a query of the map, while blocks come and go
+     * and the map gives a removed block's memory to the next one: a copy in progress must end
+     * before its memory is reused, and none may begin after. Block i only ever holds the byte i,
+     * so a write that landed in a reused slot shows as another byte in another block.
+     */
+    @Test
+    void copiesNeverReachAnotherBlocksMemoryWhileBlocksComeAndGo() throws Exception {
+        HotTier h = (HotTier) track(newTier(tempDir.resolve("churn"), BS, 4L * BS));
+        int blocks = 12;
+        NativeBuffer[] filled = new NativeBuffer[blocks];
+        for (int i = 0; i < blocks; i++) {
+            byte[] b = new byte[BS];
+            java.util.Arrays.fill(b, (byte) (i + 1));
+            filled[i] = NativeBuffer.of(b);
+        }
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong copies = new java.util.concurrent.atomic.AtomicLong();
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        threads.add(new Thread(() -> {
+            java.util.Random r = new java.util.Random(1);
+            while (!stop.get()) {
+                int i = r.nextInt(blocks);
+                if (!h.remove(1, i)) {
+                    h.put(1, i, filled[i].address);
+                }
+            }
+        }));
+        for (int w = 0; w < 2; w++) {
+            int seed = w;
+            threads.add(new Thread(() -> {
+                java.util.Random r = new java.util.Random(10 + seed);
+                while (!stop.get()) {
+                    int i = r.nextInt(blocks);
+                    int offset = r.nextInt(BS);
+                    if (h.update(1, i, offset, filled[i].address, 1 + r.nextInt(BS - offset))) {
+                        copies.incrementAndGet();
+                    }
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        try (NativeBuffer out = new NativeBuffer(BS)) {
+            java.util.Random r = new java.util.Random(2);
+            long end = System.nanoTime() + 1_000_000_000L;
+            long reads = 0;
+            while (System.nanoTime() < end || reads < 1000 || copies.get() < 1000) {
+                int i = r.nextInt(blocks);
+                if (h.read(1, i, 0, out.address, BS)) {
+                    reads++;
+                    byte[] got = out.bytes();
+                    for (int at = 0; at < BS; at++) {
+                        assertEquals((byte) (i + 1), got[at], "byte " + at + " of block " + i + " after " + reads + " reads");
+                    }
+                }
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join();
+            }
+            for (NativeBuffer b : filled) {
+                b.close();
+            }
+        }
+    }
+
     @Test
     void itHoldsNoMoreBlocksThanItsCapacity() throws IOException {
         Tier small = track(newTier(tempDir.resolve("small"), BS, 4L * BS));
