@@ -104,10 +104,21 @@ final class DirectoryTierFile implements TierFile {
         writeAt(fd(true), index * blockSize + offset, address, length);
     }
 
+    /**
+     * The most one pwrite writes, ending at a multiple of it. The page cache makes a file's folios
+     * as large as the write that made them (ext4 has large folios since Linux 6.16), and every
+     * later write into a folio walks all its buffer heads: a 4 KiB O_DIRECT write into a block
+     * laid out by 1 MiB writes cost the daemon 10.7-13.3 us against 4.6-6.0 us with 32 KiB pieces
+     * (70/30 mix: 21-27 against 6.3-7.3 us; 128 KiB pieces, the C passthrough's largest write,
+     * 7.3-9.7 us), while 1 MiB sequential writes moved no more than their spread.
+     */
+    private static final long PIECE = 32 << 10;
+
     private void writeAt(int f, long pos, long address, long length) throws IOException {
         long done = 0;
         while (done < length) {
-            long n = C.pwrite(f, address + done, length - done, pos + done);
+            long at = pos + done;
+            long n = C.pwrite(f, address + done, Math.min(length - done, PIECE - (at & (PIECE - 1))), at);
             if (n < 0) {
                 int errno = LibC.errno();
                 if (errno == Errno.EINTR) {
