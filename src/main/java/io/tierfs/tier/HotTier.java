@@ -29,8 +29,8 @@ import net.openhft.chronicle.map.MapEntry;
 /**
  * The hot tier: whole blocks in a Chronicle Map persisted to a memory-mapped file
  * ({@code DIR/hot.map}), keyed by (inode, block index). Bytes move between the map's mapping and
- * FUSE's native buffers in one copy, with no allocation per call (each thread reuses its own key
- * and value wrappers). Chronicle Map has no eviction and no bound in bytes of its own: the tier
+ * FUSE's native buffers in one copy, with no allocation per call (a new copy's query reuses its
+ * thread's key and value wrappers). Chronicle Map has no eviction and no bound in bytes of its own: the tier
  * counts its blocks and refuses a new one past its capacity, and what leaves it is decided by
  * the placement policy. It keeps no durability promise either: the block layer uses it as a
  * copy of blocks whose own tier is ssd or hdd (see ARCHITECTURE.md, "The hot tier").
