@@ -40,6 +40,35 @@ class DirectoryTierTest extends TierContractTest {
         assertEquals("test", tier.name());
     }
 
+    /**
+     * A write reaches its tier file in pieces of at most 32 KiB, each ending at a multiple of it:
+     * the page cache makes folios as large as the write, and later small writes into large ones
+     * cost (see DirectoryTierFile). Counted with this thread's write calls.
+     */
+    @Test
+    void aLargeWriteReachesItsTierFileIn32KiBPiecesEndingOnTheirBoundaries() throws IOException {
+        TierFile f = open(tier, 7);
+        byte[] first = NativeBuffer.pattern(3, BS);
+        write(f, 1, 0, first);
+        byte[] data = NativeBuffer.pattern(4, 100 << 10); // from 20 KiB into block 1: 84..184 KiB of the file
+        long before = threadWriteCalls();
+        try (NativeBuffer b = NativeBuffer.of(data)) {
+            f.write(1, 20 << 10, b.address, data.length);
+        }
+        assertEquals(4, threadWriteCalls() - before, "84..96, 96..128, 128..160, 160..184 KiB");
+        assertArrayEquals(java.util.Arrays.copyOf(first, 20 << 10), read(f, 1, 0, 20 << 10));
+        assertArrayEquals(data, read(f, 1, 20 << 10, data.length));
+    }
+
+    private static long threadWriteCalls() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/thread-self/io"))) {
+            if (line.startsWith("syscw:")) {
+                return Long.parseLong(line.substring(6).trim());
+            }
+        }
+        throw new IllegalStateException("no syscw in /proc/thread-self/io");
+    }
+
     @Test
     void tierFilesAreCreatedOwnerReadWriteOnly() throws IOException {
         TierFile f = open(tier, 0x1234);
