@@ -73,6 +73,7 @@ run_suite "small files" native-test/smallfiles.sh
 run_suite "lossyfs self-test" native-test/lossyfs/selftest.sh
 run_suite "power loss" native-test/powerloss.sh
 run_suite "sqlite crash" native-test/sqlite-crash.sh
+run_suite "benchmarks build" native-test/benchmarks-build.sh
 
 # What this run left behind (a suite that failed to clean up): mounts under its folder, deepest
 # first, and processes started with its folder in their command line; both reported and removed.

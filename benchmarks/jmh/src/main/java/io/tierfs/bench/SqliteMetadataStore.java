@@ -18,9 +18,11 @@ import java.util.List;
  * (synchronous=FULL for that commit).
  */
 public final class SqliteMetadataStore implements MetadataStore {
+    private final Path dir;
     private final Connection db;
 
     public SqliteMetadataStore(Path dir) throws SQLException {
+        this.dir = dir;
         db = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("meta.sqlite"));
         try (Statement s = db.createStatement()) {
             s.execute("PRAGMA journal_mode=WAL");
@@ -28,6 +30,22 @@ public final class SqliteMetadataStore implements MetadataStore {
             s.execute("CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID");
         }
         db.setAutoCommit(false);
+    }
+
+    @Override
+    public Path location() {
+        return dir;
+    }
+
+    /** The database and its write-ahead log. */
+    @Override
+    public long diskBytes() {
+        long bytes = 0;
+        for (String name : new String[] {"meta.sqlite", "meta.sqlite-wal"}) {
+            java.io.File f = dir.resolve(name).toFile();
+            bytes += f.length(); // 0 for a file not there
+        }
+        return bytes;
     }
 
     @Override
