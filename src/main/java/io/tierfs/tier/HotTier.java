@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.LongConsumer;
+import java.util.logging.Logger;
 import net.openhft.chronicle.bytes.PointerBytesStore;
 import net.openhft.chronicle.hash.Data;
 import net.openhft.chronicle.hash.impl.VanillaChronicleHash;
@@ -42,6 +43,7 @@ import net.openhft.chronicle.map.MapEntry;
  * query of the map (see {@link Slot}).
  */
 public final class HotTier implements Tier {
+    private static final Logger LOG = Logger.getLogger(HotTier.class.getName());
     static final String FILE = "hot.map";
     /** What the map in {@link #FILE} was made for: its format, block size and capacity. */
     private static final String PARAMS = "hot.params";
@@ -62,6 +64,8 @@ public final class HotTier implements Tier {
     private final ChronicleMap<byte[], byte[]> map;
     private final Map<Long, ConcurrentSkipListMap<Long, Slot>> byInode = new ConcurrentHashMap<>();
     private final AtomicLong blocks = new AtomicLong();
+    /** Entries found without a slot (never, unless the index has a bug; see {@link #put}). */
+    private final AtomicLong slotsRepaired = new AtomicLong();
     /** A block of zeros, the value a block gets before its first bytes are written. */
     private final long zeros;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
@@ -185,6 +189,7 @@ public final class HotTier implements Tier {
         if (slot == null) {
             return false;
         }
+        assert offset >= 0 && length >= 0 && offset + length <= blockSize : "past the block";
         long stamp = slot.readLock();
         try {
             if (slot.gone) {
@@ -217,10 +222,11 @@ public final class HotTier implements Tier {
     }
 
     /** Copies into the slot's block unless it is gone (a write lock: readers must not see half a write). */
-    private static boolean write(Slot slot, int offset, long address, int length) {
+    private boolean write(Slot slot, int offset, long address, int length) {
         if (slot == null) {
             return false;
         }
+        assert offset >= 0 && length >= 0 && offset + length <= blockSize : "past the block";
         long stamp = slot.writeLock();
         try {
             if (!slot.gone) {
@@ -236,6 +242,7 @@ public final class HotTier implements Tier {
     public void zeroIfPresent(long ino, long index, int offset, int length) {
         Slot slot = slot(ino, index);
         if (slot != null) {
+            assert offset >= 0 && length >= 0 && offset + length <= blockSize : "past the block";
             long stamp = slot.writeLock();
             try {
                 if (!slot.gone) {
@@ -266,6 +273,14 @@ public final class HotTier implements Tier {
             if (write(slot(ino, index), 0, address, blockSize)) {
                 return true; // a put of the same block came first
             }
+            MapEntry<byte[], byte[]> e = c.entry();
+            if (e != null) {
+                // an entry without a slot is a bug of the index: held again, never inserted twice
+                if (slotsRepaired.getAndIncrement() == 0) {
+                    LOG.warning("the hot tier's index had lost block " + index + " of inode " + ino + " (repaired)");
+                }
+                return write(held(ino, index, valueAddress(e)), 0, address, blockSize);
+            }
             if (blocks.incrementAndGet() > capacityBlocks) {
                 blocks.decrementAndGet();
                 return false;
@@ -274,9 +289,12 @@ public final class HotTier implements Tier {
             s.value.set(address, blockSize);
             try {
                 c.insert(c.absentEntry(), c.wrapValueBytesAsData(s.value, 0, blockSize));
-            } catch (IllegalStateException full) {
+            } catch (RuntimeException notInserted) {
                 blocks.decrementAndGet();
-                return false; // its segment is full before the map is
+                if (notInserted instanceof IllegalStateException) {
+                    return false; // its segment is full before the map is
+                }
+                throw notInserted;
             }
             // under the segment's lock, so that a remove of the same block cannot come between
             held(ino, index, valueAddress(c.entry()));
@@ -289,15 +307,9 @@ public final class HotTier implements Tier {
         try (ExternalMapQueryContext<byte[], byte[], ?> c = context(ino, index)) {
             c.updateLock().lock();
             MapEntry<byte[], byte[]> e = c.entry();
-            ConcurrentSkipListMap<Long, Slot> slots = byInode.get(ino);
-            Slot slot = slots == null ? null : slots.remove(index);
+            Slot slot = detach(ino, index);
             if (slot != null) {
-                if (slots.isEmpty()) {
-                    byInode.remove(ino, slots);
-                }
-                long stamp = slot.writeLock(); // waits out the copies in progress
-                slot.gone = true;
-                slot.unlockWrite(stamp);
+                markGone(slot); // waits out the copies in progress
             }
             if (e == null) {
                 return false;
@@ -308,8 +320,35 @@ public final class HotTier implements Tier {
         }
     }
 
-    private void held(long ino, long index, long valueAddress) {
-        byInode.computeIfAbsent(ino, k -> new ConcurrentSkipListMap<>()).put(index, new Slot(valueAddress));
+    /**
+     * Adds a block's slot to its inode's. Per inode in one step (as {@link #detach}): a block of an
+     * inode added while another one's removal empties the inode's map must not land in a map just
+     * dropped, where no read, write or removal would find it.
+     */
+    private Slot held(long ino, long index, long valueAddress) {
+        Slot slot = new Slot(valueAddress);
+        byInode.compute(ino, (k, slots) -> {
+            ConcurrentSkipListMap<Long, Slot> m = slots == null ? new ConcurrentSkipListMap<>() : slots;
+            m.put(index, slot);
+            return m;
+        });
+        return slot;
+    }
+
+    /** Takes a block's slot out of its inode's, dropping the inode's map once empty; the slot, or null. */
+    private Slot detach(long ino, long index) {
+        Slot[] detached = new Slot[1];
+        byInode.computeIfPresent(ino, (k, slots) -> {
+            detached[0] = slots.remove(index);
+            return slots.isEmpty() ? null : slots;
+        });
+        return detached[0];
+    }
+
+    private static void markGone(Slot slot) {
+        long stamp = slot.writeLock();
+        slot.gone = true;
+        slot.unlockWrite(stamp);
     }
 
     private Slot slot(long ino, long index) {
@@ -335,6 +374,11 @@ public final class HotTier implements Tier {
     /** Writes the map's changed pages to its file and waits for them (msync). */
     void msync() {
         ((VanillaChronicleHash<?, ?, ?, ?>) map).msync();
+    }
+
+    /** How many entries {@link #put} found without a slot: 0 unless the index has a bug. */
+    long slotsRepaired() {
+        return slotsRepaired.get();
     }
 
     /** Blocks held now. */
@@ -495,6 +539,9 @@ public final class HotTier implements Tier {
     /** Closes the map; every thread that reads or writes it must have stopped (a read of an unmapped map crashes the JVM). */
     @Override
     public void close() {
+        // a copy begun after this (a request the shutdown did not wait out) finds its block gone
+        // rather than the unmapped memory
+        byInode.values().forEach(slots -> slots.values().forEach(HotTier::markGone));
         map.close();
         Memory.free(zeros);
     }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The tier contract for the {@link HotTier}, plus its cache operations and its bound. */
 class HotTierTest extends TierContractTest {
@@ -50,57 +51,82 @@ class HotTierTest extends TierContractTest {
     /**
      * Reads and writes find a copy's bytes without a query of the map, while blocks come and go
      * and the map gives a removed block's memory to the next one: a copy in progress must end
-     * before its memory is reused, and none may begin after. Block i only ever holds the byte i,
-     * so a write that landed in a reused slot shows as another byte in another block.
+     * before its memory is reused, and none may begin after; and a block added while another of
+     * its inode leaves must stay findable. Block (ino, i) only ever holds one byte of its own, so
+     * a write that landed in a reused slot shows as a wrong byte in another block, and a block
+     * the index lost shows in the count.
      */
     @Test
+    @Timeout(60)
     void copiesNeverReachAnotherBlocksMemoryWhileBlocksComeAndGo() throws Exception {
-        HotTier h = (HotTier) track(newTier(tempDir.resolve("churn"), BS, 4L * BS));
-        int blocks = 12;
-        NativeBuffer[] filled = new NativeBuffer[blocks];
-        for (int i = 0; i < blocks; i++) {
+        // room for many blocks, so that the map has segments of its own for blocks to race in
+        HotTier h = (HotTier) track(newTier(tempDir.resolve("churn"), BS, 256L * BS));
+        int inodes = 2;
+        int perInode = 6; // few blocks an inode, so that an inode's blocks often all leave
+        NativeBuffer[] filled = new NativeBuffer[inodes * perInode];
+        for (int k = 0; k < filled.length; k++) {
             byte[] b = new byte[BS];
-            java.util.Arrays.fill(b, (byte) (i + 1));
-            filled[i] = NativeBuffer.of(b);
+            java.util.Arrays.fill(b, (byte) (k + 1));
+            filled[k] = NativeBuffer.of(b);
         }
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicLong copies = new java.util.concurrent.atomic.AtomicLong();
         java.util.List<Thread> threads = new java.util.ArrayList<>();
-        threads.add(new Thread(() -> {
-            java.util.Random r = new java.util.Random(1);
-            while (!stop.get()) {
-                int i = r.nextInt(blocks);
-                if (!h.remove(1, i)) {
-                    h.put(1, i, filled[i].address);
-                }
-            }
-        }));
-        for (int w = 0; w < 2; w++) {
-            int seed = w;
-            threads.add(new Thread(() -> {
-                java.util.Random r = new java.util.Random(10 + seed);
-                while (!stop.get()) {
-                    int i = r.nextInt(blocks);
-                    int offset = r.nextInt(BS);
-                    if (h.update(1, i, offset, filled[i].address, 1 + r.nextInt(BS - offset))) {
-                        copies.incrementAndGet();
+        java.util.function.Consumer<java.util.function.IntConsumer> start = body -> {
+            int seed = threads.size();
+            Thread t = new Thread(() -> {
+                try {
+                    while (!stop.get() && failed.get() == null) {
+                        body.accept(seed);
                     }
+                } catch (Throwable e) {
+                    failed.compareAndSet(null, e);
                 }
-            }));
+            });
+            threads.add(t);
+            t.start();
+        };
+        java.util.Random[] random = new java.util.Random[4];
+        for (int i = 0; i < random.length; i++) {
+            random[i] = new java.util.Random(i);
         }
-        threads.forEach(Thread::start);
+        // two churners: one removes or adds, the other also puts blocks that are here
+        start.accept(seed -> {
+            int k = random[seed].nextInt(filled.length);
+            if (!h.remove(1 + k / perInode, k % perInode)) {
+                h.put(1 + k / perInode, k % perInode, filled[k].address);
+            }
+        });
+        start.accept(seed -> {
+            int k = random[seed].nextInt(filled.length);
+            if (random[seed].nextBoolean()) {
+                h.put(1 + k / perInode, k % perInode, filled[k].address);
+            } else {
+                h.remove(1 + k / perInode, k % perInode);
+            }
+        });
+        for (int w = 0; w < 2; w++) {
+            start.accept(seed -> {
+                java.util.Random r = random[seed];
+                int k = r.nextInt(filled.length);
+                int offset = r.nextInt(BS);
+                if (h.update(1 + k / perInode, k % perInode, offset, filled[k].address, 1 + r.nextInt(BS - offset))) {
+                    copies.incrementAndGet();
+                }
+            });
+        }
+        java.util.Random r = new java.util.Random(99);
+        long reads = 0;
         try (NativeBuffer out = new NativeBuffer(BS)) {
-            java.util.Random r = new java.util.Random(2);
             long end = System.nanoTime() + 1_000_000_000L;
-            long reads = 0;
-            while (System.nanoTime() < end || reads < 1000 || copies.get() < 1000) {
-                int i = r.nextInt(blocks);
-                if (h.read(1, i, 0, out.address, BS)) {
+            while (failed.get() == null && (System.nanoTime() < end || reads < 1000 || copies.get() < 1000)) {
+                int k = r.nextInt(filled.length);
+                if (h.read(1 + k / perInode, k % perInode, 0, out.address, BS)) {
                     reads++;
-                    byte[] got = out.bytes();
-                    for (int at = 0; at < BS; at++) {
-                        assertEquals((byte) (i + 1), got[at], "byte " + at + " of block " + i + " after " + reads + " reads");
-                    }
+                    int wrong = java.util.Arrays.mismatch(out.bytes(), filled[k].bytes());
+                    long n = reads;
+                    assertEquals(-1, wrong, () -> "block " + k + " byte " + wrong + " after " + n + " reads");
                 }
             }
         } finally {
@@ -108,6 +134,22 @@ class HotTierTest extends TierContractTest {
             for (Thread t : threads) {
                 t.join();
             }
+        }
+        try {
+            if (failed.get() != null) {
+                throw new AssertionError("a churning thread failed", failed.get());
+            }
+            long held = 0;
+            try (NativeBuffer out = new NativeBuffer(BS)) {
+                for (int k = 0; k < filled.length; k++) {
+                    boolean here = h.holds(1 + k / perInode, k % perInode);
+                    assertEquals(here, h.read(1 + k / perInode, k % perInode, 0, out.address, BS), "block " + k);
+                    held += here ? 1 : 0;
+                }
+            }
+            assertEquals(held, h.blockCount(), "every block the map holds is found");
+            assertEquals(0, h.slotsRepaired(), "no block went missing from the index meanwhile");
+        } finally {
             for (NativeBuffer b : filled) {
                 b.close();
             }
