@@ -13,8 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.LongConsumer;
@@ -62,7 +63,10 @@ public final class HotTier implements Tier {
     private volatile long capacityBlocks;
     private long pinnedBlocks;
     private final ChronicleMap<byte[], byte[]> map;
-    private final Map<Long, ConcurrentSkipListMap<Long, Slot>> byInode = new ConcurrentHashMap<>();
+    /** Each block's slot, looked up with the thread's own probe key: no allocation per read or write. */
+    private final ConcurrentHashMap<BlockKey, Slot> slots = new ConcurrentHashMap<>();
+    /** The blocks of each inode, in order, for what goes over a file's blocks (a delete, a punch, a listing). */
+    private final Map<Long, NavigableSet<Long>> byInode = new ConcurrentHashMap<>();
     private final AtomicLong blocks = new AtomicLong();
     /** Entries found without a slot (never, unless the index has a bug; see {@link #put}). */
     private final AtomicLong slotsRepaired = new AtomicLong();
@@ -89,8 +93,35 @@ public final class HotTier implements Tier {
         }
     }
 
-    /** Each thread's key buffer and the wrappers Chronicle reads keys and values through. */
+    /**
+     * A block's key in {@link #slots}. The keys stored there are never changed; each thread looks
+     * up with a probe of its own, set for each lookup (a boxed pair of longs cost 48 bytes a call).
+     */
+    private static final class BlockKey {
+        long ino;
+        long index;
+
+        BlockKey set(long ino, long index) {
+            this.ino = ino;
+            this.index = index;
+            return this;
+        }
+
+        @Override
+        public int hashCode() {
+            long h = ino * 0x9E3779B97F4A7C15L ^ index;
+            return (int) (h ^ (h >>> 32));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof BlockKey k && k.ino == ino && k.index == index;
+        }
+    }
+
+    /** Each thread's key buffer, probe and the wrappers Chronicle reads keys and values through. */
     private static final class Scratch {
+        final BlockKey probe = new BlockKey();
         final long keyAddress = Memory.allocate(KEY_SIZE);
         final PointerBytesStore key = new PointerBytesStore();
         final PointerBytesStore value = new PointerBytesStore();
@@ -208,6 +239,7 @@ public final class HotTier implements Tier {
         if (slot == null) {
             return true;
         }
+        assert offset >= 0 && length >= 0 && offset + length <= blockSize : "past the block";
         long stamp = slot.readLock();
         try {
             return slot.gone || Memory.isZero(slot.address + offset, length);
@@ -321,28 +353,29 @@ public final class HotTier implements Tier {
     }
 
     /**
-     * Adds a block's slot to its inode's. Per inode in one step (as {@link #detach}): a block of an
-     * inode added while another one's removal empties the inode's map must not land in a map just
-     * dropped, where no read, write or removal would find it.
+     * Records a block's slot, and the block among its inode's. The inode's set changes in one step
+     * (as in {@link #detach}): a block added while another of its inode leaves must not land in a
+     * set just dropped, where no delete or punch of the file would find it.
      */
     private Slot held(long ino, long index, long valueAddress) {
         Slot slot = new Slot(valueAddress);
-        byInode.compute(ino, (k, slots) -> {
-            ConcurrentSkipListMap<Long, Slot> m = slots == null ? new ConcurrentSkipListMap<>() : slots;
-            m.put(index, slot);
-            return m;
+        slots.put(new BlockKey().set(ino, index), slot);
+        byInode.compute(ino, (k, set) -> {
+            NavigableSet<Long> s = set == null ? new ConcurrentSkipListSet<>() : set;
+            s.add(index);
+            return s;
         });
         return slot;
     }
 
-    /** Takes a block's slot out of its inode's, dropping the inode's map once empty; the slot, or null. */
+    /** Takes a block's slot out, and the block out of its inode's set (dropped once empty); the slot, or null. */
     private Slot detach(long ino, long index) {
-        Slot[] detached = new Slot[1];
-        byInode.computeIfPresent(ino, (k, slots) -> {
-            detached[0] = slots.remove(index);
-            return slots.isEmpty() ? null : slots;
+        Slot slot = slots.remove(scratch.get().probe.set(ino, index));
+        byInode.computeIfPresent(ino, (k, set) -> {
+            set.remove(index);
+            return set.isEmpty() ? null : set;
         });
-        return detached[0];
+        return slot;
     }
 
     private static void markGone(Slot slot) {
@@ -352,15 +385,14 @@ public final class HotTier implements Tier {
     }
 
     private Slot slot(long ino, long index) {
-        ConcurrentSkipListMap<Long, Slot> slots = byInode.get(ino);
-        return slots == null ? null : slots.get(index);
+        return slots.get(scratch.get().probe.set(ino, index));
     }
 
     /** The indexes of {@code ino}'s blocks here from {@code from} on (below {@code to}), in order. */
     public void forEachBlock(long ino, long from, long to, LongConsumer action) {
-        ConcurrentSkipListMap<Long, Slot> slots = byInode.get(ino);
-        if (slots != null && from < to) {
-            for (long index : slots.subMap(from, true, to, false).keySet()) {
+        NavigableSet<Long> set = byInode.get(ino);
+        if (set != null && from < to) {
+            for (long index : set.subSet(from, true, to, false)) {
                 action.accept(index);
             }
         }
@@ -481,9 +513,9 @@ public final class HotTier implements Tier {
 
     @Override
     public void delete(long ino) {
-        ConcurrentSkipListMap<Long, Slot> slots = byInode.get(ino);
-        if (slots != null) {
-            for (long index : slots.keySet().toArray(new Long[0])) {
+        NavigableSet<Long> set = byInode.get(ino);
+        if (set != null) {
+            for (long index : set.toArray(new Long[0])) {
                 remove(ino, index);
             }
         }
@@ -502,8 +534,8 @@ public final class HotTier implements Tier {
     }
 
     long[] storedBlocks(long ino) {
-        ConcurrentSkipListMap<Long, Slot> slots = byInode.get(ino);
-        return slots == null ? new long[0] : slots.keySet().stream().mapToLong(Long::longValue).toArray();
+        NavigableSet<Long> set = byInode.get(ino);
+        return set == null ? new long[0] : set.stream().mapToLong(Long::longValue).toArray();
     }
 
     @Override
@@ -541,7 +573,7 @@ public final class HotTier implements Tier {
     public void close() {
         // a copy begun after this (a request the shutdown did not wait out) finds its block gone
         // rather than the unmapped memory
-        byInode.values().forEach(slots -> slots.values().forEach(HotTier::markGone));
+        slots.values().forEach(HotTier::markGone);
         map.close();
         Memory.free(zeros);
     }

@@ -148,11 +148,48 @@ class HotTierTest extends TierContractTest {
                 }
             }
             assertEquals(held, h.blockCount(), "every block the map holds is found");
+            for (int ino = 1; ino <= inodes; ino++) {
+                java.util.List<Long> listed = new java.util.ArrayList<>();
+                for (long index : h.storedBlocks(ino)) {
+                    listed.add(index);
+                }
+                java.util.List<Long> found = new java.util.ArrayList<>();
+                for (int i = 0; i < perInode; i++) {
+                    if (h.holds(ino, i)) {
+                        found.add((long) i);
+                    }
+                }
+                assertEquals(found, listed, "inode " + ino + "'s blocks as a delete or punch finds them");
+            }
             assertEquals(0, h.slotsRepaired(), "no block went missing from the index meanwhile");
         } finally {
             for (NativeBuffer b : filled) {
                 b.close();
             }
+        }
+    }
+
+    /** The hot path: a read or write of a copy allocates nothing (a boxed key cost 48 bytes a call). */
+    @Test
+    void readingAndWritingACopyAllocatesNothing() throws IOException {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long self = Thread.currentThread().getId();
+        try (NativeBuffer b = NativeBuffer.of(NativeBuffer.pattern(6, BS))) {
+            for (long i = 0; i < 300; i++) {
+                assertTrue(hot().put(100_000, 1000 + i, b.address));
+            }
+            int calls = 200_000;
+            long before = 0;
+            for (int round = 0; round < 2; round++) { // the first warms up
+                before = threads.getThreadAllocatedBytes(self);
+                for (int i = 0; i < calls; i++) {
+                    long index = 1000 + i % 300;
+                    hot().update(100_000, index, 4096, b.address, 4096);
+                    hot().read(100_000, index, 0, b.address, 4096);
+                }
+            }
+            long bytes = threads.getThreadAllocatedBytes(self) - before;
+            assertTrue(bytes < calls, bytes + " bytes allocated by " + 2 * calls + " calls");
         }
     }
 
